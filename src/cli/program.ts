@@ -1,0 +1,37 @@
+/**
+ * Builds the commander program with every subcommand. Kept apart from `main.ts` so
+ * tests can run commands in-process with captured streams.
+ */
+import { readFileSync } from 'node:fs'
+import { Command, type CommanderError } from 'commander'
+import { FlotillaError } from '../model/errors.ts'
+import { loadSiteConfig } from '../config/load.ts'
+import type { CliStreams } from './output.ts'
+
+const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+
+export function createProgram (streams: CliStreams): Command {
+  const program = new Command('flotilla')
+    .description('Flotilla: a decentralized federation of Kubernetes sites')
+    .version(pkg.version, '-v, --version')
+    // Commander's own error line is suppressed: errors are printed once, with code and hint.
+    .configureOutput({ writeOut: streams.out, writeErr: streams.err, outputError: () => {} })
+    .exitOverride((err: CommanderError) => {
+      // --help and --version are not failures.
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') throw new CleanExit()
+      throw new FlotillaError('input-invalid', err.message.replace(/^error: /, ''), 'Run `flotilla --help` or `flotilla <command> --help` for usage.')
+    })
+
+  program.command('config-check')
+    .description('validate a site config file and print the resolved settings')
+    .requiredOption('-c, --config <file>', 'site config (YAML or JSON)')
+    .action(async (opts: { config: string }) => {
+      const config = await loadSiteConfig(opts.config)
+      streams.out(`${opts.config}: valid (site ${config.site.id}, ${config.clusters.length} cluster(s), ${config.roster.length} roster member(s))\n`)
+    })
+
+  return program
+}
+
+/** Thrown by commander's exit override for --help/--version: nothing to report. */
+export class CleanExit extends Error {}

@@ -1,0 +1,38 @@
+/**
+ * Network port: framed messages between sites. Production binds libp2p (TCP, Noise,
+ * Yamux, gossipsub), where a peer id is the site's ed25519 key, so `from` is
+ * authenticated by the transport; the simulator binds a modelled network with latency,
+ * loss, duplication, reordering and partitions. Delivery is best effort: a message may
+ * be dropped (full queue, broken link), and protocols above recover by anti-entropy.
+ */
+
+export type PeerId = string & { readonly __peerId: true }
+
+export function asPeerId (s: string): PeerId {
+  return s as PeerId
+}
+
+export interface NetworkHandlers {
+  /** A frame sent directly to this site by an authenticated peer. */
+  onMessage (from: PeerId, payload: Uint8Array): void
+  /**
+   * A message published on the federation topic. `origin` is the publisher as
+   * authenticated by the transport's message signature; `via` is the neighbour it came from.
+   */
+  onBroadcast (origin: PeerId, via: PeerId, payload: Uint8Array): void
+  onPeerUp (peer: PeerId): void
+  onPeerDown (peer: PeerId): void
+}
+
+export interface Network {
+  readonly localPeer: PeerId
+  /** Registers the handlers; one set per network. Returns a function that removes them. */
+  handle (handlers: NetworkHandlers): () => void
+  /** Sends one frame to a connected peer; dropped if the peer is not connected. */
+  send (peer: PeerId, payload: Uint8Array): void
+  /** Publishes to every site over the federation topic. */
+  broadcast (payload: Uint8Array): void
+  connectedPeers (): PeerId[]
+  /** Drops the connection and refuses the peer until `backoffMs` has passed. */
+  disconnect (peer: PeerId, reason: string, backoffMs: number): void
+}

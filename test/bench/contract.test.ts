@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest'
+import { toJson, toTable } from '../../bench/run.ts'
+
+const metrics = [
+  { name: 'verify_apply_per_s', value: 9000, unit: '/s', baseline: { name: 'tweetnacl_verify_per_s', value: 110 }, target: { op: '>=' as const, value: 5000 } },
+  { name: 'load_ms', value: 1200, unit: 'ms', target: { op: '<=' as const, value: 1000 } }
+]
+
+describe('benchmark contract', () => {
+  it('prints one JSON object with every metric and its baseline as numbers', () => {
+    const out = JSON.parse(toJson('store', metrics)) as { suite: string, machine: string, metrics: Record<string, number> }
+    expect(out.suite).toBe('store')
+    expect(out.machine).toMatch(/node v\d+/)
+    expect(out.metrics).toEqual({ verify_apply_per_s: 9000, tweetnacl_verify_per_s: 110, load_ms: 1200 })
+  })
+
+  it('prints a table with the baseline, the ratio and whether the target is met', () => {
+    const table = toTable('store', metrics)
+    expect(table).toMatch(/verify_apply_per_s\s+9000 \/s\s+tweetnacl_verify_per_s = 110\s+81\.82x\s+>= 5000\s+yes/)
+    expect(table).toMatch(/load_ms\s+1200 ms\s+-\s+-\s+<= 1000\s+NO/)
+  })
+})

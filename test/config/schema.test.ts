@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest'
+import { parseSiteConfig } from '../../src/config/load.ts'
+import { isFlotillaError } from '../../src/model/errors.ts'
+
+const key = 'a'.repeat(64)
+const valid = {
+  site: { id: 'eu-west', region: 'eu-west', zone: 'eu-west-a' },
+  dataDir: '.flotilla/eu-west',
+  p2p: { listen: ['/ip4/127.0.0.1/tcp/7001'] },
+  roster: [{ siteId: 'eu-west', publicKey: key, region: 'eu-west' }]
+}
+
+function issuesFor (raw: unknown): Array<{ path: string, message: string }> {
+  try {
+    parseSiteConfig(raw, 'test.yaml')
+  } catch (e) {
+    if (isFlotillaError(e, 'config-invalid')) return e.details?.['issues'] as Array<{ path: string, message: string }>
+    throw e
+  }
+  throw new Error('config was accepted')
+}
+
+describe('site config', () => {
+  it('accepts a minimal config and fills the documented defaults', () => {
+    const c = parseSiteConfig(valid, 'test.yaml')
+    expect(c.failover).toMatchObject({ heartbeatMs: 2000, suspectMs: 6000, failMs: 12000 })
+    expect(c.limits.maxFrameBytes).toBe(4 * 1024 * 1024)
+    expect(c.clusters).toEqual([])
+  })
+
+  it('reports every wrong field with its path and what was expected', () => {
+    const issues = issuesFor({
+      ...valid,
+      site: { id: 'Not_A_Label', region: 'eu-west' },
+      p2p: { listen: ['tcp://x'] },
+      clusters: [{ name: 'c1', mode: 'push' }],
+      failover: { heartbeatMs: 'fast' }
+    })
+    const byPath = Object.fromEntries(issues.map((i) => [i.path, i.message]))
+    expect(byPath['site.id']).toMatch(/DNS-1123 label/)
+    expect(byPath['site.zone']).toMatch(/required/)
+    expect(byPath['p2p.listen[0]']).toMatch(/multiaddr/)
+    expect(byPath['clusters[0].kubeconfig']).toMatch(/required when mode is "push"/)
+    expect(byPath['failover.heartbeatMs']).toMatch(/expected number/)
+  })
+
+  it('rejects unknown fields instead of ignoring a typo', () => {
+    const issues = issuesFor({ ...valid, bootstrapPeers: [] })
+    expect(issues[0]?.message).toMatch(/bootstrapPeers/)
+  })
+
+  it('requires the site itself in the roster', () => {
+    const issues = issuesFor({ ...valid, roster: [{ siteId: 'other', publicKey: key, region: 'eu-west' }] })
+    expect(issues).toContainEqual({ path: 'roster', message: expect.stringMatching(/must include this site/) as unknown as string })
+  })
+
+  it('rejects failover timings where suspicion would come after failure', () => {
+    const issues = issuesFor({ ...valid, failover: { suspectMs: 20_000, failMs: 10_000 } })
+    expect(issues.map((i) => i.path)).toContain('failover.suspectMs')
+  })
+})

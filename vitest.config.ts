@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: 'forks',
+    reporters: process.env.FLOTILLA_TEST_JSON ? ['default', ['json', { outputFile: process.env.FLOTILLA_TEST_JSON }]] : ['default']
+  }
+})
