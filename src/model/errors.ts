@@ -22,6 +22,8 @@ export type ErrorCode =
   | 'unauthenticated' | 'forbidden' | 'conflict' | 'origin-mismatch' | 'unsatisfiable-policy'
   // runtime
   | 'site-unreachable' | 'node-too-old' | 'internal'
+  // simulator
+  | 'sim-runaway'
 
 export interface FlotillaErrorOptions {
   cause?: unknown

@@ -160,6 +160,8 @@ export interface FederationEvent {
   kind: EventKind
   at: number
   site: SiteId
+  /** Position in the writing site's event log (set by the site document; orders same-time events). */
+  seq?: number
   subject: string
   cause: string
   moved?: Array<{ workload: WorkloadKey, from: ClusterId[], to: ClusterId[] }>

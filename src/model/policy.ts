@@ -26,8 +26,11 @@ export interface ResourceSelector {
 }
 
 export interface FieldSelectorRequirement {
-  /** `provider`, `region` or `zone` (Karmada's cluster field selector keys). */
-  key: 'provider' | 'region' | 'zone'
+  /**
+   * `provider`, `region` or `zone` (Karmada's cluster field selector keys); Flotilla adds
+   * `site`, the id of the site that owns the cluster.
+   */
+  key: 'provider' | 'region' | 'zone' | 'site'
   operator: 'In' | 'NotIn'
   values: string[]
 }

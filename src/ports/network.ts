@@ -22,6 +22,31 @@ export interface NetworkHandlers {
   onBroadcast (origin: PeerId, via: PeerId, payload: Uint8Array): void
   onPeerUp (peer: PeerId): void
   onPeerDown (peer: PeerId): void
+  /**
+   * Judges a broadcast before it is relayed further. `reject` marks it invalid (the
+   * transport lowers the sender's score and does not relay it); `ignore` drops it
+   * quietly (e.g. a stale duplicate). Defaults to `accept`.
+   */
+  validateBroadcast? (origin: PeerId, payload: Uint8Array): 'accept' | 'reject' | 'ignore'
+  /**
+   * A peer broke a transport rule (the offending stream was reset and the frame dropped).
+   * Optional; lets the core record evidence and lower the peer's standing.
+   */
+  onViolation? (peer: PeerId, violation: TransportViolation): void
+}
+
+/** A peer's breach of a transport limit, as reported to `NetworkHandlers.onViolation`. */
+export type TransportViolation = 'frame-too-large' | 'malformed-frame' | 'too-many-streams' | 'unexpected-data'
+
+export interface PeerTraffic {
+  peer: PeerId
+  connected: boolean
+  bytesIn: number
+  bytesOut: number
+  framesIn: number
+  framesOut: number
+  /** Frames dropped for this peer (full queue, oversize, not connected). */
+  dropped: number
 }
 
 export interface Network {
@@ -35,4 +60,6 @@ export interface Network {
   connectedPeers (): PeerId[]
   /** Drops the connection and refuses the peer until `backoffMs` has passed. */
   disconnect (peer: PeerId, reason: string, backoffMs: number): void
+  /** Per-peer traffic counters since start, for metrics and the egress log. */
+  traffic (): PeerTraffic[]
 }

@@ -33,7 +33,17 @@ export interface Storage {
   close (): Promise<void>
 }
 
-/** The exclusive upper bound of all keys that start with `prefix`. */
+/**
+ * The exclusive upper bound of all keys that start with `prefix`, in UTF-8 byte order:
+ * the prefix with its last code point incremented ('a/' gives 'a0'). Appending '\uffff'
+ * would not do: keys such as 'a/😀' sort after it. Prefer `StorageRange.prefix`, which
+ * is exact for every prefix; here '' (or a run of U+10FFFF) has no true bound and gets
+ * '\u{10FFFF}' repeated, which only keys of U+10FFFF noncharacters can exceed.
+ */
 export function prefixEnd (prefix: string): string {
-  return prefix + '\uffff'
+  const points = Array.from(prefix, (c) => c.codePointAt(0) as number)
+  while (points.length > 0 && points[points.length - 1] === 0x10ffff) points.pop()
+  const last = points.pop()
+  if (last === undefined) return '\u{10FFFF}'.repeat(Array.from(prefix).length + 1)
+  return String.fromCodePoint(...points, last === 0xd7ff ? 0xe000 : last + 1)
 }

@@ -1,0 +1,102 @@
+/**
+ * Resource fit. A replica's needs come from its pod template (per container: requests,
+ * falling back to limits; init containers count by their maximum, as in Kubernetes),
+ * including whole GPUs and vGPU cores and memory, plus one pod slot. A cluster's
+ * available replicas are bounded both by its free total (allocatable - allocated) and
+ * by the sum over its reported nodes of what fits on each node, because a replica
+ * cannot straddle nodes.
+ */
+import type { KubeObject } from '../model/kube.ts'
+import { runsPods } from '../model/kube.ts'
+import { RESOURCE_KEYS, resourcesFromKube, zeroResources, type Resources } from '../model/resources.ts'
+
+/** Cap on any availability figure, so weights stay exact integers in the arithmetic. */
+export const MAX_AVAILABLE_REPLICAS = 2 ** 31 - 1
+
+interface ContainerLike { name?: unknown, resources?: { requests?: Record<string, string | number>, limits?: Record<string, string | number> } }
+
+function containerNeeds (c: ContainerLike, field: string): Resources {
+  // Kubernetes defaults a missing request to the limit, resource by resource.
+  const merged = { ...(c.resources?.limits ?? {}), ...(c.resources?.requests ?? {}) }
+  return resourcesFromKube(merged, `${field}.resources`)
+}
+
+/** The pod template's spec for the workload kinds that run pods. */
+export function podSpecOf (obj: KubeObject): Record<string, unknown> | undefined {
+  if (obj.kind === 'Pod') return obj.spec
+  const template = obj.spec?.['template'] as { spec?: Record<string, unknown> } | undefined
+  return template?.spec
+}
+
+/**
+ * What one replica needs. Throws FlotillaError('input-invalid') on a malformed
+ * quantity; undefined for kinds that run no pods.
+ */
+export function perReplicaResources (obj: KubeObject): Resources | undefined {
+  if (!runsPods(obj.kind)) return undefined
+  const spec = podSpecOf(obj) ?? {}
+  const containers = Array.isArray(spec['containers']) ? spec['containers'] as ContainerLike[] : []
+  const inits = Array.isArray(spec['initContainers']) ? spec['initContainers'] as ContainerLike[] : []
+  const sum = zeroResources()
+  containers.forEach((c, i) => {
+    if (typeof c !== 'object' || c === null) return
+    const n = containerNeeds(c, `spec.template.spec.containers[${i}]`)
+    for (const k of RESOURCE_KEYS) sum[k] += n[k]
+  })
+  inits.forEach((c, i) => {
+    if (typeof c !== 'object' || c === null) return
+    const n = containerNeeds(c, `spec.template.spec.initContainers[${i}]`)
+    for (const k of RESOURCE_KEYS) sum[k] = Math.max(sum[k], n[k])
+  })
+  sum.pods = 1
+  return sum
+}
+
+/** A cluster's free capacity laid out for fast repeated fit checks. */
+export interface CapacityIndex {
+  /** allocatable - allocated, per RESOURCE_KEYS index. */
+  free: Float64Array
+  /** Free per reported node, node-major, RESOURCE_KEYS.length entries per node. */
+  nodes: Float64Array
+  nodeCount: number
+}
+
+export function capacityIndex (free: Resources, nodeFree: readonly Resources[]): CapacityIndex {
+  const width = RESOURCE_KEYS.length
+  const f = new Float64Array(width)
+  RESOURCE_KEYS.forEach((k, i) => { f[i] = Math.max(0, free[k]) })
+  const nodes = new Float64Array(width * nodeFree.length)
+  nodeFree.forEach((n, j) => RESOURCE_KEYS.forEach((k, i) => { nodes[j * width + i] = Math.max(0, n[k]) }))
+  return { free: f, nodes, nodeCount: nodeFree.length }
+}
+
+/** Per-replica needs as the list of (resource index, amount) that are non-zero. */
+export interface NeedVector { idx: Int32Array, amount: Float64Array }
+
+export function needVector (perReplica: Resources): NeedVector {
+  const idx: number[] = []
+  const amount: number[] = []
+  RESOURCE_KEYS.forEach((k, i) => { if (perReplica[k] > 0) { idx.push(i); amount.push(perReplica[k]) } })
+  return { idx: Int32Array.from(idx), amount: Float64Array.from(amount) }
+}
+
+/**
+ * Replicas of `need` that fit in the cluster: the smaller of the whole-cluster bound and
+ * the sum of per-node bounds (when the owner reported nodes). Capped at
+ * MAX_AVAILABLE_REPLICAS.
+ */
+export function availableReplicas (cap: CapacityIndex, need: NeedVector): number {
+  const n = need.idx.length
+  let total = MAX_AVAILABLE_REPLICAS
+  for (let j = 0; j < n; j++) total = Math.min(total, Math.floor(cap.free[need.idx[j]!]! / need.amount[j]!))
+  if (cap.nodeCount === 0 || total === 0) return total
+  const width = RESOURCE_KEYS.length
+  let perNodes = 0
+  for (let node = 0; node < cap.nodeCount && perNodes < total; node++) {
+    let fit = MAX_AVAILABLE_REPLICAS
+    const base = node * width
+    for (let j = 0; j < n && fit > 0; j++) fit = Math.min(fit, Math.floor(cap.nodes[base + need.idx[j]!]! / need.amount[j]!))
+    perNodes += fit
+  }
+  return Math.min(total, perNodes)
+}

@@ -1,0 +1,95 @@
+/**
+ * The site document: everything one site tells the federation, written only by that
+ * site. Layout (schema 1):
+ *
+ *   schema        1
+ *   site          { id, region, zone, publicKey, peerId, endpoints }
+ *   clusters      { <name>: cluster }                        few per site, not bucketed
+ *   workloads     { <bb>: { <workload key>: workload } }     manifest is one JSON scalar
+ *   stubs         { <bb>: { <opaque id>: stub } }            redacted local-only workloads
+ *   policies      { <bb>: { <policy key>: policy } }
+ *   bindings      { <bb>: { <workload key>: binding } }      placements this site decided
+ *   shares        { <bb>: { <workload>|<cluster id>: share } }   status on this site's clusters
+ *   inspections   { <bb>: { <kind>|<target>: { kind, target, next, h0..h19 } } }
+ *   evidence      { <bb>: { <id>: evidence } }               bounded, deduplicated
+ *   events        { next, slots: { <bb>: { <slot>: event } } }   ring of the last 1,000
+ *
+ * Writers take the mutable Automerge proxy inside `Automerge.change` and return whether
+ * they changed anything; readers take a document and check every value they return.
+ */
+import type { Doc, ImmutableString } from '@automerge/automerge'
+import { FlotillaError } from '../../model/errors.ts'
+import type { SiteId, SiteInfo } from '../../model/federation.ts'
+import type { Buckets } from './bucketed-map.ts'
+import { decodeRecord, encodeRecord, writeEntry, type Scalar } from './fields.ts'
+import { siteInfoCodec } from './records.ts'
+import { requireSchema, schemaState, SITE_SCHEMA_VERSION } from './schema.ts'
+import { isPlainObject } from './validate.ts'
+
+export type Entry = Record<string, Scalar>
+
+export interface SiteDoc {
+  schema: number
+  site: Entry
+  clusters: Record<string, Entry>
+  workloads: Buckets<Entry>
+  stubs: Buckets<Entry>
+  policies: Buckets<Entry>
+  bindings: Buckets<Entry>
+  shares: Buckets<Entry>
+  inspections: Buckets<Entry>
+  evidence: Buckets<Entry>
+  events: { next: number, slots: Buckets<ImmutableString> }
+}
+
+const COLLECTIONS = ['clusters', 'workloads', 'stubs', 'policies', 'bindings', 'shares', 'inspections', 'evidence'] as const
+
+/**
+ * Initialises the layout and writes the site's info; call it in the document's first
+ * change. Later calls update the info (endpoints, zone) and create nothing else. A
+ * document belongs to one site for life: a different id is refused.
+ */
+export function initSiteDoc (d: SiteDoc, info: SiteInfo): boolean {
+  let changed = false
+  if (schemaState(d, SITE_SCHEMA_VERSION, 'the site document') === 'empty') {
+    d.schema = SITE_SCHEMA_VERSION
+    changed = true
+  }
+  for (const name of COLLECTIONS) {
+    if (!isPlainObject(d[name])) { d[name] = {}; changed = true }
+  }
+  if (!isPlainObject(d.events)) { d.events = { next: 0, slots: {} }; changed = true }
+  return putSiteInfo(d, info) || changed
+}
+
+/** Updates the site's own info (endpoints, zone ...); the id never changes. */
+export function putSiteInfo (d: SiteDoc, info: SiteInfo): boolean {
+  requireSchema(d, SITE_SCHEMA_VERSION, 'the site document', 'initSiteDoc')
+  const current = isPlainObject(d.site) ? d.site['id'] : undefined
+  if (current !== undefined && current !== info.id) {
+    throw new FlotillaError('origin-mismatch', `this is the document of site "${String(current)}", not of "${info.id}"`,
+      'Each site writes only its own document; check the site id in the config.', { details: { document: current, site: info.id } })
+  }
+  return writeEntry(d as unknown as Record<string, unknown>, 'site', encodeRecord(siteInfoCodec, info))
+}
+
+/** The site info, or undefined for a document not yet initialised. */
+export function getSiteInfo (doc: Doc<SiteDoc>): SiteInfo | undefined {
+  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return undefined
+  return decodeRecord(siteInfoCodec, doc.site, 'site')
+}
+
+/** The id of the site that writes `d`, for writers that check what they are given. */
+export function writerSite (d: SiteDoc): SiteId {
+  requireSchema(d, SITE_SCHEMA_VERSION, 'the site document', 'initSiteDoc')
+  const id = isPlainObject(d.site) ? d.site['id'] : undefined
+  if (typeof id !== 'string') {
+    throw new FlotillaError('input-invalid', 'the site document has no site id', 'Call initSiteDoc in the document\'s first change.')
+  }
+  return id
+}
+
+export function originMismatch (what: string, claimed: string, site: SiteId): FlotillaError {
+  return new FlotillaError('origin-mismatch', `${what} names "${claimed}", but this is the document of site "${site}"`,
+    'A site document only speaks for its own site: its workloads, its clusters, its decisions.', { details: { claimed, site } })
+}

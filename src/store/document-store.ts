@@ -1,0 +1,383 @@
+/**
+ * The signed document store of one site: for every document it holds, the signed change
+ * log (source of truth) and the Automerge document materialised from it, persisted
+ * through the Storage port. Local changes are signed and made durable before they exist
+ * for anyone else (so a crash can never make this site reuse a sequence number); remote
+ * changes are verified, persisted and only then applied. One operation at a time: all
+ * mutations run through a queue, so a document value never forks inside the process.
+ */
+import * as A from '@automerge/automerge'
+import { FlotillaError } from '../model/errors.ts'
+import type { Clock } from '../ports/clock.ts'
+import type { Logger } from '../ports/logger.ts'
+import type { Rng } from '../ports/rng.ts'
+import type { Storage, StorageOp } from '../ports/storage.ts'
+import { toHex, type Signer, type Verify } from '../identity/keys.ts'
+import { readChangeHeader, readChangeHeaderFast } from './log/change-header.ts'
+import { createDocumentLog, type DocumentLog, type EquivocationEvidence, type LogEntry } from './log/change-log.ts'
+import { decodeSignedChange, encodeSignedChange, signChange, type SignedChange } from './log/envelope.ts'
+import { decodeRecord, decodeSnapshot, encodeRecord, encodeSnapshot, logKey, logPrefix, metaKey, snapshotKey } from './log/records.ts'
+import { verifySignedChange, type VerifyLimits, type WritePolicy } from './log/verify.ts'
+
+export type DocId = string
+
+export interface StoreLimits extends VerifyLimits {
+  /** Most changes held per document whose dependencies are missing. */
+  maxPendingChanges: number
+}
+
+export interface DocumentStoreOptions {
+  storage: Storage
+  clock: Clock
+  rng: Rng
+  signer: Signer
+  verify: Verify
+  writePolicy: WritePolicy
+  limits: StoreLimits
+  /** Snapshot a document after this many applied changes since the last snapshot (default 500). */
+  snapshotEvery?: number
+  logger: Logger
+}
+
+export interface Rejection {
+  code: string
+  docId: string
+  message: string
+  /** Public key (hex) the change claimed as signer, when it could be read. */
+  signer?: string
+  /** The envelope's encoded bytes, kept for evidence when small. */
+  bytes?: Uint8Array
+}
+
+export interface IngestReport {
+  accepted: number
+  duplicates: number
+  rejected: Rejection[]
+  /** Valid changes not taken now (quarantine full); peers offer them again later. */
+  dropped: Array<{ code: string, docId: string, hash: string }>
+  evidence: EquivocationEvidence[]
+}
+
+export interface CorruptRecord { key: string, message: string }
+
+export type ChangeOrigin = 'local' | 'remote'
+export type ChangeListener = (docId: DocId, entries: readonly LogEntry[], origin: ChangeOrigin) => void
+
+export interface DocumentStore {
+  /** This store's Automerge actor id (signer key + incarnation). */
+  readonly actor: string
+  /** Records skipped at load because they failed their checksum. */
+  readonly corrupt: readonly CorruptRecord[]
+  documentIds (): DocId[]
+  document<T = unknown> (docId: DocId): A.Doc<T> | undefined
+  log (docId: DocId): DocumentLog | undefined
+  /** Heads of the document's signed change log (sorted). */
+  heads (docId: DocId): string[]
+  /**
+   * Makes a change to a document this site may write, signs it, persists it and applies
+   * it. Resolves with the log entry once durable, or undefined if `fn` changed nothing.
+   */
+  change<T> (docId: DocId, fn: A.ChangeFn<T>, message?: string): Promise<LogEntry | undefined>
+  /** Verifies, persists and applies changes received from peers. */
+  ingest (envelopes: readonly SignedChange[]): Promise<IngestReport>
+  /** Signed changes held for `docId`, for serving to peers; unknown hashes are skipped. */
+  signedChanges (docId: DocId, hashes: readonly string[]): SignedChange[]
+  onChange (listener: ChangeListener): () => void
+  onEvidence (listener: (e: EquivocationEvidence) => void): () => void
+  close (): Promise<void>
+}
+
+const DEFAULT_SNAPSHOT_EVERY = 500
+
+export async function openDocumentStore (options: DocumentStoreOptions): Promise<DocumentStore> {
+  const { storage, clock, signer, verify, writePolicy, limits, logger } = options
+  const snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY
+  const logs = new Map<DocId, DocumentLog>()
+  const docs = new Map<DocId, A.Doc<unknown>>()
+  const sinceSnapshot = new Map<DocId, number>()
+  const changeListeners = new Set<ChangeListener>()
+  const evidenceListeners = new Set<(e: EquivocationEvidence) => void>()
+  const corrupt: CorruptRecord[] = []
+  const logOptions = { maxPending: Infinity }
+  let queue: Promise<unknown> = Promise.resolve()
+  let failure: FlotillaError | undefined
+  let closed = false
+
+  const actor = signer.publicKeyHex + await loadIncarnation()
+
+  async function loadIncarnation (): Promise<string> {
+    const key = metaKey('incarnation')
+    const raw = await storage.get(key)
+    if (raw !== undefined) {
+      try { return toHex(decodeRecord(key, 'meta', raw)) } catch (e) {
+        corrupt.push({ key, message: (e as Error).message })
+      }
+    }
+    // A fresh store (or a lost one) writes under a new incarnation, so it can never
+    // reuse a (actor, seq) pair it may have sent before the loss.
+    const incarnation = options.rng.bytes(8)
+    await storage.batch([{ type: 'put', key, value: encodeRecord('meta', incarnation) }])
+    return toHex(incarnation)
+  }
+
+  function logFor (docId: DocId): DocumentLog {
+    let log = logs.get(docId)
+    if (log === undefined) logs.set(docId, log = createDocumentLog(docId, logOptions))
+    return log
+  }
+
+  function entryOf (env: SignedChange, header = readChangeHeader(env.change)): LogEntry {
+    return { hash: header.hash, actor: header.actor, seq: header.seq, deps: header.deps, signer: toHex(env.signer), ops: header.ops, time: header.time, env }
+  }
+
+  function emptyDoc (): A.Doc<unknown> {
+    return A.init<unknown>({ actor })
+  }
+
+  function rebuild (docId: DocId): void {
+    const log = logFor(docId)
+    const [doc] = A.applyChanges(emptyDoc(), log.materialisedInOrder().map((e) => e.env.change))
+    docs.set(docId, doc)
+  }
+
+  function applyEntries (docId: DocId, entries: readonly LogEntry[]): void {
+    if (entries.length === 0) return
+    const [doc] = A.applyChanges(docs.get(docId) ?? emptyDoc(), entries.map((e) => e.env.change))
+    docs.set(docId, doc)
+  }
+
+  function snapshotOps (docId: DocId, applied: number): StorageOp[] {
+    const count = (sinceSnapshot.get(docId) ?? 0) + applied
+    if (count < snapshotEvery) {
+      sinceSnapshot.set(docId, count)
+      return []
+    }
+    sinceSnapshot.set(docId, 0)
+    const doc = docs.get(docId)
+    if (doc === undefined) return []
+    return [{ type: 'put', key: snapshotKey(docId), value: encodeRecord('snapshot', encodeSnapshot(A.getHeads(doc), A.save(doc))) }]
+  }
+
+  async function load (): Promise<void> {
+    const byDoc = new Map<DocId, LogEntry[]>()
+    for await (const [key, value] of storage.entries({ prefix: logPrefix() })) {
+      try {
+        const env = decodeSignedChange(decodeRecord(key, 'change', value))
+        const entry = entryOf(env)
+        if (logKey(env.docId, entry.hash) !== key) throw new FlotillaError('corrupt-record', `record ${key} holds change ${entry.hash} of ${env.docId}`, 'The record was skipped.')
+        let list = byDoc.get(env.docId)
+        if (list === undefined) byDoc.set(env.docId, list = [])
+        list.push(entry)
+      } catch (e) {
+        corrupt.push({ key, message: (e as Error).message })
+        logger.error({ key, err: (e as Error).message }, 'skipped a corrupt record of the signed change log')
+      }
+    }
+    for (const [docId, entries] of byDoc) {
+      logFor(docId).add(entries)
+      await materialiseFromDisk(docId)
+    }
+    logOptions.maxPending = limits.maxPendingChanges
+  }
+
+  /** Loads the snapshot if it is consistent with the log, then applies the rest. */
+  async function materialiseFromDisk (docId: DocId): Promise<void> {
+    const log = logFor(docId)
+    const key = snapshotKey(docId)
+    const raw = await storage.get(key)
+    if (raw !== undefined) {
+      try {
+        const { heads, saved } = decodeSnapshot(decodeRecord(key, 'snapshot', raw))
+        if (heads.every((h) => log.isMaterialised(h))) {
+          const doc = A.load<unknown>(saved, { actor })
+          const covered = new Set<string>()
+          const stack = [...A.getHeads(doc)]
+          while (stack.length > 0) {
+            const h = stack.pop()!
+            if (covered.has(h)) continue
+            covered.add(h)
+            stack.push(...(log.get(h)?.deps ?? []))
+          }
+          docs.set(docId, doc)
+          applyEntries(docId, log.materialisedInOrder().filter((e) => !covered.has(e.hash)))
+          return
+        }
+        logger.warn({ docId }, 'snapshot holds changes the log no longer materialises; rebuilding from the log')
+      } catch (e) {
+        corrupt.push({ key, message: (e as Error).message })
+        logger.error({ key, err: (e as Error).message }, 'skipped a corrupt snapshot; rebuilding from the log')
+      }
+    }
+    rebuild(docId)
+  }
+
+  /** Runs `op` after every earlier operation; a storage failure stops the store for good. */
+  function serialise<R> (op: () => Promise<R>): Promise<R> {
+    const run = async (): Promise<R> => {
+      if (closed) throw new FlotillaError('store-closed', 'the document store is closed', 'Open the store again.')
+      if (failure !== undefined) throw failure
+      return await op()
+    }
+    const result = queue.then(run, run)
+    queue = result.catch(() => undefined)
+    return result
+  }
+
+  async function persist (ops: StorageOp[]): Promise<void> {
+    if (ops.length === 0) return
+    try {
+      await storage.batch(ops)
+    } catch (e) {
+      // Memory may now be ahead of disk; only a restart (reload from disk) is safe.
+      failure = new FlotillaError('storage-failed', `writing the signed change log failed: ${(e as Error).message}`,
+        'The store stopped to stay consistent; fix the disk and restart the site (it reloads from disk).', { cause: e })
+      throw failure
+    }
+  }
+
+  function emit (docId: DocId, entries: readonly LogEntry[], origin: ChangeOrigin): void {
+    if (entries.length === 0) return
+    for (const l of changeListeners) {
+      try { l(docId, entries, origin) } catch (e) { logger.error({ err: (e as Error).message }, 'change listener failed') }
+    }
+  }
+
+  await load()
+
+  return {
+    actor,
+    corrupt,
+    documentIds: () => [...logs.keys()].filter((d) => (logs.get(d)?.size() ?? 0) > 0).sort(),
+    document: <T>(docId: DocId) => docs.get(docId) as A.Doc<T> | undefined,
+    log: (docId) => logs.get(docId),
+    heads: (docId) => logs.get(docId)?.heads() ?? [],
+
+    change<T> (docId: DocId, fn: A.ChangeFn<T>, message?: string) {
+      return serialise(async () => {
+        if (writePolicy(docId, signer.publicKeyHex) !== 'allowed') {
+          throw new FlotillaError('unauthorized-writer', `this site may not write document "${docId}"`,
+            'A site writes only its own site document and, as a roster member, the federation document.')
+        }
+        const before = (docs.get(docId) ?? emptyDoc()) as A.Doc<T>
+        const opts: A.ChangeOptions<T> = { time: Math.floor(clock.wallMs() / 1000) }
+        if (message !== undefined) opts.message = message
+        const after = A.change(before, opts, fn)
+        const bytes = A.getLastLocalChange(after)
+        if (bytes === undefined || after === before) return undefined
+        const env = signChange(signer, docId, bytes)
+        const entry = entryOf(env)
+        const log = logFor(docId)
+        await persist([{ type: 'put', key: logKey(docId, entry.hash), value: encodeRecord('change', encodeSignedChange(env)) }])
+        const outcome = log.add([entry])
+        if (outcome.applicable.length !== 1) {
+          throw new FlotillaError('internal', `local change ${entry.hash} to ${docId} was not materialised`, 'This is a bug; restart the site.')
+        }
+        docs.set(docId, after as A.Doc<unknown>)
+        await persist(snapshotOps(docId, 1))
+        emit(docId, [entry], 'local')
+        return entry
+      })
+    },
+
+    ingest (envelopes) {
+      return serialise(async () => {
+        const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [], dropped: [], evidence: [] }
+        const byDoc = new Map<DocId, LogEntry[]>()
+        for (const env of envelopes) {
+          const known = fastHash(env)
+          if (known !== undefined && logs.get(env.docId)?.has(known) === true) { report.duplicates++; continue }
+          try {
+            const verified = verifySignedChange(env, verify, writePolicy, limits)
+            let list = byDoc.get(env.docId)
+            if (list === undefined) byDoc.set(env.docId, list = [])
+            list.push(entryOf(env, verified.header))
+          } catch (e) {
+            if (!(e instanceof FlotillaError)) throw e
+            const rejection: Rejection = { code: e.code, docId: env.docId, message: e.message, signer: toHex(env.signer) }
+            if (env.change.length <= 4096) rejection.bytes = encodeSignedChange(env)
+            report.rejected.push(rejection)
+          }
+        }
+        const ops: StorageOp[] = []
+        const outcomes = [...byDoc].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([docId, entries]) => {
+          const outcome = logFor(docId).add(entries)
+          for (const e of outcome.added) ops.push({ type: 'put', key: logKey(docId, e.hash), value: encodeRecord('change', encodeSignedChange(e.env)) })
+          report.accepted += outcome.added.length
+          report.duplicates += outcome.duplicates
+          for (const d of outcome.dropped) report.dropped.push({ code: d.code, docId, hash: d.entry.hash })
+          report.evidence.push(...outcome.evidence)
+          return { docId, outcome }
+        })
+        await persist(ops)
+        const snapshots: StorageOp[] = []
+        for (const { docId, outcome } of outcomes) {
+          if (outcome.rebuild) {
+            rebuild(docId)
+            snapshots.push({ type: 'del', key: snapshotKey(docId) })
+            sinceSnapshot.set(docId, 0)
+          } else {
+            applyEntries(docId, outcome.applicable)
+            snapshots.push(...snapshotOps(docId, outcome.applicable.length))
+          }
+        }
+        await persist(snapshots)
+        for (const { docId, outcome } of outcomes) emit(docId, outcome.rebuild ? outcome.added : outcome.applicable, 'remote')
+        for (const ev of report.evidence) {
+          for (const l of evidenceListeners) {
+            try { l(ev) } catch (e) { logger.error({ err: (e as Error).message }, 'evidence listener failed') }
+          }
+        }
+        return report
+      })
+    },
+
+    signedChanges (docId, hashes) {
+      const log = logs.get(docId)
+      if (log === undefined) return []
+      const out: SignedChange[] = []
+      for (const h of hashes) {
+        const e = log.get(h)
+        if (e !== undefined) out.push(e.env)
+      }
+      return out
+    },
+
+    onChange (listener) {
+      changeListeners.add(listener)
+      return () => { changeListeners.delete(listener) }
+    },
+
+    onEvidence (listener) {
+      evidenceListeners.add(listener)
+      return () => { evidenceListeners.delete(listener) }
+    },
+
+    async close () {
+      await serialise(async () => { closed = true })
+    }
+  }
+}
+
+function fastHash (env: SignedChange): string | undefined {
+  try { return readChangeHeaderFast(env.change)?.hash } catch { return undefined }
+}
+
+/** The write policy of a roster: a site writes `site:<its id>`; members write `federation`. */
+export function rosterWritePolicy (roster: () => ReadonlyArray<{ siteId: string, publicKey: string }>): WritePolicy {
+  return (docId, signerHex) => {
+    const members = roster()
+    if (docId === 'federation') return members.some((m) => m.publicKey === signerHex) ? 'allowed' : 'denied'
+    if (docId.startsWith('site:')) {
+      const owner = members.find((m) => `site:${m.siteId}` === docId)
+      if (owner === undefined) return 'unknown-document'
+      return owner.publicKey === signerHex ? 'allowed' : 'denied'
+    }
+    return 'unknown-document'
+  }
+}
+
+export function siteDocId (siteId: string): DocId {
+  return `site:${siteId}`
+}
+
+export const FEDERATION_DOC_ID: DocId = 'federation'

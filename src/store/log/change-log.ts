@@ -1,0 +1,365 @@
+/**
+ * One document's signed change log: the set of verified changes this site holds (a hash
+ * DAG) and which of them are materialised into the Automerge document. The log, not the
+ * Automerge document, is the source of truth, because Automerge alone cannot survive
+ * equivocation: it refuses the second of two changes with the same actor and seq, so
+ * replicas that saw them in different orders would diverge.
+ *
+ * The rule every honest replica applies, a pure function of the set of changes held:
+ * once a signer has two different changes with the same (actor, seq), its *evidence
+ * pair* is the two lowest hashes at the lowest such (actor, seq). The document keeps
+ * only that signer's changes that both members of the pair build on (the common prefix)
+ * and excludes the rest, with everything that depends on them. The log itself keeps
+ * every valid change it received — it is a grow-only set, so replicas that exchange
+ * their logs hold the same set whatever the order — and the replication layer stops a
+ * forked writer from adding to it by refusing that peer's own traffic.
+ *
+ * The log is plain in-memory state; the document store persists what `add` reports.
+ */
+import type { SignedChange } from './envelope.ts'
+
+export interface LogEntry {
+  hash: string
+  actor: string
+  seq: number
+  deps: string[]
+  /** Author's public key, hex. */
+  signer: string
+  ops: number
+  time: number
+  env: SignedChange
+}
+
+export interface EquivocationEvidence {
+  docId: string
+  signer: string
+  actor: string
+  seq: number
+  /** The two conflicting signed changes (lowest hashes first). */
+  pair: [LogEntry, LogEntry]
+}
+
+export type DropCode = 'quarantine-full'
+
+export interface AddOutcome {
+  /** Newly retained entries: persist these. */
+  added: LogEntry[]
+  /** Entries that became materialisable, in dependency order: apply them. */
+  applicable: LogEntry[]
+  /** The materialised set shrank: rebuild the document from `materialisedInOrder()`. */
+  rebuild: boolean
+  dropped: Array<{ entry: LogEntry, code: DropCode }>
+  duplicates: number
+  evidence: EquivocationEvidence[]
+}
+
+export interface DocumentLogOptions {
+  /** Most entries held that cannot be materialised yet (missing dependencies). */
+  maxPending: number
+}
+
+export interface DocumentLog {
+  readonly docId: string
+  size (): number
+  has (hash: string): boolean
+  get (hash: string): LogEntry | undefined
+  /** Every retained hash, in no particular order. */
+  hashes (): IterableIterator<string>
+  /**
+   * Heads of the complete part of the log (entries whose whole ancestry is held),
+   * sorted. Entries still missing ancestors are not heads: advertising them would claim
+   * the ancestry too.
+   */
+  heads (): string[]
+  /** Whether the entry and its whole ancestry are held. */
+  isComplete (hash: string): boolean
+  /**
+   * Complete entries that are not ancestors of `since` (hashes not held are ignored), in
+   * dependency order: what a peer that holds `since` may lack.
+   */
+  addedSince (since: readonly string[]): LogEntry[]
+  /** Hashes referenced by retained entries but not held. */
+  missingDeps (): string[]
+  isMaterialised (hash: string): boolean
+  materialisedCount (): number
+  pendingCount (): number
+  /** Materialised entries in a dependency-respecting order (ties by hash). */
+  materialisedInOrder (): LogEntry[]
+  /** Signers with evidence of equivocation in this document. */
+  forkedSigners (): string[]
+  evidenceFor (signer: string): EquivocationEvidence | undefined
+  add (entries: readonly LogEntry[]): AddOutcome
+}
+
+function compareStrings (a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+interface Fork {
+  actor: string
+  seq: number
+  pair: [string, string]
+}
+
+/** Orders candidate evidence pairs: lower actor, then lower seq, then lower hashes. */
+function forkLess (a: Fork, b: Fork): boolean {
+  if (a.actor !== b.actor) return a.actor < b.actor
+  if (a.seq !== b.seq) return a.seq < b.seq
+  if (a.pair[0] !== b.pair[0]) return a.pair[0] < b.pair[0]
+  return a.pair[1] < b.pair[1]
+}
+
+export function createDocumentLog (docId: string, options: DocumentLogOptions): DocumentLog {
+  const entries = new Map<string, LogEntry>()
+  /** `${actor}:${seq}` → hashes held at that position. */
+  const bySeq = new Map<string, string[]>()
+  /** dependency hash → retained entries that list it. */
+  const dependents = new Map<string, Set<string>>()
+  const materialised = new Set<string>()
+  const complete = new Set<string>()
+  const excluded = new Set<string>()
+  const forks = new Map<string, Fork>()
+  let headsCache: string[] | undefined
+
+  const seqKey = (actor: string, seq: number): string => `${actor}:${seq}`
+
+  function isMaterialisable (e: LogEntry): boolean {
+    if (excluded.has(e.hash)) return false
+    for (const d of e.deps) if (!materialised.has(d)) return false
+    return true
+  }
+
+  function pendingCount (): number {
+    return entries.size - materialised.size - excluded.size
+  }
+
+  function insert (e: LogEntry): void {
+    entries.set(e.hash, e)
+    const k = seqKey(e.actor, e.seq)
+    const at = bySeq.get(k)
+    if (at === undefined) bySeq.set(k, [e.hash])
+    else at.push(e.hash)
+    for (const d of e.deps) {
+      let set = dependents.get(d)
+      if (set === undefined) dependents.set(d, set = new Set())
+      set.add(e.hash)
+    }
+    headsCache = undefined
+  }
+
+  /** Marks `start` complete if its deps are, and every waiting entry that unblocks. */
+  function completeFrom (start: LogEntry): void {
+    const queue = [start]
+    for (let i = 0; i < queue.length; i++) {
+      const e = queue[i]!
+      if (complete.has(e.hash) || !e.deps.every((d) => complete.has(d))) continue
+      complete.add(e.hash)
+      headsCache = undefined
+      const waiting = dependents.get(e.hash)
+      if (waiting === undefined) continue
+      for (const h of waiting) {
+        const w = entries.get(h)
+        if (w !== undefined && !complete.has(h)) queue.push(w)
+      }
+    }
+  }
+
+  /** Materialises `start` and every waiting entry it unblocks; returns them in order. */
+  function materialiseFrom (start: LogEntry, out: LogEntry[]): void {
+    const queue = [start]
+    for (let i = 0; i < queue.length; i++) {
+      const e = queue[i]!
+      if (materialised.has(e.hash) || !isMaterialisable(e)) continue
+      materialised.add(e.hash)
+      out.push(e)
+      const waiting = dependents.get(e.hash)
+      if (waiting === undefined) continue
+      for (const h of [...waiting].sort(compareStrings)) {
+        const w = entries.get(h)
+        if (w !== undefined && !materialised.has(h) && isMaterialisable(w)) queue.push(w)
+      }
+    }
+  }
+
+  /** Retained ancestors of `roots` (roots included), following deps that are held. */
+  function ancestors (roots: readonly string[]): Set<string> {
+    const seen = new Set<string>()
+    const stack = [...roots]
+    while (stack.length > 0) {
+      const h = stack.pop()!
+      if (seen.has(h)) continue
+      const e = entries.get(h)
+      if (e === undefined) continue
+      seen.add(h)
+      for (const d of e.deps) stack.push(d)
+    }
+    return seen
+  }
+
+  /** Retained descendants of `roots` (roots excluded unless reached again). */
+  function descendants (roots: Iterable<string>): Set<string> {
+    const seen = new Set<string>()
+    const stack = [...roots]
+    while (stack.length > 0) {
+      const h = stack.pop()!
+      const next = dependents.get(h)
+      if (next === undefined) continue
+      for (const c of next) {
+        if (!seen.has(c)) { seen.add(c); stack.push(c) }
+      }
+    }
+    return seen
+  }
+
+  /** The lowest evidence pair among a signer's retained entries, if any. */
+  function lowestFork (signer: string): Fork | undefined {
+    let best: Fork | undefined
+    for (const [, hashes] of bySeq) {
+      if (hashes.length < 2) continue
+      const first = entries.get(hashes[0]!)
+      if (first === undefined || first.signer !== signer) continue
+      const sorted = [...hashes].sort(compareStrings)
+      const candidate: Fork = { actor: first.actor, seq: first.seq, pair: [sorted[0]!, sorted[1]!] }
+      if (best === undefined || forkLess(candidate, best)) best = candidate
+    }
+    return best
+  }
+
+  /**
+   * Excludes every change of a forked signer outside the common prefix of its pair, and
+   * everything depending on those. While the pair's ancestry is incomplete a change not
+   * yet known to be in the prefix stays excluded; it is admitted once its ancestry arrives.
+   */
+  function recomputeExcluded (): void {
+    excluded.clear()
+    const roots: string[] = []
+    for (const [signer, fork] of forks) {
+      const a = ancestors([fork.pair[0]])
+      const b = ancestors([fork.pair[1]])
+      for (const e of entries.values()) {
+        if (e.signer !== signer) continue
+        if (!(a.has(e.hash) && b.has(e.hash)) || e.hash === fork.pair[0] || e.hash === fork.pair[1]) roots.push(e.hash)
+      }
+    }
+    for (const h of roots) excluded.add(h)
+    for (const h of descendants(roots)) excluded.add(h)
+  }
+
+  function recomputeMaterialised (): void {
+    materialised.clear()
+    for (const e of orderedRetained()) {
+      if (isMaterialisable(e)) materialised.add(e.hash)
+    }
+  }
+
+  /**
+   * Every retained entry after its held dependencies: an iterative depth-first
+   * post-order from entries taken in hash order, so the order is canonical and O(n log n).
+   */
+  function orderedRetained (): LogEntry[] {
+    const out: LogEntry[] = []
+    const state = new Map<string, 1 | 2>() // 1: on the stack, 2: emitted
+    for (const root of [...entries.keys()].sort(compareStrings)) {
+      if (state.has(root)) continue
+      const stack: Array<{ e: LogEntry, next: number }> = [{ e: entries.get(root)!, next: 0 }]
+      state.set(root, 1)
+      while (stack.length > 0) {
+        const top = stack[stack.length - 1]!
+        if (top.next < top.e.deps.length) {
+          const d = top.e.deps[top.next++]!
+          const dep = entries.get(d)
+          if (dep !== undefined && !state.has(d)) { state.set(d, 1); stack.push({ e: dep, next: 0 }) }
+        } else {
+          stack.pop()
+          state.set(top.e.hash, 2)
+          out.push(top.e)
+        }
+      }
+    }
+    return out
+  }
+
+  function add (incoming: readonly LogEntry[]): AddOutcome {
+    const out: AddOutcome = { added: [], applicable: [], rebuild: false, dropped: [], duplicates: 0, evidence: [] }
+    const conflicted = new Set<string>()
+    for (const e of incoming) {
+      if (entries.has(e.hash)) { out.duplicates++; continue }
+      const materialisable = forks.size === 0 && isMaterialisable(e)
+      if (!materialisable && pendingCount() >= options.maxPending) {
+        out.dropped.push({ entry: e, code: 'quarantine-full' })
+        continue
+      }
+      insert(e)
+      completeFrom(e)
+      out.added.push(e)
+      if (bySeq.get(seqKey(e.actor, e.seq))!.length > 1) conflicted.add(e.signer)
+      else if (materialisable) materialiseFrom(e, out.applicable)
+    }
+    if (conflicted.size === 0 && forks.size === 0) return out
+
+    for (const signer of [...conflicted].sort(compareStrings)) {
+      const before = forks.get(signer)
+      const lowest = lowestFork(signer)!
+      if (before !== undefined && !forkLess(lowest, before)) continue
+      forks.set(signer, lowest)
+      const pair = [entries.get(lowest.pair[0])!, entries.get(lowest.pair[1])!] as [LogEntry, LogEntry]
+      out.evidence.push({ docId, signer, actor: lowest.actor, seq: lowest.seq, pair })
+    }
+    // With a fork in this document, materialisation is recomputed from the whole log:
+    // forked documents are rare, and this keeps the rule a function of the set alone.
+    const applied = new Set(materialised)
+    for (const e of out.applicable) applied.delete(e.hash)
+    recomputeExcluded()
+    recomputeMaterialised()
+    for (const h of applied) {
+      if (!materialised.has(h)) { out.rebuild = true; break }
+    }
+    out.applicable = out.rebuild ? [] : orderedRetained().filter((e) => materialised.has(e.hash) && !applied.has(e.hash))
+    return out
+  }
+
+  return {
+    docId,
+    size: () => entries.size,
+    has: (hash) => entries.has(hash),
+    get: (hash) => entries.get(hash),
+    hashes: () => entries.keys(),
+    heads () {
+      if (headsCache === undefined) {
+        headsCache = []
+        for (const h of complete) {
+          const ds = dependents.get(h)
+          let head = true
+          if (ds !== undefined) for (const d of ds) if (complete.has(d)) { head = false; break }
+          if (head) headsCache.push(h)
+        }
+        headsCache.sort(compareStrings)
+      }
+      return headsCache
+    },
+    isComplete: (hash) => complete.has(hash),
+    addedSince (since) {
+      const known = ancestors(since.filter((h) => complete.has(h)))
+      return orderedRetained().filter((e) => complete.has(e.hash) && !known.has(e.hash))
+    },
+    missingDeps () {
+      const out: string[] = []
+      for (const d of dependents.keys()) if (!entries.has(d)) out.push(d)
+      return out.sort(compareStrings)
+    },
+    isMaterialised: (hash) => materialised.has(hash),
+    materialisedCount: () => materialised.size,
+    pendingCount,
+    materialisedInOrder: () => orderedRetained().filter((e) => materialised.has(e.hash)),
+    forkedSigners: () => [...forks.keys()].sort(compareStrings),
+    evidenceFor (signer) {
+      const fork = forks.get(signer)
+      if (fork === undefined) return undefined
+      const a = entries.get(fork.pair[0])
+      const b = entries.get(fork.pair[1])
+      if (a === undefined || b === undefined) return undefined
+      return { docId, signer, actor: fork.actor, seq: fork.seq, pair: [a, b] }
+    },
+    add
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The signed-change envelope: an Automerge change with the document it belongs to, the
+ * author's public key and the author's signature. The signature covers the document id
+ * and the SHA-256 of the change bytes, so a change cannot be replayed into another
+ * document and no byte of it can be altered. The binary encoding is what goes on disk
+ * and on the wire.
+ */
+import { createHash } from 'node:crypto'
+import { FlotillaError } from '../../model/errors.ts'
+import type { Signer } from '../../identity/keys.ts'
+
+export interface SignedChange {
+  docId: string
+  change: Uint8Array
+  /** ed25519 public key of the author, 32 bytes. */
+  signer: Uint8Array
+  /** 64-byte signature over `signedChangeMessage(docId, change)`. */
+  signature: Uint8Array
+}
+
+export const ENVELOPE_VERSION = 1
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+/** The message an author signs: document id, a zero byte, SHA-256 of the change. */
+export function signedChangeMessage (docId: string, change: Uint8Array): Uint8Array {
+  const id = encoder.encode(docId)
+  const digest = createHash('sha256').update(change).digest()
+  const out = new Uint8Array(id.length + 1 + digest.length)
+  out.set(id, 0)
+  out.set(digest, id.length + 1)
+  return out
+}
+
+export function signChange (signer: Signer, docId: string, change: Uint8Array): SignedChange {
+  return { docId, change, signer: signer.publicKey, signature: signer.sign('flotilla/change/v1', signedChangeMessage(docId, change)) }
+}
+
+function ulebLength (n: number): number {
+  let len = 1
+  while (n >= 0x80) { n = Math.floor(n / 128); len++ }
+  return len
+}
+
+function writeUleb (out: Uint8Array, pos: number, n: number): number {
+  while (n >= 0x80) { out[pos++] = (n & 0x7f) | 0x80; n = Math.floor(n / 128) }
+  out[pos++] = n
+  return pos
+}
+
+/** version(1) docIdLen(uleb) docId signer(32) signature(64) changeLen(uleb) change */
+export function encodeSignedChange (env: SignedChange): Uint8Array {
+  const id = encoder.encode(env.docId)
+  const size = 1 + ulebLength(id.length) + id.length + 32 + 64 + ulebLength(env.change.length) + env.change.length
+  const out = new Uint8Array(size)
+  out[0] = ENVELOPE_VERSION
+  let pos = writeUleb(out, 1, id.length)
+  out.set(id, pos); pos += id.length
+  out.set(env.signer.subarray(0, 32), pos); pos += 32
+  out.set(env.signature.subarray(0, 64), pos); pos += 64
+  pos = writeUleb(out, pos, env.change.length)
+  out.set(env.change, pos)
+  return out
+}
+
+function malformed (why: string): FlotillaError {
+  return new FlotillaError('malformed', `signed change envelope is malformed: ${why}`,
+    'The sender produced corrupt bytes; it is recorded as evidence against that peer.')
+}
+
+/** Decodes one envelope starting at `offset`; returns it and the offset after it. */
+export function decodeSignedChangeAt (bytes: Uint8Array, offset = 0): { env: SignedChange, next: number } {
+  let pos = offset
+  const uleb = (): number => {
+    let result = 0
+    let shift = 0
+    for (;;) {
+      if (pos >= bytes.length) throw malformed('truncated length')
+      const b = bytes[pos++]!
+      if (shift > 28) throw malformed('length too large')
+      result += (b & 0x7f) * 2 ** shift
+      if ((b & 0x80) === 0) return result
+      shift += 7
+    }
+  }
+  const take = (n: number, what: string): Uint8Array => {
+    if (pos + n > bytes.length) throw malformed(`truncated ${what}`)
+    const out = bytes.subarray(pos, pos + n)
+    pos += n
+    return out
+  }
+  if (pos >= bytes.length) throw malformed('empty')
+  const version = bytes[pos++]
+  if (version !== ENVELOPE_VERSION) {
+    throw new FlotillaError('unsupported-version', `signed change envelope version ${String(version)} is not supported (this site reads version ${ENVELOPE_VERSION})`,
+      'Upgrade this site to the Flotilla version the sender runs.')
+  }
+  let docId: string
+  try { docId = decoder.decode(take(uleb(), 'document id')) } catch (e) {
+    if (e instanceof FlotillaError) throw e
+    throw malformed('document id is not UTF-8')
+  }
+  const signer = Uint8Array.from(take(32, 'signer'))
+  const signature = Uint8Array.from(take(64, 'signature'))
+  const change = Uint8Array.from(take(uleb(), 'change'))
+  return { env: { docId, change, signer, signature }, next: pos }
+}
+
+export function decodeSignedChange (bytes: Uint8Array): SignedChange {
+  const { env, next } = decodeSignedChangeAt(bytes, 0)
+  if (next !== bytes.length) throw malformed(`${bytes.length - next} trailing bytes`)
+  return env
+}

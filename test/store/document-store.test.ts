@@ -1,0 +1,173 @@
+import * as A from '@automerge/automerge'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { signChange, type SignedChange } from '../../src/store/log/envelope.ts'
+import { readChangeHeader } from '../../src/store/log/change-header.ts'
+import { FEDERATION_DOC_ID, siteDocId, type DocumentStore } from '../../src/store/document-store.ts'
+import { mapStorage, openTestStore, testSite, type TestSite } from '../support/store-fixtures.ts'
+
+type Doc = Record<string, unknown>
+
+const sites = ['eu-west', 'ap-south', 'us-east', 'byz'].map(testSite)
+const [eu, ap, us, byz] = sites as [TestSite, TestSite, TestSite, TestSite]
+
+/** Every signed change a store holds, across documents. */
+function allEnvelopes (store: DocumentStore): SignedChange[] {
+  return store.documentIds().flatMap((d) => store.signedChanges(d, [...store.log(d)!.hashes()]))
+}
+
+function snapshotOf (store: DocumentStore): Record<string, { heads: string[], value: unknown }> {
+  const out: Record<string, { heads: string[], value: unknown }> = {}
+  for (const d of store.documentIds()) out[d] = { heads: store.heads(d), value: A.toJS(store.document(d)!) }
+  return out
+}
+
+/**
+ * Builds a history: honest sites write their own documents and the federation document,
+ * exchanging changes so later changes depend on others'; the Byzantine site equivocates
+ * on its own document (two different changes with the same actor and seq).
+ */
+async function buildHistory (rounds: number, equivocate: boolean): Promise<SignedChange[]> {
+  const stores = await Promise.all([eu, ap, us, byz].map((s) => openTestStore(s, sites)))
+  const envelopes: SignedChange[] = []
+  let early: A.Doc<Doc> | undefined
+  for (let r = 0; r < rounds; r++) {
+    for (const [i, store] of stores.entries()) {
+      const site = sites[i]!
+      await store.change<Doc>(siteDocId(site.id), (d) => { d[`k${r}`] = { round: r, by: site.id } })
+      if (r % 2 === 1) await store.change<Doc>(FEDERATION_DOC_ID, (d) => { d[`${site.id}-${r}`] = r })
+    }
+    const all = stores.flatMap(allEnvelopes)
+    for (const store of stores) await store.ingest(all)
+    if (r === 0) early = A.clone(stores[3]!.document<Doc>(siteDocId(byz.id))!, { actor: stores[3]!.actor })
+  }
+  envelopes.push(...stores.flatMap(allEnvelopes))
+  if (equivocate) {
+    const byzStore = stores[3]!
+    const doc = byzStore.document<Doc>(siteDocId(byz.id))!
+    // Take each change's bytes at once: a later change on the same Automerge value reuses its handle.
+    const left = A.change(A.clone(doc, { actor: byzStore.actor }), { time: 0 }, (d) => { d['fork'] = 'left' })
+    const leftChange = A.getLastLocalChange(left)!
+    const right = A.change(A.clone(doc, { actor: byzStore.actor }), { time: 0 }, (d) => { d['fork'] = 'right' })
+    const rightChange = A.getLastLocalChange(right)!
+    const leftNext = A.change(left, { time: 0 }, (d) => { d['after'] = 'left' })
+    const forks = [leftChange, rightChange, A.getLastLocalChange(leftNext)!]
+    // A second, earlier fork: a different change at the seq right after round 0.
+    if (rounds > 1) forks.push(A.getLastLocalChange(A.change(early!, { time: 0 }, (d) => { d['early'] = 'fork' }))!)
+    for (const c of forks) envelopes.push(signChange(byz.signer, siteDocId(byz.id), c))
+    // An honest write to the federation document after the fork, independent of it.
+    await stores[0]!.change<Doc>(FEDERATION_DOC_ID, (d) => { d['late'] = true })
+    envelopes.push(...stores[0]!.signedChanges(FEDERATION_DOC_ID, stores[0]!.heads(FEDERATION_DOC_ID)))
+  }
+  return envelopes
+}
+
+describe('signed document store', () => {
+  it('persists a local change before it resolves and reloads to the same heads', async () => {
+    const storage = mapStorage()
+    const store = await openTestStore(eu, sites, storage)
+    const entry = await store.change<Doc>(siteDocId(eu.id), (d) => { d['hello'] = 'world' })
+    expect(entry).toBeDefined()
+    expect([...storage.data.keys()].some((k) => k.endsWith(entry!.hash))).toBe(true)
+    for (let i = 0; i < 12; i++) await store.change<Doc>(siteDocId(eu.id), (d) => { d[`n${i}`] = i })
+    const heads = store.heads(siteDocId(eu.id))
+    const reopened = await openTestStore(eu, sites, storage)
+    expect(reopened.heads(siteDocId(eu.id))).toEqual(heads)
+    expect(A.toJS(reopened.document(siteDocId(eu.id))!)).toEqual(A.toJS(store.document(siteDocId(eu.id))!))
+    expect(reopened.actor).toBe(store.actor)
+  })
+
+  it('writes nothing when a change function changes nothing', async () => {
+    const store = await openTestStore(eu, sites)
+    await store.change<Doc>(siteDocId(eu.id), (d) => { d['a'] = 1 })
+    expect(await store.change<Doc>(siteDocId(eu.id), (d) => { if (d['a'] !== 1) d['a'] = 1 })).toBeUndefined()
+    expect(store.log(siteDocId(eu.id))!.size()).toBe(1)
+  })
+
+  it('refuses to write another site\'s document', async () => {
+    const store = await openTestStore(eu, sites)
+    await expect(store.change<Doc>(siteDocId(ap.id), (d) => { d['x'] = 1 })).rejects.toMatchObject({ code: 'unauthorized-writer' })
+  })
+
+  it('gives identical heads and documents for any permutation, duplication and batching of the same changes, equivocation included', async () => {
+    const envelopes = await buildHistory(4, true)
+    const reference = await openTestStore(eu, sites)
+    await reference.ingest(envelopes)
+    const expected = snapshotOf(reference)
+    // The equivocating writer's document keeps only the common prefix of its lowest fork.
+    expect((expected[siteDocId(byz.id)]!.value as Doc)['fork']).toBeUndefined()
+    expect((expected[siteDocId(byz.id)]!.value as Doc)['early']).toBeUndefined()
+    expect(Object.keys(expected[siteDocId(byz.id)]!.value as Doc)).toEqual(['k0'])
+    expect(reference.log(siteDocId(byz.id))!.forkedSigners()).toEqual([byz.signer.publicKeyHex])
+    expect((expected[FEDERATION_DOC_ID]!.value as Doc)['late']).toBe(true)
+
+    await fc.assert(fc.asyncProperty(
+      fc.shuffledSubarray(envelopes.map((_, i) => i), { minLength: envelopes.length, maxLength: envelopes.length }),
+      fc.array(fc.nat(envelopes.length - 1), { maxLength: 10 }),
+      fc.array(fc.integer({ min: 1, max: 8 }), { minLength: 1, maxLength: 6 }),
+      async (order, dupes, batchSizes) => {
+        const stream = [...order, ...dupes].map((i) => envelopes[i]!)
+        const replica = await openTestStore(ap, sites)
+        let at = 0
+        for (let b = 0; at < stream.length; b++) {
+          const size = batchSizes[b % batchSizes.length]!
+          await replica.ingest(stream.slice(at, at + size))
+          at += size
+        }
+        expect(snapshotOf(replica)).toEqual(expected)
+      }), { numRuns: 40 })
+  })
+
+  it('records self-proving evidence when a writer equivocates, and never applies its later changes', async () => {
+    const envelopes = await buildHistory(1, true)
+    const replica = await openTestStore(us, sites)
+    const seen: string[] = []
+    replica.onEvidence((e) => { seen.push(e.signer) })
+    const report = await replica.ingest(envelopes)
+    expect(report.evidence).toHaveLength(1)
+    const [a, b] = report.evidence[0]!.pair
+    expect(a.actor).toBe(b.actor)
+    expect(a.seq).toBe(b.seq)
+    expect(a.hash < b.hash).toBe(true)
+    expect(seen).toEqual([byz.signer.publicKeyHex])
+    // A later change from the forked writer, even under a fresh incarnation, is held but never applied.
+    const byzStore = await openTestStore(byz, sites, mapStorage(), {}, 99)
+    await byzStore.ingest(envelopes.filter((e) => e.docId !== siteDocId(byz.id)))
+    const later = await byzStore.change<Doc>(siteDocId(byz.id), (d) => { d['later'] = 1 })
+    const second = await replica.ingest([later!.env])
+    expect(second.accepted).toBe(1)
+    expect((A.toJS(replica.document(siteDocId(byz.id))!) as Doc)['later']).toBeUndefined()
+    expect(replica.log(siteDocId(byz.id))!.isMaterialised(later!.hash)).toBe(false)
+  })
+
+  it('holds changes with missing dependencies in a bounded quarantine', async () => {
+    const author = await openTestStore(eu, sites)
+    const chain: SignedChange[] = []
+    for (let i = 0; i < 6; i++) chain.push((await author.change<Doc>(siteDocId(eu.id), (d) => { d[`c${i}`] = i }))!.env)
+    const replica = await openTestStore(ap, sites, mapStorage(), { maxPendingChanges: 3 })
+    const report = await replica.ingest(chain.slice(1))
+    expect(report.accepted).toBe(3)
+    expect(report.dropped.map((d) => d.code)).toEqual(['quarantine-full', 'quarantine-full'])
+    expect(replica.log(siteDocId(eu.id))!.missingDeps()).toEqual([readChangeHeader(chain[0]!.change).hash])
+    expect(replica.document(siteDocId(eu.id))).toBeUndefined()
+    await replica.ingest(chain)
+    expect(replica.heads(siteDocId(eu.id))).toEqual(author.heads(siteDocId(eu.id)))
+    expect(A.toJS(replica.document(siteDocId(eu.id))!)).toEqual(A.toJS(author.document(siteDocId(eu.id))!))
+  })
+
+  it('skips a corrupt record at load, reports it, and still loads the rest', async () => {
+    const storage = mapStorage()
+    const store = await openTestStore(eu, sites, storage)
+    await store.change<Doc>(siteDocId(eu.id), (d) => { d['a'] = 1 })
+    const second = await store.change<Doc>(siteDocId(eu.id), (d) => { d['b'] = 2 })
+    const third = await store.change<Doc>(FEDERATION_DOC_ID, (d) => { d['c'] = 3 })
+    const key = [...storage.data.keys()].find((k) => k.endsWith(second!.hash))!
+    const value = storage.data.get(key)!
+    value[value.length - 3]! ^= 0x20
+    const reopened = await openTestStore(eu, sites, storage)
+    expect(reopened.corrupt.map((c) => c.key)).toEqual([key])
+    expect(reopened.corrupt[0]!.message).toMatch(/checksum mismatch/)
+    expect(reopened.heads(FEDERATION_DOC_ID)).toEqual([third!.hash])
+    expect(A.toJS(reopened.document(siteDocId(eu.id))!)).toEqual({ a: 1 })
+  })
+})
