@@ -1,0 +1,598 @@
+/**
+ * Replication of signed documents between sites, over the Network port. Three paths keep
+ * every honest site's log equal to the union of what honest sites hold:
+ *  - push: a local change goes at once to every connected peer;
+ *  - announce: a site whose document gained changes gossips the new heads (digest and
+ *    count) on the federation topic, so sites not directly connected learn of them;
+ *  - reconcile: per document, a session in the manner of Kleppmann and Howard's
+ *    Byzantine eventual consistency algorithm — heads remembered from the last
+ *    reconciliation with that peer, a Bloom filter of what was added since, the missing
+ *    changes with their signatures, then `need`s for what is still unknown — started on
+ *    connect, on a differing digest or announcement, and every anti-entropy period.
+ * Every change is verified by the store before it is applied. Whatever a peer does wrong
+ * costs it standing (peer-guard) and is reported as misbehaviour for the evidence log.
+ */
+import { createHash } from 'node:crypto'
+import { isFlotillaError, type ErrorCode } from '../model/errors.ts'
+import type { EvidenceKind } from '../model/federation.ts'
+import type { Clock, Timer } from '../ports/clock.ts'
+import type { Logger } from '../ports/logger.ts'
+import type { Network, PeerId } from '../ports/network.ts'
+import type { Rng } from '../ports/rng.ts'
+import { peerIdFromPublicKey } from '../identity/peer-id.ts'
+import { fromHex } from '../identity/keys.ts'
+import type { DocumentStore, IngestReport } from '../store/document-store.ts'
+import type { LogEntry } from '../store/log/change-log.ts'
+import { encodeSignedChange, type SignedChange } from '../store/log/envelope.ts'
+import { buildBloom, type BloomFilter } from './bloom.ts'
+import { decodeDirect, decodeGossip, encodeDirect, encodeGossip, type DirectFrame, type DocDigest } from './messages.ts'
+import { createPeerGuard, type Misbehaviour } from './peer-guard.ts'
+
+export interface ReplicatorOptions {
+  store: DocumentStore
+  network: Network
+  clock: Clock
+  rng: Rng
+  logger: Logger
+  /** Whether a document id belongs to this federation (roster site documents and `federation`). */
+  isKnownDocument: (docId: string) => boolean
+  limits: {
+    maxFrameBytes: number
+    changesPerSecond: number
+    maxConcurrentStreams: number
+  }
+  /** Digest exchange with every peer this often (default 5,000 ms, ±20 % jitter). */
+  antiEntropyMs?: number
+  /** A session without progress for this long is abandoned (default 10,000 ms). */
+  sessionTimeoutMs?: number
+  /** Need rounds per session before giving up until the next anti-entropy (default 8). */
+  maxNeedRounds?: number
+}
+
+export interface PeerReplicationStats {
+  peer: PeerId
+  connected: boolean
+  /** Complete changes the peer reported that this site lacks (approximate). */
+  behind: number
+  bytesIn: number
+  bytesOut: number
+  score: number
+}
+
+export interface ReplicationStats {
+  peers: PeerReplicationStats[]
+  accepted: number
+  duplicates: number
+  rejected: Record<string, number>
+  sessions: { started: number, completed: number, timedOut: number, roundTrips: number }
+}
+
+export interface BootstrapProgress {
+  documents: { have: number, total: number }
+  changes: { have: number, total: number }
+}
+
+export type HeartbeatListener = (payload: Uint8Array, from: PeerId, via: PeerId) => void
+
+export interface Replicator {
+  start (): void
+  stop (): void
+  stats (): ReplicationStats
+  progress (): BootstrapProgress
+  /** Reconciles every document with every connected peer now. */
+  syncAll (): void
+  onMisbehaviour (listener: (m: Misbehaviour) => void): () => void
+  /** Carries the liveness module's signed heartbeats over gossip and direct links. */
+  sendHeartbeat (payload: Uint8Array): void
+  onHeartbeat (listener: HeartbeatListener): () => void
+}
+
+interface InitiatorSession {
+  id: number
+  peer: PeerId
+  docId: string
+  since: string[]
+  needRounds: number
+  startedAt: number
+  timer: Timer
+  phase: 'awaiting-reply' | 'receiving-reply' | 'awaiting-changes'
+  reply?: { heads: string[], sinceKnown: boolean, bloom: BloomFilter }
+  again: boolean
+}
+
+interface ResponderSession {
+  peer: PeerId
+  docId: string
+  peerHeads: string[]
+  timer: Timer
+}
+
+const CHUNK_BYTES_FRACTION = 0.5
+
+const REJECTION_KIND: Partial<Record<ErrorCode, EvidenceKind>> = {
+  'bad-signature': 'bad-signature',
+  'unauthorized-writer': 'unauthorized-writer',
+  'wrong-document': 'unauthorized-writer',
+  'actor-mismatch': 'actor-mismatch',
+  malformed: 'malformed',
+  oversized: 'oversized',
+  'unsupported-version': 'malformed'
+}
+
+export function digestOfHeads (heads: readonly string[]): string {
+  return createHash('sha256').update(heads.join(',')).digest('hex').slice(0, 32)
+}
+
+export function createReplicator (options: ReplicatorOptions): Replicator {
+  const { store, network, clock, rng, logger, limits } = options
+  const antiEntropyMs = options.antiEntropyMs ?? 5_000
+  const sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000
+  const maxNeedRounds = options.maxNeedRounds ?? 8
+  const guard = createPeerGuard(clock, {
+    changesPerSecond: limits.changesPerSecond,
+    framesPerSecond: Math.max(200, limits.changesPerSecond),
+    maxConcurrentSessions: limits.maxConcurrentStreams
+  })
+  const chunkBytes = Math.floor(limits.maxFrameBytes * CHUNK_BYTES_FRACTION)
+
+  const lastSync = new Map<PeerId, Map<string, string[]>>()
+  const peerDigests = new Map<PeerId, Map<string, DocDigest>>()
+  const initiated = new Map<number, InitiatorSession>()
+  const activeByKey = new Map<string, InitiatorSession>()
+  const responding = new Map<string, ResponderSession>()
+  const bannedPeers = new Set<PeerId>()
+  const digestCache = new Map<string, { heads: string[], digest: DocDigest }>()
+  const announceTimers = new Map<string, Timer>()
+  const misbehaviourListeners = new Set<(m: Misbehaviour) => void>()
+  const heartbeatListeners = new Set<HeartbeatListener>()
+  const counters = { accepted: 0, duplicates: 0, rejected: {} as Record<string, number>, started: 0, completed: 0, timedOut: 0, roundTrips: 0 }
+  let nextSession = 1 + (rng.nextUint32() % 1000)
+  let antiEntropy: Timer | undefined
+  let unsubscribeStore: (() => void) | undefined
+  let unsubscribeEvidence: (() => void) | undefined
+  let unhandle: (() => void) | undefined
+  let running = false
+
+  const sessionKey = (peer: PeerId, docId: string): string => `${peer}|${docId}`
+
+  function send (peer: PeerId, frame: DirectFrame): void {
+    if (!running) return
+    network.send(peer, encodeDirect(frame))
+  }
+
+  function digestOf (docId: string): DocDigest {
+    const heads = store.heads(docId)
+    const cached = digestCache.get(docId)
+    if (cached !== undefined && cached.heads === heads) return cached.digest
+    let count = 0
+    const log = store.log(docId)
+    if (log !== undefined) for (const h of log.hashes()) if (log.isComplete(h)) count++
+    const digest = { docId, digest: digestOfHeads(heads), count }
+    digestCache.set(docId, { heads, digest })
+    return digest
+  }
+
+  function myDigests (): DocDigest[] {
+    return store.documentIds().map(digestOf)
+  }
+
+  function report (m: Misbehaviour): void {
+    for (const l of misbehaviourListeners) {
+      try { l(m) } catch (e) { logger.error({ err: (e as Error).message }, 'misbehaviour listener failed') }
+    }
+  }
+
+  function penalise (peer: PeerId, kind: EvidenceKind, detail: string, proof?: Uint8Array[]): void {
+    const m: Misbehaviour = { peer, kind, detail }
+    if (proof !== undefined) m.proof = proof
+    report(m)
+    const backoff = guard.penalise(peer, kind)
+    if (backoff !== undefined) {
+      logger.warn({ peer, kind, backoffMs: backoff }, 'disconnecting a misbehaving peer')
+      network.disconnect(peer, `misbehaviour: ${kind}`, backoff)
+    }
+  }
+
+  /** Ingests changes from a peer within its rate; reports what was refused. */
+  async function ingestFrom (peer: PeerId, changes: readonly SignedChange[]): Promise<IngestReport | undefined> {
+    if (changes.length === 0) return undefined
+    if (!guard.takeChanges(peer, changes.length)) {
+      penalise(peer, 'flood', `more than ${limits.changesPerSecond} changes per second`)
+      return undefined
+    }
+    const result = await store.ingest(changes)
+    counters.accepted += result.accepted
+    counters.duplicates += result.duplicates
+    for (const r of result.rejected) {
+      counters.rejected[r.code] = (counters.rejected[r.code] ?? 0) + 1
+      const kind = REJECTION_KIND[r.code as ErrorCode] ?? 'malformed'
+      penalise(peer, kind, `${r.docId}: ${r.message}`, r.bytes === undefined ? undefined : [r.bytes])
+    }
+    for (const d of result.dropped) counters.rejected[d.code] = (counters.rejected[d.code] ?? 0) + 1
+    if (result.dropped.length > 0) penalise(peer, 'quarantine-full', `${result.dropped.length} changes with missing dependencies did not fit the quarantine`)
+    return result
+  }
+
+  /** Splits changes into frames that stay under the frame limit. */
+  function chunked (changes: readonly SignedChange[]): SignedChange[][] {
+    const out: SignedChange[][] = [[]]
+    let size = 0
+    for (const c of changes) {
+      const s = c.change.length + 140
+      if (size + s > chunkBytes && out[out.length - 1]!.length > 0) { out.push([]); size = 0 }
+      out[out.length - 1]!.push(c)
+      size += s
+    }
+    return out
+  }
+
+  /** Entries of `mine` absent from `bloom`, with everything in `mine` built on them. */
+  function lacking (mine: readonly LogEntry[], bloom: BloomFilter): SignedChange[] {
+    const missing = new Set<string>()
+    for (const e of mine) {
+      if (!bloom.has(e.hash) || e.deps.some((d) => missing.has(d))) missing.add(e.hash)
+    }
+    return mine.filter((e) => missing.has(e.hash)).map((e) => e.env)
+  }
+
+  function sendChanges (peer: PeerId, session: number, docId: string, changes: readonly SignedChange[], toResponder: boolean): void {
+    const chunks = chunked(changes)
+    chunks.forEach((chunk, i) => { send(peer, { type: 'changes', session, docId, changes: chunk, more: i < chunks.length - 1, toResponder }) })
+  }
+
+  // ---- initiator side ----
+
+  function startSession (peer: PeerId, docId: string): void {
+    if (!running || bannedPeers.has(peer) || !options.isKnownDocument(docId)) return
+    const key = sessionKey(peer, docId)
+    const active = activeByKey.get(key)
+    if (active !== undefined) { active.again = true; return }
+    const since = lastSync.get(peer)?.get(docId) ?? []
+    const mine = store.log(docId)?.addedSince(since) ?? []
+    const bloom = buildBloom(mine.map((e) => e.hash), mine.length, rng.nextUint32())
+    const id = nextSession++
+    const session: InitiatorSession = {
+      id, peer, docId, since, needRounds: 0, startedAt: clock.monotonicMs(), phase: 'awaiting-reply', again: false,
+      timer: clock.setTimer(sessionTimeoutMs, () => { finish(session, 'timeout') })
+    }
+    initiated.set(id, session)
+    activeByKey.set(key, session)
+    counters.started++
+    counters.roundTrips++
+    send(peer, { type: 'sync-open', session: id, docId, heads: store.heads(docId), since, bloom })
+  }
+
+  function finish (session: InitiatorSession, outcome: 'done' | 'timeout' | 'aborted'): void {
+    if (initiated.get(session.id) !== session) return
+    session.timer.cancel()
+    initiated.delete(session.id)
+    activeByKey.delete(sessionKey(session.peer, session.docId))
+    if (outcome === 'done') {
+      counters.completed++
+      const log = store.log(session.docId)
+      const common = (session.reply?.heads ?? []).filter((h) => log?.isComplete(h) === true)
+      let perPeer = lastSync.get(session.peer)
+      if (perPeer === undefined) lastSync.set(session.peer, perPeer = new Map())
+      perPeer.set(session.docId, common)
+    } else if (outcome === 'timeout') {
+      counters.timedOut++
+    }
+    if (session.again && outcome === 'done') startSession(session.peer, session.docId)
+  }
+
+  function touch (session: InitiatorSession): void {
+    session.timer.cancel()
+    session.timer = clock.setTimer(sessionTimeoutMs, () => { finish(session, 'timeout') })
+  }
+
+  /** After the reply arrived in full: send what the peer lacks, then ask for what we lack. */
+  function afterReply (session: InitiatorSession): void {
+    const reply = session.reply!
+    const mine = store.log(session.docId)?.addedSince(reply.sinceKnown ? session.since : []) ?? []
+    sendChanges(session.peer, session.id, session.docId, lacking(mine, reply.bloom), true)
+    askOrFinish(session)
+  }
+
+  function askOrFinish (session: InitiatorSession): void {
+    const log = store.log(session.docId)
+    const reply = session.reply!
+    const needs = new Set<string>()
+    for (const h of reply.heads) if (log?.has(h) !== true) needs.add(h)
+    for (const h of log?.missingDeps() ?? []) needs.add(h)
+    if (needs.size === 0 || session.needRounds >= maxNeedRounds) { finish(session, 'done'); return }
+    session.needRounds++
+    counters.roundTrips++
+    session.phase = 'awaiting-changes'
+    touch(session)
+    send(session.peer, { type: 'need', session: session.id, docId: session.docId, hashes: [...needs].sort() })
+  }
+
+  // ---- frame handling ----
+
+  async function onFrame (peer: PeerId, frame: DirectFrame): Promise<void> {
+    switch (frame.type) {
+      case 'sync-open': return await onSyncOpen(peer, frame)
+      case 'sync-reply': {
+        const session = initiated.get(frame.session)
+        if (session === undefined || session.peer !== peer || session.docId !== frame.docId) return
+        session.reply = { heads: frame.heads, sinceKnown: frame.sinceKnown, bloom: frame.bloom }
+        session.phase = 'receiving-reply'
+        touch(session)
+        await ingestFrom(peer, frame.changes)
+        if (!frame.more) afterReply(session)
+        return
+      }
+      case 'changes': {
+        if (!options.isKnownDocument(frame.docId)) { penalise(peer, 'unauthorized-writer', `changes for unknown document ${frame.docId}`); return }
+        const result = await ingestFrom(peer, frame.changes)
+        if (frame.session === 0) {
+          // A push whose dependencies are missing: reconcile that document with the pusher.
+          if (result !== undefined && (store.log(frame.docId)?.missingDeps().length ?? 0) > 0) startSession(peer, frame.docId)
+          return
+        }
+        if (frame.toResponder) {
+          if (!frame.more) closeResponder(peer, frame.session, true)
+          return
+        }
+        const session = initiated.get(frame.session)
+        if (session === undefined || session.peer !== peer || session.docId !== frame.docId) return
+        touch(session)
+        if (frame.more) return
+        if (session.phase === 'receiving-reply') afterReply(session)
+        else if (session.phase === 'awaiting-changes') askOrFinish(session)
+        return
+      }
+      case 'need': {
+        if (!options.isKnownDocument(frame.docId)) return
+        sendChanges(peer, frame.session, frame.docId, store.signedChanges(frame.docId, frame.hashes.slice(0, 100_000)), false)
+        return
+      }
+      case 'digest': {
+        const known = new Map<string, DocDigest>()
+        // Both sides exchange digests; the side with the lower peer id starts the
+        // sessions, so a difference is reconciled once rather than twice.
+        const initiate = network.localPeer < peer
+        for (const d of frame.docs) {
+          if (!options.isKnownDocument(d.docId)) continue
+          known.set(d.docId, d)
+          if (digestOf(d.docId).digest !== d.digest && (initiate || d.count > digestOf(d.docId).count)) startSession(peer, d.docId)
+        }
+        if (initiate) {
+          // Documents the peer does not hold at all.
+          for (const docId of store.documentIds()) if (!known.has(docId)) startSession(peer, docId)
+        }
+        peerDigests.set(peer, known)
+        return
+      }
+      case 'error':
+        logger.warn({ peer, code: frame.code, message: frame.message }, 'peer reported a replication error')
+        return
+      case 'heartbeat':
+        emitHeartbeat(frame.payload, peer, peer)
+    }
+  }
+
+  async function onSyncOpen (peer: PeerId, frame: Extract<DirectFrame, { type: 'sync-open' }>): Promise<void> {
+    if (!options.isKnownDocument(frame.docId)) {
+      send(peer, { type: 'error', code: 'wrong-document', message: `no document "${frame.docId}" in this federation` })
+      return
+    }
+    if (!guard.openSession(peer)) {
+      penalise(peer, 'flood', `more than ${limits.maxConcurrentStreams} concurrent sync sessions`)
+      return
+    }
+    const key = sessionKey(peer, String(frame.session))
+    responding.get(key)?.timer.cancel()
+    responding.set(key, {
+      peer, docId: frame.docId, peerHeads: frame.heads,
+      timer: clock.setTimer(sessionTimeoutMs, () => { closeResponder(peer, frame.session, false) })
+    })
+    const log = store.log(frame.docId)
+    const sinceKnown = frame.since.every((h) => log?.isComplete(h) === true)
+    const mine = log?.addedSince(frame.since) ?? []
+    const bloom = buildBloom(mine.map((e) => e.hash), mine.length, rng.nextUint32())
+    const chunks = chunked(lacking(mine, frame.bloom))
+    send(peer, { type: 'sync-reply', session: frame.session, docId: frame.docId, heads: store.heads(frame.docId), sinceKnown, bloom, changes: chunks[0]!, more: chunks.length > 1 })
+    for (let i = 1; i < chunks.length; i++) send(peer, { type: 'changes', session: frame.session, docId: frame.docId, changes: chunks[i]!, more: i < chunks.length - 1, toResponder: false })
+  }
+
+  function closeResponder (peer: PeerId, session: number, completed: boolean): void {
+    const key = sessionKey(peer, String(session))
+    const r = responding.get(key)
+    if (r === undefined) return
+    r.timer.cancel()
+    responding.delete(key)
+    guard.closeSession(peer)
+    if (!completed) return
+    const log = store.log(r.docId)
+    const common = r.peerHeads.filter((h) => log?.isComplete(h) === true)
+    let perPeer = lastSync.get(peer)
+    if (perPeer === undefined) lastSync.set(peer, perPeer = new Map())
+    perPeer.set(r.docId, common)
+  }
+
+  function emitHeartbeat (payload: Uint8Array, from: PeerId, via: PeerId): void {
+    for (const l of heartbeatListeners) {
+      try { l(payload, from, via) } catch (e) { logger.error({ err: (e as Error).message }, 'heartbeat listener failed') }
+    }
+  }
+
+  function onMessage (peer: PeerId, payload: Uint8Array): void {
+    if (bannedPeers.has(peer)) return
+    if (!guard.takeFrame(peer)) { penalise(peer, 'flood', 'too many frames per second'); return }
+    let frame: DirectFrame
+    try {
+      frame = decodeDirect(payload)
+    } catch (e) {
+      if (isFlotillaError(e, 'unsupported-version')) {
+        send(peer, { type: 'error', code: e.code, message: e.message })
+        return
+      }
+      penalise(peer, 'malformed', (e as Error).message, [payload.subarray(0, 512)])
+      return
+    }
+    onFrame(peer, frame).catch((e: unknown) => {
+      if (isFlotillaError(e, 'malformed')) { penalise(peer, 'malformed', e.message); return }
+      logger.error({ peer, err: (e as Error).message }, 'failed to handle a replication frame')
+    })
+  }
+
+  function validateBroadcast (_origin: PeerId, payload: Uint8Array): 'accept' | 'reject' | 'ignore' {
+    try {
+      const m = decodeGossip(payload)
+      if (m.type === 'announce' && !options.isKnownDocument(m.docId)) return 'reject'
+      return 'accept'
+    } catch (e) {
+      return isFlotillaError(e, 'unsupported-version') ? 'ignore' : 'reject'
+    }
+  }
+
+  function onBroadcast (origin: PeerId, via: PeerId, payload: Uint8Array): void {
+    if (bannedPeers.has(origin)) return
+    let m
+    try { m = decodeGossip(payload) } catch { return }
+    if (m.type === 'heartbeat') { emitHeartbeat(m.payload, origin, via); return }
+    if (!options.isKnownDocument(m.docId) || digestOf(m.docId).digest === m.digest) return
+    const connected = network.connectedPeers()
+    startSession(connected.includes(origin) ? origin : via, m.docId)
+  }
+
+  function scheduleAnnounce (docId: string): void {
+    if (announceTimers.has(docId)) return
+    announceTimers.set(docId, clock.setTimer(50, () => {
+      announceTimers.delete(docId)
+      if (!running) return
+      const d = digestOf(docId)
+      network.broadcast(encodeGossip({ type: 'announce', docId, digest: d.digest, count: d.count }))
+    }))
+  }
+
+  function sendDigests (peer?: PeerId): void {
+    const frame: DirectFrame = { type: 'digest', docs: myDigests() }
+    for (const p of peer === undefined ? network.connectedPeers() : [peer]) {
+      if (!bannedPeers.has(p)) send(p, frame)
+    }
+  }
+
+  function scheduleAntiEntropy (): void {
+    const jitter = antiEntropyMs * 0.2 * (rng.nextFloat() * 2 - 1)
+    antiEntropy = clock.setTimer(antiEntropyMs + jitter, () => {
+      if (!running) return
+      sendDigests()
+      scheduleAntiEntropy()
+    })
+  }
+
+  return {
+    start () {
+      if (running) return
+      running = true
+      unhandle = network.handle({
+        onMessage,
+        onBroadcast,
+        validateBroadcast,
+        onPeerUp: (peer) => { if (!bannedPeers.has(peer)) sendDigests(peer) },
+        onPeerDown: (peer) => {
+          for (const s of [...initiated.values()]) if (s.peer === peer) finish(s, 'aborted')
+          for (const [key, r] of [...responding]) {
+            if (r.peer !== peer) continue
+            r.timer.cancel()
+            responding.delete(key)
+            guard.closeSession(peer)
+          }
+        }
+      })
+      unsubscribeStore = store.onChange((docId, entries, origin) => {
+        if (origin === 'local') {
+          const frames = chunked(entries.map((e) => e.env))
+          for (const peer of network.connectedPeers()) {
+            if (bannedPeers.has(peer)) continue
+            for (const chunk of frames) send(peer, { type: 'changes', session: 0, docId, changes: chunk, more: false, toResponder: false })
+          }
+        }
+        scheduleAnnounce(docId)
+      })
+      unsubscribeEvidence = store.onEvidence((ev) => {
+        // The forked writer's own traffic is refused from now on; its changes may still
+        // arrive through honest relays that took them before the fork was known.
+        const offender = peerIdFromPublicKey(fromHex(ev.signer))
+        bannedPeers.add(offender)
+        network.disconnect(offender, 'equivocation', 24 * 3600_000)
+        report({ peer: offender, kind: 'equivocation', detail: `${ev.docId}: two changes at ${ev.actor.slice(0, 16)}…/${ev.seq}`, proof: ev.pair.map((e) => encodeSignedChange(e.env)) })
+      })
+      for (const peer of network.connectedPeers()) sendDigests(peer)
+      scheduleAntiEntropy()
+    },
+
+    stop () {
+      running = false
+      antiEntropy?.cancel()
+      for (const t of announceTimers.values()) t.cancel()
+      announceTimers.clear()
+      for (const s of [...initiated.values()]) finish(s, 'aborted')
+      for (const r of responding.values()) r.timer.cancel()
+      responding.clear()
+      unhandle?.()
+      unsubscribeStore?.()
+      unsubscribeEvidence?.()
+    },
+
+    stats () {
+      const traffic = new Map(network.traffic().map((t) => [t.peer, t]))
+      const connected = new Set(network.connectedPeers())
+      const peers = new Set<PeerId>([...traffic.keys(), ...connected, ...peerDigests.keys()])
+      return {
+        peers: [...peers].sort().map((peer) => {
+          let behind = 0
+          for (const [docId, d] of peerDigests.get(peer) ?? []) behind += Math.max(0, d.count - digestOf(docId).count)
+          const t = traffic.get(peer)
+          return { peer, connected: connected.has(peer), behind, bytesIn: t?.bytesIn ?? 0, bytesOut: t?.bytesOut ?? 0, score: guard.score(peer) }
+        }),
+        accepted: counters.accepted,
+        duplicates: counters.duplicates,
+        rejected: { ...counters.rejected },
+        sessions: { started: counters.started, completed: counters.completed, timedOut: counters.timedOut, roundTrips: counters.roundTrips }
+      }
+    },
+
+    progress () {
+      const totals = new Map<string, number>()
+      for (const digests of peerDigests.values()) {
+        for (const [docId, d] of digests) totals.set(docId, Math.max(totals.get(docId) ?? 0, d.count))
+      }
+      for (const d of myDigests()) totals.set(d.docId, Math.max(totals.get(d.docId) ?? 0, d.count))
+      let have = 0; let total = 0; let docsHave = 0
+      for (const [docId, t] of totals) {
+        const mine = digestOf(docId).count
+        have += Math.min(mine, t)
+        total += t
+        if (mine >= t) docsHave++
+      }
+      return { documents: { have: docsHave, total: totals.size }, changes: { have, total } }
+    },
+
+    syncAll () {
+      for (const peer of network.connectedPeers()) {
+        const docs = new Set([...store.documentIds(), ...(peerDigests.get(peer)?.keys() ?? [])])
+        for (const docId of docs) startSession(peer, docId)
+      }
+    },
+
+    onMisbehaviour (listener) {
+      misbehaviourListeners.add(listener)
+      return () => { misbehaviourListeners.delete(listener) }
+    },
+
+    sendHeartbeat (payload) {
+      if (!running) return
+      network.broadcast(encodeGossip({ type: 'heartbeat', payload }))
+      const frame = encodeDirect({ type: 'heartbeat', payload })
+      for (const peer of network.connectedPeers()) if (!bannedPeers.has(peer)) network.send(peer, frame)
+    },
+
+    onHeartbeat (listener) {
+      heartbeatListeners.add(listener)
+      return () => { heartbeatListeners.delete(listener) }
+    }
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * A small binary codec for replication frames: unsigned LEB128 integers, length-prefixed
+ * bytes and strings, raw 32-byte hashes. Every read is bounds-checked and a bad frame
+ * fails with `malformed`, so nothing a peer sends can make a reader run off the end.
+ */
+import { FlotillaError } from '../model/errors.ts'
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder('utf-8', { fatal: true })
+
+export class WireWriter {
+  private buf: Uint8Array
+  private pos = 0
+
+  constructor (initial = 256) { this.buf = new Uint8Array(initial) }
+
+  private ensure (n: number): void {
+    if (this.pos + n <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.pos + n) size *= 2
+    const next = new Uint8Array(size)
+    next.set(this.buf.subarray(0, this.pos))
+    this.buf = next
+  }
+
+  u8 (n: number): this { this.ensure(1); this.buf[this.pos++] = n & 0xff; return this }
+
+  uint (n: number): this {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`not a non-negative safe integer: ${n}`)
+    this.ensure(10)
+    while (n >= 0x80) { this.buf[this.pos++] = (n % 128) | 0x80; n = Math.floor(n / 128) }
+    this.buf[this.pos++] = n
+    return this
+  }
+
+  bytes (b: Uint8Array): this { this.uint(b.length); this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length; return this }
+  raw (b: Uint8Array): this { this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length; return this }
+  string (s: string): this { return this.bytes(encoder.encode(s)) }
+
+  /** A list of hex hashes as count + 32 raw bytes each. */
+  hashes (hs: readonly string[]): this {
+    this.uint(hs.length)
+    for (const h of hs) this.raw(Buffer.from(h, 'hex'))
+    return this
+  }
+
+  finish (): Uint8Array { return this.buf.slice(0, this.pos) }
+}
+
+export class WireReader {
+  private pos: number
+  private readonly buf: Uint8Array
+
+  constructor (buf: Uint8Array, pos = 0) { this.buf = buf; this.pos = pos }
+
+  private fail (what: string): never {
+    throw new FlotillaError('malformed', `malformed replication frame: ${what} at byte ${this.pos}`,
+      'The peer sent bytes this version cannot read; it is recorded as evidence against that peer.')
+  }
+
+  get done (): boolean { return this.pos >= this.buf.length }
+
+  u8 (): number { if (this.pos >= this.buf.length) this.fail('truncated'); return this.buf[this.pos++]! }
+
+  uint (): number {
+    let result = 0
+    let shift = 0
+    for (;;) {
+      if (this.pos >= this.buf.length) this.fail('truncated integer')
+      const b = this.buf[this.pos++]!
+      if (shift > 49) this.fail('integer too large')
+      result += (b & 0x7f) * 2 ** shift
+      if ((b & 0x80) === 0) return result
+      shift += 7
+    }
+  }
+
+  /** A count that must fit the remaining bytes at `minBytesEach` per item. */
+  count (minBytesEach: number): number {
+    const n = this.uint()
+    if (n * minBytesEach > this.buf.length - this.pos) this.fail(`count ${n} exceeds the frame`)
+    return n
+  }
+
+  raw (n: number): Uint8Array {
+    if (n < 0 || this.pos + n > this.buf.length) this.fail('truncated bytes')
+    const out = this.buf.subarray(this.pos, this.pos + n)
+    this.pos += n
+    return out
+  }
+
+  bytes (): Uint8Array { return this.raw(this.uint()) }
+
+  string (maxLength = 1024): string {
+    const b = this.bytes()
+    if (b.length > maxLength) this.fail('string too long')
+    try { return decoder.decode(b) } catch { return this.fail('string is not UTF-8') }
+  }
+
+  hashes (): string[] {
+    const n = this.count(32)
+    const out: string[] = []
+    for (let i = 0; i < n; i++) out.push(Buffer.from(this.raw(32)).toString('hex'))
+    return out
+  }
+
+  end (): void { if (!this.done) this.fail('trailing bytes') }
+}

@@ -1,0 +1,127 @@
+import * as A from '@automerge/automerge'
+import { describe, expect, it } from 'vitest'
+import { peerIdFromPublicKey } from '../../src/identity/peer-id.ts'
+import { silentLogger } from '../../src/ports/logger.ts'
+import { FEDERATION_DOC_ID, siteDocId, type DocumentStore } from '../../src/store/document-store.ts'
+import { signChange } from '../../src/store/log/envelope.ts'
+import { createReplicator, type Replicator } from '../../src/replication/replicator.ts'
+import { encodeDirect } from '../../src/replication/messages.ts'
+import type { Misbehaviour } from '../../src/replication/peer-guard.ts'
+import { counterRng, openTestStore, testSite, type TestSite } from '../support/store-fixtures.ts'
+import { manualClock, manualFabric, type ManualClock, type ManualFabric } from '../support/manual-network.ts'
+
+type Doc = Record<string, unknown>
+
+interface Node { site: TestSite, store: DocumentStore, replicator: Replicator, peer: string, misbehaviour: Misbehaviour[] }
+
+async function federation (names: string[], clock: ManualClock, fabric: ManualFabric): Promise<Node[]> {
+  const sites = names.map(testSite)
+  const known = new Set([FEDERATION_DOC_ID, ...sites.map((s) => siteDocId(s.id))])
+  return await Promise.all(sites.map(async (site, i) => {
+    const store = await openTestStore(site, sites)
+    const peer = peerIdFromPublicKey(site.keys.publicKey)
+    const replicator = createReplicator({
+      store, network: fabric.join(peer), clock, rng: counterRng(i + 7), logger: silentLogger,
+      isKnownDocument: (d) => known.has(d),
+      limits: { maxFrameBytes: 1 << 20, changesPerSecond: 5000, maxConcurrentStreams: 16 }
+    })
+    const misbehaviour: Misbehaviour[] = []
+    replicator.onMisbehaviour((m) => { misbehaviour.push(m) })
+    replicator.start()
+    return { site, store, replicator, peer, misbehaviour }
+  }))
+}
+
+function stateOf (n: Node): unknown {
+  return Object.fromEntries(n.store.documentIds().map((d) => [d, { heads: n.store.heads(d), doc: A.toJS(n.store.document(d)!) }]))
+}
+
+async function write (n: Node, count: number, tag: string): Promise<void> {
+  for (let i = 0; i < count; i++) await n.store.change<Doc>(siteDocId(n.site.id), (d) => { d[`${tag}${i}`] = i })
+}
+
+describe('replicator', () => {
+  it('brings connected sites to identical heads and documents', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const nodes = await federation(['eu', 'ap', 'us'], clock, fabric)
+    for (const [i, n] of nodes.entries()) await write(n, 5 + i, n.site.id)
+    fabric.connect(nodes[0]!.peer, nodes[1]!.peer)
+    fabric.connect(nodes[1]!.peer, nodes[2]!.peer)
+    fabric.connect(nodes[0]!.peer, nodes[2]!.peer)
+    await fabric.settle()
+    await clock.advance(100)
+    await fabric.settle()
+    const expected = stateOf(nodes[0]!)
+    for (const n of nodes) expect(stateOf(n)).toEqual(expected)
+    expect(Object.keys(expected as object)).toHaveLength(3)
+  })
+
+  it('pushes a local change to connected peers at once', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const [a, b] = await federation(['eu', 'ap'], clock, fabric)
+    fabric.connect(a!.peer, b!.peer)
+    await fabric.settle()
+    await write(a!, 1, 'x')
+    await fabric.settle()
+    expect(b!.store.heads(siteDocId('eu'))).toEqual(a!.store.heads(siteDocId('eu')))
+  })
+
+  it('relays through a site in the middle when the ends are not connected', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const [a, b, c] = await federation(['eu', 'ap', 'us'], clock, fabric)
+    fabric.connect(a!.peer, b!.peer)
+    fabric.connect(b!.peer, c!.peer)
+    await fabric.settle()
+    await write(a!, 3, 'relay')
+    await fabric.settle()
+    await clock.advance(200)
+    await fabric.settle()
+    expect(c!.store.heads(siteDocId('eu'))).toEqual(a!.store.heads(siteDocId('eu')))
+  })
+
+  it('reconciles two sites that each gained 100 changes while apart in about one round trip', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const [a, b] = await federation(['eu', 'ap'], clock, fabric)
+    fabric.connect(a!.peer, b!.peer)
+    await write(a!, 10, 'base')
+    await fabric.settle()
+    await clock.advance(6000) // an anti-entropy round records the common heads
+    await fabric.settle()
+    fabric.cut(a!.peer, b!.peer)
+    await fabric.settle()
+    await write(a!, 100, 'a')
+    await write(b!, 100, 'b')
+    await a!.store.change<Doc>(FEDERATION_DOC_ID, (d) => { d['from-a'] = true })
+    const before = [a!, b!].map((n) => n.replicator.stats().sessions)
+    fabric.connect(a!.peer, b!.peer)
+    await fabric.settle()
+    expect(stateOf(a!)).toEqual(stateOf(b!))
+    const after = [a!, b!].map((n) => n.replicator.stats().sessions)
+    const sessions = after.reduce((s, x, i) => s + x.started - before[i]!.started, 0)
+    const roundTrips = after.reduce((s, x, i) => s + x.roundTrips - before[i]!.roundTrips, 0)
+    expect(sessions).toBeGreaterThan(0)
+    expect(roundTrips / sessions).toBeLessThanOrEqual(1.2)
+  })
+
+  it('refuses forged changes and malformed frames, records them, and cuts off a persistent offender', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const [honest, byz] = await federation(['eu', 'byz'], clock, fabric)
+    fabric.connect(honest!.peer, byz!.peer)
+    await fabric.settle()
+    const victim = testSite('eu')
+    // byz signs a change to the honest site's document: unauthorized.
+    const doc = A.change(A.init<Doc>({ actor: byz!.site.signer.publicKeyHex }), { time: 0 }, (d) => { d['owned'] = true })
+    const forged = signChange(byz!.site.signer, siteDocId(victim.id), A.getLastLocalChange(doc)!)
+    const sendRaw = (bytes: Uint8Array): void => { fabric.rawSend(byz!.peer, honest!.peer, bytes) }
+    sendRaw(encodeDirect({ type: 'changes', session: 0, docId: siteDocId(victim.id), changes: [forged], more: false, toResponder: false }))
+    sendRaw(Uint8Array.from([1, 99, 1, 2, 3]))
+    await fabric.settle()
+    expect(honest!.misbehaviour.map((m) => m.kind).sort()).toEqual(['malformed', 'unauthorized-writer'])
+    expect(honest!.misbehaviour.find((m) => m.kind === 'unauthorized-writer')!.proof?.length).toBe(1)
+    expect(honest!.store.document<Doc>(siteDocId('eu'))?.['owned']).toBeUndefined()
+    for (let i = 0; i < 10; i++) sendRaw(Uint8Array.from([1, 99]))
+    await fabric.settle()
+    expect(honest!.replicator.stats().peers.find((p) => p.peer === byz!.peer)?.connected).toBe(false)
+  })
+})
+
