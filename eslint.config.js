@@ -25,7 +25,8 @@ export default tseslint.config(
         { object: 'performance', property: 'now', message: 'The core reads time only through the Clock port.' }],
       'no-restricted-globals': ['error',
         { name: 'setTimeout', message: 'Use Clock.setTimer so the simulator can drive time.' },
-        { name: 'setInterval', message: 'Use Clock.setTimer so the simulator can drive time.' }],
+        { name: 'setInterval', message: 'Use Clock.setTimer so the simulator can drive time.' },
+        { name: 'setImmediate', message: 'Real event-loop turns break simulator replay; wait only on the ports.' }],
       'no-restricted-imports': ['error', { patterns: [
         { group: ['node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https', 'node:child_process', 'level', 'libp2p', '@libp2p/*', '@chainsafe/*', '@kubernetes/*'],
           message: 'The core talks to the world only through src/ports.' }] }]

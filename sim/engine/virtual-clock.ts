@@ -102,6 +102,26 @@ export function createVirtualClock (options: VirtualClockOptions = {}): VirtualC
     const rate = 1 + driftPpm / 1_000_000
     const madeAt = now
     const monotonicAt = (t: number): number => origin + (t - madeAt) * rate
+    /**
+     * The true time at which this view's monotonic reading has advanced by `ms` from its
+     * reading at `t`, nudged up past rounding so that both `reading - start >= ms` and
+     * `reading >= start + ms` hold when the timer fires: a timer never fires early on the
+     * clock that set it. The nudge doubles each round, so it takes a few dozen steps at most.
+     */
+    const fireTime = (t: number, ms: number): number => {
+      const start = monotonicAt(t)
+      const late = (at: number): boolean => {
+        const m = monotonicAt(at)
+        return m - start >= ms && m >= start + ms
+      }
+      let at = t + ms / rate
+      let nudge = Math.max(Math.abs(at) * Number.EPSILON, Number.MIN_VALUE)
+      while (!late(at)) {
+        at += nudge
+        nudge *= 2
+      }
+      return at
+    }
     const timers = new Set<QueuedEvent>()
     let halted = false
     return {
@@ -110,11 +130,7 @@ export function createVirtualClock (options: VirtualClockOptions = {}): VirtualC
       setTimer (ms: number, fn: () => void): Timer {
         checkDelayMs(ms)
         if (halted) return { cancel () {} }
-        // The earliest true time at which this view's monotonic reading has advanced by `ms`,
-        // despite rounding: a timer never fires early on the clock that set it.
-        const target = monotonicAt(now) + ms
-        let at = now + ms / rate
-        while (monotonicAt(at) < target) at = nextUp(at)
+        const at = fireTime(now, ms)
         const event = queue.push(at, () => {
           timers.delete(event)
           fn()
@@ -244,9 +260,4 @@ function checkFinite (v: number, name: string): number {
     throw new FlotillaError('input-invalid', `'${name}' must be a finite number: received ${String(v)}`, 'pass milliseconds')
   }
   return v
-}
-
-/** The next double above `x` (or a value just above it); `x` >= 0. */
-function nextUp (x: number): number {
-  return x === 0 ? Number.MIN_VALUE : x + Math.abs(x) * Number.EPSILON
 }

@@ -33,7 +33,7 @@ export function createSystemClock (options: SystemClockOptions = {}): Clock {
     wallMs: () => Date.now(),
     setTimer (ms: number, fn: () => void): Timer {
       checkDelayMs(ms)
-      const deadline = monotonicMs() + ms
+      const start = monotonicMs()
       let handle: NodeJS.Timeout | undefined
       let done = false
       const arm = (delay: number): void => {
@@ -41,9 +41,9 @@ export function createSystemClock (options: SystemClockOptions = {}): Clock {
         if (!keepAlive) handle.unref()
       }
       const fire = (): void => {
-        const left = deadline - monotonicMs()
-        if (left > 0) {
-          arm(left)
+        const elapsed = monotonicMs() - start
+        if (elapsed < ms) {
+          arm(ms - elapsed)
           return
         }
         done = true

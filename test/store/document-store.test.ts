@@ -1,10 +1,11 @@
 import * as A from '@automerge/automerge'
 import fc from 'fast-check'
+import { createMemoryStorage } from '../../sim/storage/memory-storage.ts'
 import { describe, expect, it } from 'vitest'
 import { signChange, type SignedChange } from '../../src/store/log/envelope.ts'
 import { readChangeHeader } from '../../src/store/log/change-header.ts'
 import { FEDERATION_DOC_ID, siteDocId, type DocumentStore } from '../../src/store/document-store.ts'
-import { mapStorage, openTestStore, testSite, type TestSite } from '../support/store-fixtures.ts'
+import { openTestStore, testSite, type TestSite } from '../support/store-fixtures.ts'
 
 type Doc = Record<string, unknown>
 
@@ -64,11 +65,11 @@ async function buildHistory (rounds: number, equivocate: boolean): Promise<Signe
 
 describe('signed document store', () => {
   it('persists a local change before it resolves and reloads to the same heads', async () => {
-    const storage = mapStorage()
+    const storage = createMemoryStorage()
     const store = await openTestStore(eu, sites, storage)
     const entry = await store.change<Doc>(siteDocId(eu.id), (d) => { d['hello'] = 'world' })
     expect(entry).toBeDefined()
-    expect([...storage.data.keys()].some((k) => k.endsWith(entry!.hash))).toBe(true)
+    expect(await storage.get(`log/${siteDocId(eu.id)}/${entry!.hash}`)).toBeDefined()
     for (let i = 0; i < 12; i++) await store.change<Doc>(siteDocId(eu.id), (d) => { d[`n${i}`] = i })
     const heads = store.heads(siteDocId(eu.id))
     const reopened = await openTestStore(eu, sites, storage)
@@ -131,7 +132,7 @@ describe('signed document store', () => {
     expect(a.hash < b.hash).toBe(true)
     expect(seen).toEqual([byz.signer.publicKeyHex])
     // A later change from the forked writer, even under a fresh incarnation, is held but never applied.
-    const byzStore = await openTestStore(byz, sites, mapStorage(), {}, 99)
+    const byzStore = await openTestStore(byz, sites, createMemoryStorage(), {}, 99)
     await byzStore.ingest(envelopes.filter((e) => e.docId !== siteDocId(byz.id)))
     const later = await byzStore.change<Doc>(siteDocId(byz.id), (d) => { d['later'] = 1 })
     const second = await replica.ingest([later!.env])
@@ -144,7 +145,7 @@ describe('signed document store', () => {
     const author = await openTestStore(eu, sites)
     const chain: SignedChange[] = []
     for (let i = 0; i < 6; i++) chain.push((await author.change<Doc>(siteDocId(eu.id), (d) => { d[`c${i}`] = i }))!.env)
-    const replica = await openTestStore(ap, sites, mapStorage(), { maxPendingChanges: 3 })
+    const replica = await openTestStore(ap, sites, createMemoryStorage(), { maxPendingChanges: 3 })
     const report = await replica.ingest(chain.slice(1))
     expect(report.accepted).toBe(3)
     expect(report.dropped.map((d) => d.code)).toEqual(['quarantine-full', 'quarantine-full'])
@@ -156,14 +157,13 @@ describe('signed document store', () => {
   })
 
   it('skips a corrupt record at load, reports it, and still loads the rest', async () => {
-    const storage = mapStorage()
+    const storage = createMemoryStorage()
     const store = await openTestStore(eu, sites, storage)
     await store.change<Doc>(siteDocId(eu.id), (d) => { d['a'] = 1 })
     const second = await store.change<Doc>(siteDocId(eu.id), (d) => { d['b'] = 2 })
     const third = await store.change<Doc>(FEDERATION_DOC_ID, (d) => { d['c'] = 3 })
-    const key = [...storage.data.keys()].find((k) => k.endsWith(second!.hash))!
-    const value = storage.data.get(key)!
-    value[value.length - 3]! ^= 0x20
+    const key = `log/${siteDocId(eu.id)}/${second!.hash}`
+    storage.corrupt(key, 8 * 20)
     const reopened = await openTestStore(eu, sites, storage)
     expect(reopened.corrupt.map((c) => c.key)).toEqual([key])
     expect(reopened.corrupt[0]!.message).toMatch(/checksum mismatch/)

@@ -1,11 +1,12 @@
 /**
- * Builders for signed-store tests: sites with deterministic keys, a roster, a plain
- * in-memory Storage, a manual clock, and a quick way to open a store.
+ * Builders for signed-store tests: sites with deterministic keys, a roster, a fixed
+ * clock, a counter Rng, and a quick way to open a store on the simulator's memory storage.
  */
 import { createHash } from 'node:crypto'
 import type { Clock, Timer } from '../../src/ports/clock.ts'
 import type { Rng } from '../../src/ports/rng.ts'
-import type { Storage, StorageOp, StorageRange } from '../../src/ports/storage.ts'
+import type { Storage } from '../../src/ports/storage.ts'
+import { createMemoryStorage } from '../../sim/storage/memory-storage.ts'
 import { silentLogger } from '../../src/ports/logger.ts'
 import { createSigner, createVerifier, keyPairFromSeed, type KeyPair, type Signer } from '../../src/identity/keys.ts'
 import { openDocumentStore, rosterWritePolicy, type DocumentStore } from '../../src/store/document-store.ts'
@@ -31,32 +32,7 @@ export function counterRng (seed = 1): Rng {
   return { nextUint32: next, nextFloat: () => next() / 2 ** 32, bytes: (k) => Uint8Array.from({ length: k }, () => next() & 0xff) }
 }
 
-/** A minimal ordered in-memory Storage for unit tests of the store. */
-export function mapStorage (data = new Map<string, Uint8Array>()): Storage & { data: Map<string, Uint8Array> } {
-  const cmp = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b))
-  return {
-    data,
-    get: async (key) => data.get(key),
-    batch: async (ops: readonly StorageOp[]) => {
-      for (const op of ops) {
-        if (op.type === 'put') data.set(op.key, Uint8Array.from(op.value))
-        else data.delete(op.key)
-      }
-    },
-    entries: async function * (range: StorageRange = {}) {
-      let keys = [...data.keys()].sort(cmp)
-      if (range.prefix !== undefined) keys = keys.filter((k) => k.startsWith(range.prefix!))
-      if (range.gte !== undefined) keys = keys.filter((k) => cmp(k, range.gte!) >= 0)
-      if (range.lt !== undefined) keys = keys.filter((k) => cmp(k, range.lt!) < 0)
-      if (range.reverse === true) keys.reverse()
-      if (range.limit !== undefined) keys = keys.slice(0, range.limit)
-      for (const k of keys) yield [k, data.get(k)!] as [string, Uint8Array]
-    },
-    close: async () => {}
-  }
-}
-
-export async function openTestStore (site: TestSite, roster: readonly TestSite[], storage: Storage = mapStorage(), limits: Partial<{ maxChangeBytes: number, maxChangeOps: number, maxPendingChanges: number }> = {}, rngSeed = site.id.length): Promise<DocumentStore> {
+export async function openTestStore (site: TestSite, roster: readonly TestSite[], storage: Storage = createMemoryStorage(), limits: Partial<{ maxChangeBytes: number, maxChangeOps: number, maxPendingChanges: number }> = {}, rngSeed = site.id.length): Promise<DocumentStore> {
   return await openDocumentStore({
     storage,
     clock: fixedClock(),
