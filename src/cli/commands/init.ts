@@ -1,0 +1,110 @@
+/**
+ * `flotilla init`: creates a site — its key (mode 0600), and a site config listing the
+ * site itself in the roster — and prints the roster entry and bootstrap address the
+ * other sites need. Refuses to replace an existing identity without --force.
+ */
+import { mkdir, writeFile, access } from 'node:fs/promises'
+import { join, resolve } from 'node:path'
+import type { Command } from 'commander'
+import { stringify } from 'yaml'
+import { FlotillaError } from '../../model/errors.ts'
+import { siteConfigSchema, type SiteConfigInput } from '../../config/schema.ts'
+import { toHex } from '../../identity/keys.ts'
+import { peerIdFromPublicKey } from '../../identity/peer-id.ts'
+import { createKeyFile } from '../../keystore/key-file.ts'
+import { issuesOf } from '../../config/load.ts'
+import type { CliStreams } from '../output.ts'
+
+export interface InitOptions {
+  siteId: string
+  region: string
+  zone?: string
+  dir?: string
+  host?: string
+  p2pPort?: number
+  apiPort?: number
+  dashboardPort?: number
+  force?: boolean
+}
+
+export interface InitResult {
+  configPath: string
+  keyPath: string
+  publicKey: string
+  peerId: string
+  p2pAddress: string
+  rosterEntry: { siteId: string, publicKey: string, region: string }
+}
+
+/** The init work itself, shared by the CLI and `npm start`. */
+export async function initSite (options: InitOptions): Promise<InitResult> {
+  const dir = resolve(options.dir ?? join('.flotilla', options.siteId))
+  const host = options.host ?? '127.0.0.1'
+  const p2pPort = options.p2pPort ?? 7001
+  const configPath = join(dir, 'site.yaml')
+  const keyPath = join(dir, 'site.key')
+  if (options.force !== true) {
+    const exists = await access(configPath).then(() => true, () => false)
+    if (exists) {
+      throw new FlotillaError('already-exists', `a site config already exists at ${configPath}`,
+        'Run the existing site with `flotilla site -c ' + configPath + '`, or pass --force to start over (a new identity).')
+    }
+  }
+  const probe = siteConfigSchema.safeParse({
+    site: { id: options.siteId, region: options.region, zone: options.zone ?? `${options.region}-a` },
+    dataDir: '.', p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`] },
+    roster: [{ siteId: options.siteId, publicKey: '0'.repeat(64), region: options.region }]
+  } satisfies SiteConfigInput)
+  if (!probe.success) {
+    throw new FlotillaError('input-invalid', `cannot create site "${options.siteId}":\n${issuesOf(probe.error).map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`,
+      'Site ids and regions are DNS labels such as "eu-west" (lower case, digits, "-").')
+  }
+  await mkdir(dir, { recursive: true, mode: 0o700 })
+  const key = await createKeyFile(keyPath, 'site', options.siteId, { force: options.force === true })
+  const publicKey = toHex(key.keys.publicKey)
+  const rosterEntry = { siteId: options.siteId, publicKey, region: options.region }
+  const config: SiteConfigInput = {
+    site: { id: options.siteId, region: options.region, zone: options.zone ?? `${options.region}-a` },
+    dataDir: '.',
+    keyFile: 'site.key',
+    p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`], bootstrap: [] },
+    roster: [rosterEntry],
+    clusters: []
+  }
+  if (options.apiPort !== undefined) config.api = { listen: `${host}:${options.apiPort}` }
+  if (options.dashboardPort !== undefined) config.dashboard = { listen: `${host}:${options.dashboardPort}` }
+  await writeFile(configPath, '# Flotilla site config; see docs/operations.md\n' + stringify(config), { mode: 0o600 })
+  const peerId = peerIdFromPublicKey(key.keys.publicKey)
+  return { configPath, keyPath, publicKey, peerId, p2pAddress: `/ip4/${host}/tcp/${p2pPort}/p2p/${peerId}`, rosterEntry }
+}
+
+export function registerInitCommand (program: Command, streams: CliStreams): void {
+  program.command('init')
+    .description('create a site: its ed25519 key (mode 0600) and a site config')
+    .requiredOption('--site-id <id>', 'site id, a DNS label such as eu-west')
+    .requiredOption('--region <region>', 'region of the site, e.g. eu-west')
+    .option('--zone <zone>', 'zone of the site (default <region>-a)')
+    .option('--dir <dir>', 'directory for the config, key and data (default .flotilla/<site-id>)')
+    .option('--host <ip>', 'address to listen on', '127.0.0.1')
+    .option('--p2p-port <port>', 'libp2p TCP port', (v) => Number(v), 7001)
+    .option('--api-port <port>', 'Kubernetes API port', (v) => Number(v))
+    .option('--dashboard-port <port>', 'dashboard port', (v) => Number(v))
+    .option('--force', 'replace an existing identity (peers will refuse the old one)')
+    .option('-o, --output <format>', 'text or json', 'text')
+    .action(async (opts: InitOptions & { output: string }) => {
+      const r = await initSite(opts)
+      if (opts.output === 'json') { streams.out(JSON.stringify(r, null, 2) + '\n'); return }
+      streams.out([
+        `created site ${opts.siteId}`,
+        `  config:     ${r.configPath}`,
+        `  key:        ${r.keyPath} (mode 0600; keep it secret)`,
+        `  peer id:    ${r.peerId}`,
+        '',
+        'Give the other sites this roster entry and bootstrap address:',
+        `  roster:     - { siteId: ${r.rosterEntry.siteId}, publicKey: ${r.rosterEntry.publicKey}, region: ${r.rosterEntry.region} }`,
+        `  bootstrap:  ${r.p2pAddress}`,
+        '',
+        `Then run it: flotilla site -c ${r.configPath}`
+      ].join('\n') + '\n')
+    })
+}
