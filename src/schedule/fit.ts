@@ -86,17 +86,28 @@ export function needVector (perReplica: Resources): NeedVector {
  * MAX_AVAILABLE_REPLICAS.
  */
 export function availableReplicas (cap: CapacityIndex, need: NeedVector): number {
-  const n = need.idx.length
+  const idx = need.idx
+  const amount = need.amount
+  const n = idx.length
+  const free = cap.free
   let total = MAX_AVAILABLE_REPLICAS
-  for (let j = 0; j < n; j++) total = Math.min(total, Math.floor(cap.free[need.idx[j]!]! / need.amount[j]!))
-  if (cap.nodeCount === 0 || total === 0) return total
+  for (let j = 0; j < n; j++) {
+    const f = Math.floor(free[idx[j]!]! / amount[j]!)
+    if (f < total) total = f
+  }
+  const count = cap.nodeCount
+  if (count === 0 || total === 0) return total
+  const nodes = cap.nodes
   const width = RESOURCE_KEYS.length
   let perNodes = 0
-  for (let node = 0; node < cap.nodeCount && perNodes < total; node++) {
+  for (let node = 0, base = 0; node < count; node++, base += width) {
     let fit = MAX_AVAILABLE_REPLICAS
-    const base = node * width
-    for (let j = 0; j < n && fit > 0; j++) fit = Math.min(fit, Math.floor(cap.nodes[base + need.idx[j]!]! / need.amount[j]!))
+    for (let j = 0; j < n; j++) {
+      const f = Math.floor(nodes[base + idx[j]!]! / amount[j]!)
+      if (f < fit) { fit = f; if (f === 0) break }
+    }
     perNodes += fit
+    if (perNodes >= total) return total
   }
-  return Math.min(total, perNodes)
+  return perNodes
 }

@@ -41,6 +41,11 @@ export function effectiveResidency (workload: Residency, policy: PropagationSpec
   }
 }
 
+export function residencyAllows (r: EffectiveResidency, cluster: Pick<ClusterRecord, 'site' | 'region'>): boolean {
+  if (r.localOnly && cluster.site !== r.origin) return false
+  return r.regions === undefined || r.regions.includes(cluster.region)
+}
+
 /** Why `cluster` lies outside the residency, or undefined when it is inside. */
 export function residencyMiss (r: EffectiveResidency, cluster: Pick<ClusterRecord, 'site' | 'region'>): string | undefined {
   if (r.localOnly && cluster.site !== r.origin) return `local-only: site ${cluster.site} is not the origin site ${r.origin}`

@@ -28,8 +28,17 @@ export function labelSelectorMatches (selector: LabelSelector, labels: Readonly<
   return true
 }
 
+// Placement describes the same selector for many clusters; remember the text per selector object.
+const descriptions = new WeakMap<LabelSelector, string>()
+
 /** Readable form of a label selector for explanations: `app=web,tier in (a,b)`. */
 export function describeLabelSelector (selector: LabelSelector): string {
+  let text = descriptions.get(selector)
+  if (text === undefined) { text = describeSelectorText(selector); descriptions.set(selector, text) }
+  return text
+}
+
+function describeSelectorText (selector: LabelSelector): string {
   const parts: string[] = []
   for (const k of Object.keys(selector.matchLabels ?? {}).sort()) parts.push(`${k}=${selector.matchLabels![k]!}`)
   for (const e of selector.matchExpressions ?? []) {

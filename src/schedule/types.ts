@@ -31,7 +31,7 @@ export interface DegradedReason {
 }
 
 export type ClusterRule =
-  | AvailabilityRule | 'no-policy' | 'residency' | 'affinity' | 'taint' | 'fit'
+  | AvailabilityRule | 'no-policy' | 'invalid-workload' | 'residency' | 'affinity' | 'taint' | 'fit'
   | 'spread' | 'weight' | 'aggregated' | 'no-share'
 
 /** How a cluster's share of a Divided workload came about. */
