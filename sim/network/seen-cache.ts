@@ -7,6 +7,8 @@
 export interface SeenCache {
   /** True if `id` was seen within the TTL; otherwise remembers it and returns false. */
   checkAndAdd (id: string, nowMs: number): boolean
+  /** True if `id` was seen within the TTL; remembers nothing. */
+  has (id: string, nowMs: number): boolean
   readonly size: number
 }
 
@@ -21,6 +23,10 @@ export function createSeenCache (ttlMs: number, maxEntries: number): SeenCache {
   }
   return {
     get size () { return expiry.size },
+    has (id, nowMs) {
+      const at = expiry.get(id)
+      return at !== undefined && at > nowMs
+    },
     checkAndAdd (id, nowMs) {
       prune(nowMs)
       const at = expiry.get(id)

@@ -7,6 +7,8 @@ import { Command, type CommanderError } from 'commander'
 import { FlotillaError } from '../model/errors.ts'
 import { loadSiteConfig } from '../config/load.ts'
 import type { CliStreams } from './output.ts'
+import { registerKubeEmulatorCommand } from './commands/kube-emulator.ts'
+import { registerInitCommand } from './commands/init.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -30,6 +32,8 @@ export function createProgram (streams: CliStreams): Command {
       streams.out(`${opts.config}: valid (site ${config.site.id}, ${config.clusters.length} cluster(s), ${config.roster.length} roster member(s))\n`)
     })
 
+  registerInitCommand(program, streams)
+  registerKubeEmulatorCommand(program, streams)
   return program
 }
 

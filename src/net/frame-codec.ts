@@ -60,12 +60,18 @@ export function createFrameDecoder (maxFrameBytes: number): FrameDecoder {
       if (i >= buffer.byteLength) return undefined
       const b = buffer.get(i)
       length += (b & 0x7f) * scale
-      if (length > maxFrameBytes) {
-        throw new FlotillaError('frame-too-large', `a frame announced at least ${length} bytes, above the limit of ${maxFrameBytes}`,
+      const more = (b & 0x80) !== 0
+      // a canonical varint that goes on is worth at least 128^(i+1): judge it now
+      const atLeast = more ? Math.max(length, scale * 128) : length
+      if (atLeast > maxFrameBytes) {
+        throw new FlotillaError('frame-too-large', `a frame announced at least ${atLeast} bytes, above the limit of ${maxFrameBytes}`,
           'The peer sent an oversized frame; its stream was reset. Raise limits.maxFrameBytes only if legitimate frames are this large.',
-          { details: { length, maxFrameBytes } })
+          { details: { length: atLeast, maxFrameBytes } })
       }
-      if ((b & 0x80) === 0) return { length, prefixBytes: i + 1 }
+      if (!more) {
+        if (b === 0 && i > 0) throw new FlotillaError('malformed', 'a frame length prefix is not minimally encoded', 'The peer sent bytes that are not a frame; its stream was reset.')
+        return { length, prefixBytes: i + 1 }
+      }
       scale *= 128
     }
     throw new FlotillaError('malformed', `a frame length prefix is longer than ${MAX_VARINT_BYTES} bytes`, 'The peer sent bytes that are not a frame; its stream was reset.')

@@ -11,7 +11,7 @@ import { yamux } from '@chainsafe/libp2p-yamux'
 import { generateKeyPairFromSeed } from '@libp2p/crypto/keys'
 import { gossipsub, TopicValidatorResult, type GossipSub, type GossipsubMessage, type Message } from '@libp2p/gossipsub'
 import { identify, type Identify } from '@libp2p/identify'
-import type { Libp2p, PeerId as Libp2pPeerId } from '@libp2p/interface'
+import type { Connection, IdentifyResult, Libp2p, PeerId as Libp2pPeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { tcp } from '@libp2p/tcp'
 import { multiaddr } from '@multiformats/multiaddr'
@@ -19,6 +19,8 @@ import { createLibp2p } from 'libp2p'
 import type { KeyPair } from '../identity/keys.ts'
 import { peerIdFromPublicKey } from '../identity/peer-id.ts'
 import { FlotillaError } from '../model/errors.ts'
+import { createCryptoRng } from '../platform/crypto-rng.ts'
+import { createSystemClock } from '../platform/system-clock.ts'
 import type { Clock, Timer } from '../ports/clock.ts'
 import { silentLogger, type Logger } from '../ports/logger.ts'
 import { asPeerId, type Network, type NetworkHandlers, type PeerId } from '../ports/network.ts'
@@ -28,7 +30,6 @@ import { createDirectFrames, SYNC_PROTOCOL } from './direct-frames.ts'
 import { defaultMeshParams, DEFAULT_TOPIC, gossipsubOptions, type MeshParams } from './gossip-params.ts'
 import { createMembershipGater, type RefusalReason } from './membership-gater.ts'
 import { createRedialer } from './redialer.ts'
-import { cryptoRng, systemClock } from './system-ports.ts'
 import { createTrafficTable } from './traffic.ts'
 
 export { SYNC_PROTOCOL }
@@ -115,8 +116,8 @@ function scores (pubsub: GossipSub): GossipsubScores {
 export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwork {
   const localPeer = peerIdFromPublicKey(options.keys.publicKey)
   const logger = (options.logger ?? silentLogger).child({ component: 'net', site: localPeer })
-  const clock = options.clock ?? systemClock()
-  const rng = options.rng ?? cryptoRng()
+  const clock = options.clock ?? createSystemClock()
+  const rng = options.rng ?? createCryptoRng()
   const topic = options.topic ?? DEFAULT_TOPIC
   const maxFrameBytes = positive('maxFrameBytes', options.maxFrameBytes ?? 4 * 1024 * 1024)
   const maxBroadcastBytes = positive('maxBroadcastBytes', options.maxBroadcastBytes ?? 64 * 1024)
@@ -127,8 +128,10 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
 
   let node: Libp2p<{ identify: Identify, pubsub: GossipSub }> | undefined
   let running = false
+  let stopped = false
   let handlers: NetworkHandlers | undefined
   const up = new Set<PeerId>()
+  const upWaiters = new Map<PeerId, Set<() => void>>()
   const backoffUntil = new Map<PeerId, number>()
   const banTimers = new Map<PeerId, Timer>()
   const bootstrapAddrs = new Map<PeerId, string[]>()
@@ -176,8 +179,7 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
       const n = requireNode()
       if (target.startsWith(ADDR_TARGET)) {
         const conn = await n.dial(multiaddr(target.slice(ADDR_TARGET.length)), { signal: AbortSignal.timeout(dialTimeoutMs) })
-        logger.info({ addr: target.slice(ADDR_TARGET.length), peer: conn.remotePeer.toString() }, 'reached bootstrap address')
-        return true
+        return await upVia(conn)
       }
       const peer = asPeerId(target)
       if (up.has(peer) || !options.isMember(peer) || isBackedOff(peer)) return true
@@ -185,8 +187,7 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
       if (addrs !== undefined) {
         for (const addr of addrs) {
           try {
-            await n.dial(multiaddr(addr), { signal: AbortSignal.timeout(dialTimeoutMs) })
-            return true
+            if (await upVia(await n.dial(multiaddr(addr), { signal: AbortSignal.timeout(dialTimeoutMs) }))) return true
           } catch (e) {
             logger.debug({ peer, addr, err: (e as Error).message }, 'dial failed')
           }
@@ -194,23 +195,57 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
         return false
       }
       // addresses learnt through identify
-      await n.dial(peerIdFromString(peer), { signal: AbortSignal.timeout(dialTimeoutMs) })
-      return true
+      return await upVia(await n.dial(peerIdFromString(peer), { signal: AbortSignal.timeout(dialTimeoutMs) }))
     }
   })
+
+  /**
+   * A dial "succeeds" once our handshake is done, even when the remote's gater then
+   * refuses us; the peer counts as reached only when identify has run over the
+   * connection, which proves the remote accepted it.
+   */
+  const upVia = async (conn: Connection): Promise<boolean> => {
+    const peer = asPeerId(conn.remotePeer.toString())
+    if (up.has(peer)) return true
+    if (conn.status !== 'open') return false
+    return await new Promise<boolean>((resolve) => {
+      const finish = (): void => {
+        timer.cancel()
+        conn.removeEventListener('close', finish)
+        upWaiters.get(peer)?.delete(finish)
+        resolve(up.has(peer))
+      }
+      conn.addEventListener('close', finish)
+      const timer = clock.setTimer(dialTimeoutMs, () => {
+        // identify never answered, yet the remote kept the connection: it accepted us
+        if (conn.status === 'open') markUp(peer, conn)
+        finish()
+      })
+      let waiters = upWaiters.get(peer)
+      if (waiters === undefined) { waiters = new Set(); upWaiters.set(peer, waiters) }
+      waiters.add(finish)
+    })
+  }
 
   function requireNode (): Libp2p<{ identify: Identify, pubsub: GossipSub }> {
     if (node === undefined) throw new FlotillaError('internal', 'the libp2p network is not started', 'Call start() before using the network.')
     return node
   }
 
-  const onPeerConnect = (id: Libp2pPeerId): void => {
-    const peer = asPeerId(id.toString())
-    redialer.reset(peer)
-    if (!running || up.has(peer)) return
+  /** A peer is up once identify has run over an open connection (see `upVia`). */
+  const onIdentified = (result: IdentifyResult): void => {
+    markUp(asPeerId(result.peerId.toString()), result.connection)
+  }
+
+  const markUp = (peer: PeerId, connection: Connection): void => {
+    if (!running || up.has(peer) || connection.status !== 'open') return
+    if (!options.isMember(peer)) { void connection.close().catch(() => {}); return }
     up.add(peer)
+    redialer.reset(peer)
     logger.info({ peer }, 'peer up')
     call('onPeerUp', (h) => { h.onPeerUp(peer) })
+    for (const finish of [...(upWaiters.get(peer) ?? [])]) finish()
+    upWaiters.delete(peer)
   }
 
   const onPeerDisconnect = (id: Libp2pPeerId): void => {
@@ -256,7 +291,7 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
     get libp2p () { return requireNode() },
 
     async start () {
-      if (node !== undefined) throw new FlotillaError('internal', 'the libp2p network was already started', 'Create a new network to start again.')
+      if (node !== undefined || stopped) throw new FlotillaError('internal', 'the libp2p network was already started', 'Create a new network to start again.')
       const privateKey = await generateKeyPairFromSeed('Ed25519', options.keys.seed)
       const gater = createMembershipGater({
         isMember: options.isMember,
@@ -289,11 +324,13 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
         throw new FlotillaError('internal', `libp2p derived peer id ${n.peerId.toString()} from the site key, expected ${localPeer}`, 'Report this bug: identity and transport disagree.')
       }
       node = n
-      n.addEventListener('peer:connect', (evt) => { onPeerConnect(evt.detail) })
+      n.addEventListener('peer:identify', (evt) => { onIdentified(evt.detail) })
       n.addEventListener('peer:disconnect', (evt) => { onPeerDisconnect(evt.detail) })
       await n.handle(SYNC_PROTOCOL, (stream, connection) => {
         direct.accept(asPeerId(connection.remotePeer.toString()), stream)
-      }, { maxInboundStreams, maxOutboundStreams: maxInboundStreams })
+        // one above our own limit, so that the first stream too many reaches our handler
+        // and is reported as a violation rather than silently refused by libp2p
+      }, { maxInboundStreams: maxInboundStreams + 1, maxOutboundStreams: maxInboundStreams })
       running = true
       await n.start()
       n.services.pubsub.topicValidators.set(topic, validate)
@@ -303,6 +340,8 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
         const id = multiaddr(addr).getComponents().findLast((c) => c.name === 'p2p')?.value
         if (id === undefined) {
           redialer.dialNow(ADDR_TARGET + addr)
+        } else if (!options.isMember(asPeerId(id))) {
+          logger.warn({ addr, peer: id }, 'bootstrap address names a site outside the roster; skipped')
         } else {
           const peer = asPeerId(id)
           bootstrapAddrs.set(peer, [...(bootstrapAddrs.get(peer) ?? []), addr])
@@ -313,7 +352,8 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
     },
 
     async stop () {
-      if (!running) return
+      if (stopped) return
+      stopped = true
       running = false
       redialer.stop()
       for (const t of banTimers.values()) t.cancel()
