@@ -7,7 +7,7 @@
 import { FlotillaError, type ErrorCode } from '../../../src/model/errors.ts'
 
 export type StatusReason =
-  | 'BadRequest' | 'Unauthorized' | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'Expired'
+  | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'Expired'
   | 'Invalid' | 'MethodNotAllowed' | 'NotAcceptable' | 'UnsupportedMediaType' | 'InternalError'
   | 'ServiceUnavailable' | 'Timeout' | 'RequestEntityTooLarge'
 
@@ -42,6 +42,7 @@ function errorCodeFor (reason: StatusReason): ErrorCode {
     case 'AlreadyExists': return 'already-exists'
     case 'Conflict': case 'Expired': case 'Gone': return 'conflict'
     case 'Unauthorized': return 'unauthenticated'
+    case 'Forbidden': return 'forbidden'
     case 'ServiceUnavailable': case 'Timeout': return 'cluster-unreachable'
     case 'InternalError': return 'internal'
     default: return 'input-invalid'

@@ -52,9 +52,11 @@ interface Walk { kind: string, path: string[] }
 
 function addValue (node: FieldNode, value: Json, w: Walk, markMaps: boolean): void {
   if (isPlainObject(value) && !isAtomicMap(w.kind, w.path)) {
-    const keys = Object.keys(value).filter((k) => value[k] !== null && !excluded(w.path, k))
-    if (keys.length === 0 || (markMaps && w.path.length > 0)) node.self = true
-    for (const k of keys) addValue(child(node, `f:${k}`), value[k] as Json, { kind: w.kind, path: [...w.path, k] }, markMaps)
+    const all = Object.keys(value)
+    const keys = all.filter((k) => value[k] !== null && !excluded(w.path, k))
+    // An empty map is a value of its own; a map whose keys are all identity fields is not.
+    if (all.length === 0 || (markMaps && w.path.length > 0)) node.self = true
+    for (const k of keys) addChild(node, `f:${k}`, value[k] as Json, { kind: w.kind, path: [...w.path, k] }, markMaps)
     return
   }
   if (Array.isArray(value)) {
@@ -64,7 +66,7 @@ function addValue (node: FieldNode, value: Json, w: Walk, markMaps: boolean): vo
         const itemNode = child(node, itemKeyElement(item, lt.keys, lt.defaults))
         itemNode.self = true
         for (const k of Object.keys(item)) {
-          if (item[k] !== null) addValue(child(itemNode, `f:${k}`), item[k] as Json, { kind: w.kind, path: [...w.path, k] }, markMaps)
+          if (item[k] !== null) addChild(itemNode, `f:${k}`, item[k] as Json, { kind: w.kind, path: [...w.path, k] }, markMaps)
         }
       }
       if (value.length === 0) node.self = true
@@ -77,6 +79,12 @@ function addValue (node: FieldNode, value: Json, w: Walk, markMaps: boolean): vo
     }
   }
   node.self = true
+}
+
+/** Adds `value` under `node.children[key]`, leaving no empty node behind (an empty node would read as a leaf). */
+function addChild (node: FieldNode, key: string, value: Json, w: Walk, markMaps: boolean): void {
+  addValue(child(node, key), value, w, markMaps)
+  prune(node, key)
 }
 
 /**
@@ -122,7 +130,7 @@ function diffValues (a: Json | undefined, b: Json | undefined, changed: FieldNod
         if (old === undefined) {
           const n = child(changed, key)
           n.self = true
-          for (const k of Object.keys(item)) if (item[k] !== null) addValue(child(n, `f:${k}`), item[k] as Json, { kind: w.kind, path: [...w.path, k] }, true)
+          for (const k of Object.keys(item)) if (item[k] !== null) addChild(n, `f:${k}`, item[k] as Json, { kind: w.kind, path: [...w.path, k] }, true)
         } else if (!deepEqual(old, item)) {
           for (const k of new Set([...Object.keys(old), ...Object.keys(item)])) {
             diffChild(old[k] ?? undefined, item[k] ?? undefined, child(changed, key), child(removed, key), `f:${k}`, { kind: w.kind, path: [...w.path, k] })
@@ -135,7 +143,7 @@ function diffValues (a: Json | undefined, b: Json | undefined, changed: FieldNod
         if (after.has(key)) continue
         const n = child(removed, key)
         n.self = true
-        for (const k of Object.keys(item)) if (item[k] !== null) addValue(child(n, `f:${k}`), item[k] as Json, { kind: w.kind, path: [...w.path, k] }, true)
+        for (const k of Object.keys(item)) if (item[k] !== null) addChild(n, `f:${k}`, item[k] as Json, { kind: w.kind, path: [...w.path, k] }, true)
       }
       return
     }

@@ -46,8 +46,7 @@ export function apiVersionOf (r: ResourceType): string {
 }
 
 export function verbsOf (r: ResourceType): readonly string[] {
-  // Nodes and namespaces have no deletecollection in a real cluster; kept uniform here
-  // except where kubectl's behaviour depends on it.
+  // As on a real cluster, namespaces cannot be deleted as a collection.
   return r.kind === 'Namespace' ? ALL_VERBS.filter((v) => v !== 'deletecollection') : ALL_VERBS
 }
 

@@ -66,12 +66,27 @@ function mergeApplied (kind: string, live: Json | undefined, config: Json, path:
   if (Array.isArray(config)) {
     const lt = listTypeAt(kind, path)
     if (lt.type === 'map' && Array.isArray(live) && live.every(isPlainObject) && config.every(isPlainObject)) {
-      const out = [...live] as JsonObject[]
-      const index = new Map(out.map((item, i) => [itemKeyElement(item, lt.keys, lt.defaults), i]))
-      for (const item of config as JsonObject[]) {
-        const i = index.get(itemKeyElement(item, lt.keys, lt.defaults))
-        if (i === undefined) { index.set(itemKeyElement(item, lt.keys, lt.defaults), out.length); out.push(structuredClone(item)) } else out[i] = mergeApplied(kind, out[i], item, path) as JsonObject
+      // The configuration's order wins (env order matters); live-only items keep their place between them.
+      const liveItems = live as JsonObject[]
+      const key = (item: JsonObject): string => itemKeyElement(item, lt.keys, lt.defaults)
+      const liveIndex = new Map(liveItems.map((item, i) => [key(item), i]))
+      const configKeys = new Set((config as JsonObject[]).map(key))
+      const out: JsonObject[] = []
+      let next = 0
+      const flushLiveOnly = (until: number): void => {
+        for (; next < until; next++) {
+          const item = liveItems[next] as JsonObject
+          if (!configKeys.has(key(item))) out.push(item)
+        }
       }
+      for (const item of config as JsonObject[]) {
+        const i = liveIndex.get(key(item))
+        if (i === undefined) { out.push(structuredClone(item)); continue }
+        if (i >= next) flushLiveOnly(i)
+        next = Math.max(next, i + 1)
+        out.push(mergeApplied(kind, liveItems[i], item, path) as JsonObject)
+      }
+      flushLiveOnly(liveItems.length)
       return out
     }
     if (lt.type === 'set' && Array.isArray(live)) return [...live, ...config.filter((v) => !live.some((l) => deepEqual(l, v)))]
@@ -81,7 +96,7 @@ function mergeApplied (kind: string, live: Json | undefined, config: Json, path:
 }
 
 /** Removes the paths of `set` from `value` (mutates: call on a fresh merge result only). */
-function removePaths (kind: string, value: Json, set: FieldNode, path: string[]): void {
+function removePaths (kind: string, value: Json, set: FieldNode, path: string[], config: FieldNode | undefined): void {
   if (isPlainObject(value)) {
     for (const [el, node] of set.children) {
       if (!el.startsWith('f:')) continue
@@ -89,9 +104,11 @@ function removePaths (kind: string, value: Json, set: FieldNode, path: string[])
       if (!Object.hasOwn(value, key)) continue
       if (node.self) { delete value[key]; continue }
       const inner = value[key] as Json
-      removePaths(kind, inner, node, [...path, key])
+      const stillSpecified = config?.children.get(el)
+      removePaths(kind, inner, node, [...path, key], stillSpecified)
+      // A map or list emptied by the removal goes too, unless the configuration still names it.
       const emptied = (isPlainObject(inner) && Object.keys(inner).length === 0) || (Array.isArray(inner) && inner.length === 0)
-      if (emptied) delete value[key]
+      if (emptied && stillSpecified === undefined) delete value[key]
     }
     return
   }
@@ -102,9 +119,23 @@ function removePaths (kind: string, value: Json, set: FieldNode, path: string[])
         lt.type === 'map' && isPlainObject(item) ? itemKeyElement(item, lt.keys, lt.defaults) === el : valueElement(item) === el)
       if (idx < 0) continue
       if (node.self) value.splice(idx, 1)
-      else removePaths(kind, value[idx] as Json, node, path)
+      else removePaths(kind, value[idx] as Json, node, path, config?.children.get(el))
     }
   }
+}
+
+/**
+ * Drops from `dropped` the paths the configuration still reaches into: a field owned as a
+ * whole before (say an empty list) and now specified item by item must stay.
+ */
+function uncovered (dropped: FieldNode, config: FieldNode | undefined): FieldNode {
+  if (config === undefined) return dropped
+  const out: FieldNode = { self: dropped.self && config.children.size === 0 && !config.self, children: new Map() }
+  for (const [k, v] of dropped.children) {
+    const rest = uncovered(v, config.children.get(k))
+    if (!isEmptyFieldSet(rest)) out.children.set(k, rest)
+  }
+  return out
 }
 
 function setOfPaths (paths: string[][]): FieldNode {
@@ -152,8 +183,8 @@ export function serverSideApply (input: ApplyInput): JsonObject {
 
   const merged = mergeApplied(kind, live, config, []) as JsonObject
   if (mine !== undefined) {
-    const dropped = subtractFieldSets(subtractFieldSets(mine.set, configSet), othersSet)
-    if (!isEmptyFieldSet(dropped)) removePaths(kind, merged, dropped, [])
+    const dropped = uncovered(subtractFieldSets(subtractFieldSets(mine.set, configSet), othersSet), configSet)
+    if (!isEmptyFieldSet(dropped)) removePaths(kind, merged, dropped, [], configSet)
   }
 
   const { changed, removed } = diffFieldSets(kind, live, merged)
@@ -177,7 +208,9 @@ export function serverSideApply (input: ApplyInput): JsonObject {
   const next: Owner[] = []
   for (const o of owners) {
     if (o === mine) {
-      next.push(withSet({ ...o.entry, apiVersion: input.apiVersion, time: input.now }, configSet))
+      // An apply that changes nothing keeps its entry (and its time), so it commits nothing.
+      const unchanged = o.entry.apiVersion === input.apiVersion && deepEqual(o.entry.fieldsV1, toFieldsV1(configSet))
+      next.push(unchanged ? o : withSet({ ...o.entry, apiVersion: input.apiVersion, time: input.now }, configSet))
       continue
     }
     const lost = conflicts.find((c) => c.owner === o)
