@@ -13,11 +13,11 @@ import type { RosterMember, SiteId } from '../../model/federation.ts'
 import type { FederationSettings } from '../../model/view.ts'
 import { canonicalJson } from './canonical-json.ts'
 import { compareStrings } from './bucketed-map.ts'
-import { parseJsonScalar, sameScalar } from './fields.ts'
+import { parseJsonScalar, sameScalar, unwrapString } from './fields.ts'
 import { FEDERATION_SCHEMA_VERSION, requireSchema, schemaState } from './schema.ts'
 import { expectObject, expectString, malformed } from './validate.ts'
 
-export type FederationDoc = { schema: number } & Record<string, ImmutableString | string | number | boolean>
+export type FederationDoc = { schema: number } & Record<string, ImmutableString | number | boolean>
 
 const MEMBER = 'member/'
 const SETTING = 'setting/'
@@ -54,7 +54,7 @@ export function putSetting (d: FederationDoc, name: string, value: string | numb
   if (typeof value === 'number' && !Number.isFinite(value)) {
     throw new FlotillaError('input-invalid', `setting "${name}" must be a finite number: received ${value}`, 'Use a finite number.')
   }
-  return putRootScalar(d, SETTING + name, value)
+  return putRootScalar(d, SETTING + name, typeof value === 'string' ? new ImmutableString(value) : value)
 }
 
 export function deleteSetting (d: FederationDoc, name: string): boolean {
@@ -62,7 +62,7 @@ export function deleteSetting (d: FederationDoc, name: string): boolean {
   return deleteRootKey(d, SETTING + name)
 }
 
-function putRootScalar (d: FederationDoc, key: string, value: ImmutableString | string | number | boolean): boolean {
+function putRootScalar (d: FederationDoc, key: string, value: ImmutableString | number | boolean): boolean {
   if (Object.hasOwn(d, key) && sameScalar(d[key], value)) return false
   d[key] = value
   return true
@@ -94,8 +94,9 @@ export function readFederation (doc: Doc<FederationDoc>): FederationContents {
         const o = expectObject(parseJsonScalar(raw, key), key)
         out.members.push({ siteId, publicKey: expectString(o['publicKey'], `${key}.publicKey`), region: expectString(o['region'], `${key}.region`) })
       } else if (key.startsWith(SETTING)) {
-        if (typeof raw === 'string' || typeof raw === 'boolean' || (typeof raw === 'number' && Number.isFinite(raw))) {
-          out.settings[key.slice(SETTING.length)] = raw
+        const value = unwrapString(raw)
+        if (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) {
+          out.settings[key.slice(SETTING.length)] = value
         } else {
           throw malformed(key, 'a string, number or boolean', raw)
         }

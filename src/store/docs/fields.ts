@@ -10,7 +10,8 @@ import { ImmutableString, isImmutableString } from '@automerge/automerge'
 import { canonicalJson } from './canonical-json.ts'
 import { expectBoolean, expectCount, expectNumber, expectOneOf, expectString, isPlainObject, malformed } from './validate.ts'
 
-export type Scalar = string | number | boolean | ImmutableString
+/** What a field holds: never a plain string, which Automerge 3 would store as text. */
+export type Scalar = number | boolean | ImmutableString
 
 export interface FieldCodec<V> {
   readonly optional: boolean
@@ -18,10 +19,19 @@ export interface FieldCodec<V> {
   decode (raw: unknown, path: string): V
 }
 
+/**
+ * A string stored as an `ImmutableString`: in Automerge 3 a plain JS string becomes a
+ * text CRDT (one op per character), which a scalar field must never be.
+ */
 export const str: FieldCodec<string> = {
   optional: false,
-  encode: (v) => v,
-  decode: expectString
+  encode: (v) => new ImmutableString(v),
+  decode: (raw, path) => expectString(unwrapString(raw), path)
+}
+
+/** The string inside an ImmutableString (or a text value, read as a string); anything else unchanged. */
+export function unwrapString (raw: unknown): unknown {
+  return isImmutableString(raw) ? raw.val : raw
 }
 
 export const num: FieldCodec<number> = {
@@ -44,7 +54,7 @@ export const bool: FieldCodec<boolean> = {
 }
 
 export function oneOf<T extends string> (values: readonly T[]): FieldCodec<T> {
-  return { optional: false, encode: (v) => v, decode: (raw, path) => expectOneOf(raw, values, path) }
+  return { optional: false, encode: (v) => new ImmutableString(v), decode: (raw, path) => expectOneOf(unwrapString(raw), values, path) }
 }
 
 /** A structured value stored as one ImmutableString of canonical JSON; `check` validates what is read. */

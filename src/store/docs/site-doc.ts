@@ -5,11 +5,11 @@
  *   schema        1
  *   site          { id, region, zone, publicKey, peerId, endpoints }
  *   clusters      { <name>: cluster }                        few per site, not bucketed
- *   workloads     { <bb>: { <workload key>: workload } }     manifest is one JSON scalar
+ *   workloads     { <b>: { <b>: { <workload key>: workload } } }   manifest is one JSON scalar
  *   stubs         { <bb>: { <opaque id>: stub } }            redacted local-only workloads
  *   policies      { <bb>: { <policy key>: policy } }
- *   bindings      { <bb>: { <workload key>: binding } }      placements this site decided
- *   shares        { <bb>: { <workload>|<cluster id>: share } }   status on this site's clusters
+ *   bindings      { <b>: { <b>: { <workload key>: binding } } }    placements this site decided
+ *   shares        { <b>: { <b>: { <workload>|<cluster id>: share } } }   status on its own clusters
  *   inspections   { <bb>: { <kind>|<target>: { kind, target, next, h0..h19 } } }
  *   evidence      { <bb>: { <id>: evidence } }               bounded, deduplicated
  *   events        { next, slots: { <bb>: { <slot>: event } } }   ring of the last 1,000
@@ -20,11 +20,11 @@
 import type { Doc, ImmutableString } from '@automerge/automerge'
 import { FlotillaError } from '../../model/errors.ts'
 import type { SiteId, SiteInfo } from '../../model/federation.ts'
-import type { Buckets } from './bucketed-map.ts'
-import { decodeRecord, encodeRecord, writeEntry, type Scalar } from './fields.ts'
+import type { Buckets, NestedBuckets } from './bucketed-map.ts'
+import { decodeRecord, encodeRecord, unwrapString, writeEntry, type Scalar } from './fields.ts'
 import { siteInfoCodec } from './records.ts'
 import { requireSchema, schemaState, SITE_SCHEMA_VERSION } from './schema.ts'
-import { isPlainObject } from './validate.ts'
+import { isPlainObject, own } from './validate.ts'
 
 export type Entry = Record<string, Scalar>
 
@@ -32,14 +32,14 @@ export interface SiteDoc {
   schema: number
   site: Entry
   clusters: Record<string, Entry>
-  workloads: Buckets<Entry>
+  workloads: NestedBuckets<Entry>
   stubs: Buckets<Entry>
   policies: Buckets<Entry>
-  bindings: Buckets<Entry>
-  shares: Buckets<Entry>
+  bindings: NestedBuckets<Entry>
+  shares: NestedBuckets<Entry>
   inspections: Buckets<Entry>
   evidence: Buckets<Entry>
-  events: { next: number, slots: Buckets<ImmutableString> }
+  events: { next: number, slots: Record<string, Record<string, ImmutableString>> }
 }
 
 const COLLECTIONS = ['clusters', 'workloads', 'stubs', 'policies', 'bindings', 'shares', 'inspections', 'evidence'] as const
@@ -65,7 +65,7 @@ export function initSiteDoc (d: SiteDoc, info: SiteInfo): boolean {
 /** Updates the site's own info (endpoints, zone ...); the id never changes. */
 export function putSiteInfo (d: SiteDoc, info: SiteInfo): boolean {
   requireSchema(d, SITE_SCHEMA_VERSION, 'the site document', 'initSiteDoc')
-  const current = isPlainObject(d.site) ? d.site['id'] : undefined
+  const current = unwrapString(own(own(d, 'site'), 'id'))
   if (current !== undefined && current !== info.id) {
     throw new FlotillaError('origin-mismatch', `this is the document of site "${String(current)}", not of "${info.id}"`,
       'Each site writes only its own document; check the site id in the config.', { details: { document: current, site: info.id } })
@@ -79,13 +79,24 @@ export function getSiteInfo (doc: Doc<SiteDoc>): SiteInfo | undefined {
   return decodeRecord(siteInfoCodec, doc.site, 'site')
 }
 
+// Writers check the site id on every call; a change's proxy is one object for the whole
+// change, and reading through it costs a trip into Automerge, so the id is remembered
+// per proxy (the id of a document never changes once written).
+const writerSites = new WeakMap<object, SiteId>()
+
 /** The id of the site that writes `d`, for writers that check what they are given. */
 export function writerSite (d: SiteDoc): SiteId {
+  const known = writerSites.get(d)
+  if (known !== undefined) return known
   requireSchema(d, SITE_SCHEMA_VERSION, 'the site document', 'initSiteDoc')
-  const id = isPlainObject(d.site) ? d.site['id'] : undefined
+  // Inside a change `d` is Automerge's proxy, whose missing keys read as undefined
+  // (no prototype lookups), so plain reads are safe and save trips into Automerge.
+  const site = d.site as Record<string, unknown> | undefined
+  const id = unwrapString(isPlainObject(site) ? site['id'] : undefined)
   if (typeof id !== 'string') {
     throw new FlotillaError('input-invalid', 'the site document has no site id', 'Call initSiteDoc in the document\'s first change.')
   }
+  writerSites.set(d, id)
   return id
 }
 

@@ -37,7 +37,7 @@ export function recordEvidence (d: SiteDoc, ev: EvidenceRecord): boolean {
 /** Deletes the least recently seen records until at most `keep` remain. */
 function evictOldest (d: SiteDoc, keep: number): void {
   const all: Array<{ id: string, at: number }> = []
-  for (const [, id, raw] of rawEntries(d.evidence)) {
+  for (const [, id, raw] of rawEntries(d.evidence, BUCKETS.evidence)) {
     const at = (raw as Record<string, unknown>)['at']
     all.push({ id, at: typeof at === 'number' ? at : -Infinity })
   }
@@ -49,5 +49,5 @@ function evictOldest (d: SiteDoc, keep: number): void {
 /** The evidence this site holds, sorted by id. */
 export function listEvidence (doc: Doc<SiteDoc>): EvidenceRecord[] {
   if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
-  return sortedEntries(doc.evidence).map(([id, raw]) => decodeEvidence(id, raw, `evidence.${id}`))
+  return sortedEntries(doc.evidence, BUCKETS.evidence).map(([id, raw]) => decodeEvidence(id, raw, `evidence.${id}`))
 }

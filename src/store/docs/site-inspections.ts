@@ -90,6 +90,6 @@ export function getInspectionHistory (doc: Doc<SiteDoc>, kind: InspectionKind, t
 export function listInspections (doc: Doc<SiteDoc>): InspectionHistory[] {
   if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
   const out: InspectionHistory[] = []
-  for (const [, key, raw] of rawEntries(doc.inspections)) out.push(decodeInspection(key, raw, `inspections.${key}`))
+  for (const [, key, raw] of rawEntries(doc.inspections, BUCKETS.inspections)) out.push(decodeInspection(key, raw, `inspections.${key}`))
   return out.sort((a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.target, b.target))
 }

@@ -35,7 +35,7 @@ export function getBinding (doc: Doc<SiteDoc>, workload: WorkloadKey): Binding |
 /** The bindings this site decided, sorted by workload. */
 export function listBindings (doc: Doc<SiteDoc>): Binding[] {
   if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
-  return sortedEntries(doc.bindings).map(([k, raw]) => decodeBinding(k, raw, `bindings.${k}`))
+  return sortedEntries(doc.bindings, BUCKETS.bindings).map(([k, raw]) => decodeBinding(k, raw, `bindings.${k}`))
 }
 
 /**
@@ -74,6 +74,6 @@ export function getShare (doc: Doc<SiteDoc>, workload: WorkloadKey, cluster: Clu
 /** The share statuses this site reports, sorted by workload then cluster. */
 export function listShares (doc: Doc<SiteDoc>): ShareStatus[] {
   if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
-  return sortedEntries(doc.shares).map(([k, raw]) => decodeShare(k, raw, `shares.${k}`))
+  return sortedEntries(doc.shares, BUCKETS.shares).map(([k, raw]) => decodeShare(k, raw, `shares.${k}`))
     .sort((a, b) => compareStrings(a.workload, b.workload) || compareStrings(a.cluster, b.cluster))
 }

@@ -45,5 +45,5 @@ export function getPolicy (doc: Doc<SiteDoc>, key: string): PolicyRecord | undef
 /** The site's policies, sorted by key. */
 export function listPolicies (doc: Doc<SiteDoc>): PolicyRecord[] {
   if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
-  return sortedEntries(doc.policies).map(([k, raw]) => decodePolicy(k, raw, `policies.${k}`))
+  return sortedEntries(doc.policies, BUCKETS.policies).map(([k, raw]) => decodePolicy(k, raw, `policies.${k}`))
 }

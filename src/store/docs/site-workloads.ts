@@ -53,7 +53,7 @@ export function getWorkload (doc: Doc<SiteDoc>, key: WorkloadKey): WorkloadRecor
 /** The site's workloads, sorted by key. */
 export function listWorkloads (doc: Doc<SiteDoc>): WorkloadRecord[] {
   if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
-  return sortedEntries(doc.workloads).map(([k, raw]) => decodeWorkload(k, raw, `workloads.${k}`))
+  return sortedEntries(doc.workloads, BUCKETS.workloads).map(([k, raw]) => decodeWorkload(k, raw, `workloads.${k}`))
 }
 
 const STUB_FIELDS = new Set(['id', 'kind', 'origin', 'replicas', 'perReplica', 'cluster'])
@@ -98,5 +98,5 @@ export function getStub (doc: Doc<SiteDoc>, id: string): RedactedStub | undefine
 /** The site's stubs, sorted by id. */
 export function listStubs (doc: Doc<SiteDoc>): RedactedStub[] {
   if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
-  return sortedEntries(doc.stubs).map(([k, raw]) => decodeStub(k, raw, `stubs.${k}`))
+  return sortedEntries(doc.stubs, BUCKETS.stubs).map(([k, raw]) => decodeStub(k, raw, `stubs.${k}`))
 }

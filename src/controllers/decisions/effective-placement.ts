@@ -1,0 +1,256 @@
+/**
+ * The effective placement of one workload as one observer sees it: the placement every
+ * site acts on. It starts from the origin binding (the placement the workload's origin
+ * site wrote) and departs from it only where this observer's own failure observations
+ * say it must: clusters of the binding that are unavailable, or back for less than the
+ * stabilisation window, are avoided by recomputing the placement without them. The
+ * result depends only on the inputs — the view, the observer's unavailable and
+ * stabilizing clusters, and, for fail-back `Never`, the observer's previous decision —
+ * so survivors that see the same failures agree without talking. It never returns an
+ * empty placement in place of a running one: when nothing better can be placed, the
+ * old placement is kept and reported degraded.
+ */
+import type { Binding, ClusterAssignment, ClusterId, SiteId, WorkloadRecord } from '../../model/federation.ts'
+import { isStatelessObject, type WorkloadKey } from '../../model/kube.ts'
+import type { PropagationSpec } from '../../model/policy.ts'
+import { placeInView, selectPolicy, type PlacementDecision } from '../../schedule/index.ts'
+import { effectiveResidency, residencyAllows, residencyMiss } from '../../schedule/residency.ts'
+import { formatAssignments, sameAssignments, sortAssignments, totalReplicas, wellFormed } from './assignments.ts'
+import { stabilizingText } from './availability.ts'
+import { failbackRule, type FailbackRule, type PlacementContext, type PlacementView } from './context.ts'
+
+export type EffectiveMode =
+  /** The origin binding as written. */
+  | 'origin'
+  /** Recomputed without the clusters this observer cannot use (or kept from a failover, fail-back Never). */
+  | 'failover'
+  /** The old placement kept although part of it is unavailable: nothing better can be placed, or the workload may not move. */
+  | 'kept'
+  /** No usable origin binding for this generation yet: computed from the view, as the origin will. */
+  | 'computed'
+
+export interface DisplacedCluster {
+  cluster: ClusterId
+  /** Replicas the base placement gives it. */
+  replicas: number
+  /** `unknown`: the cluster is not in this observer's view (detached, or not replicated yet). */
+  state: 'unavailable' | 'stabilizing' | 'unknown'
+  reason: string
+}
+
+export interface BaseBinding {
+  decidedBy: SiteId
+  generation: number
+  /** Sorted by cluster id. */
+  assignments: ClusterAssignment[]
+}
+
+export interface EffectivePlacement {
+  workload: WorkloadKey
+  /** The workload generation this placement is for. */
+  generation: number
+  /** Sorted by cluster id. */
+  assignments: ClusterAssignment[]
+  mode: EffectiveMode
+  /** One line: where the placement comes from and why. */
+  reason: string
+  /** Set when the workload is not running as its policy asks, with why. */
+  degraded?: string
+  /** Key of the governing policy record, when one selects the workload. */
+  policy?: string
+  failback: FailbackRule
+  /** The origin binding this placement derives from; undefined when none could be used. */
+  base?: BaseBinding
+  /** Clusters of the base this observer avoids or cannot vouch for. Sorted by cluster id. */
+  displaced: DisplacedCluster[]
+}
+
+export interface EffectivePlacementInput {
+  context: PlacementContext
+  workload: WorkloadRecord
+  /** The binding the workload's origin site wrote, if any; a binding by any other site is ignored. */
+  originBinding?: Binding
+  /** This observer's decision for the workload at its previous tick; fail-back `Never` keeps a failover placement through it. */
+  previous?: EffectivePlacement
+}
+
+/** The binding written by the workload's origin, among the bindings of the view. */
+export function originBindingOf (workload: Pick<WorkloadRecord, 'key' | 'origin'>, bindings: readonly Binding[]): Binding | undefined {
+  return bindings.find((b) => b.decidedBy === workload.origin && b.workload === workload.key)
+}
+
+export function degradedText (d: PlacementDecision['degraded']): string | undefined {
+  return d === undefined ? undefined : `${d.code}: ${d.message}`
+}
+
+type ResidencyCheck = (list: readonly ClusterAssignment[]) => string | undefined
+
+/** A check that names the first cluster of a placement lying outside the workload's residency. */
+function residencyCheck (ctx: PlacementContext, w: WorkloadRecord, spec: PropagationSpec | undefined): ResidencyCheck {
+  const residency = effectiveResidency(w.residency, spec?.residency, w.origin)
+  return (list) => {
+    for (const a of list) {
+      const rec = ctx.byId.get(a.cluster)
+      if (rec !== undefined && !residencyAllows(residency, rec)) return `${a.cluster} is outside the residency (${residencyMiss(residency, rec) ?? ''})`
+    }
+    return undefined
+  }
+}
+
+/** Why the origin binding cannot serve as a base at all (as opposed to being stale). */
+function unusableBinding (w: WorkloadRecord, b: Binding, outside: ResidencyCheck): string | undefined {
+  if (b.decidedBy !== w.origin || b.workload !== w.key) return `binding by ${b.decidedBy} is not the origin's (${w.origin})`
+  if (!wellFormed(b.placement)) return 'the origin binding is malformed (a cluster twice or a bad replica count)'
+  const miss = outside(b.placement)
+  return miss === undefined ? undefined : `it places on ${miss}`
+}
+
+function displacedOf (ctx: PlacementContext, pv: PlacementView, windowMs: number, base: readonly ClusterAssignment[]): DisplacedCluster[] {
+  const av = ctx.availability
+  const out: DisplacedCluster[] = []
+  for (const a of base) {
+    if (!ctx.byId.has(a.cluster)) {
+      out.push({ cluster: a.cluster, replicas: a.replicas, state: 'unknown', reason: 'not in this site\'s view (detached, or not replicated here yet)' })
+    } else if (av.unavailable.has(a.cluster)) {
+      out.push({ cluster: a.cluster, replicas: a.replicas, state: 'unavailable', reason: av.reasons.get(a.cluster) ?? 'unavailable' })
+    } else if (pv.stabilizing.has(a.cluster)) {
+      out.push({ cluster: a.cluster, replicas: a.replicas, state: 'stabilizing', reason: stabilizingText(windowMs) })
+    }
+  }
+  return out
+}
+
+/** Replicas of `list` on clusters that are up: neither unavailable nor unknown (stabilizing clusters run). */
+export function runningOf (ctx: PlacementContext, list: readonly ClusterAssignment[]): number {
+  let sum = 0
+  for (const a of list) if (ctx.byId.has(a.cluster) && !ctx.availability.unavailable.has(a.cluster)) sum += a.replicas
+  return sum
+}
+
+function describeDisplaced (list: readonly DisplacedCluster[]): string {
+  return list.map((d) => `${d.cluster} (${d.state}: ${d.reason})`).join('; ')
+}
+
+/** What kind of workload stays where it is when its cluster goes. */
+function unmovable (w: WorkloadRecord): string {
+  switch (w.manifest.kind) {
+    case 'StatefulSet': return 'stateful workload (StatefulSet)'
+    case 'DaemonSet': return 'DaemonSet (bound to the nodes of its clusters)'
+    case 'Deployment': return isStatelessObject(w.manifest) ? 'Deployment marked stateful' : 'stateful workload (Deployment with persistent volume claims)'
+    default: return `${w.manifest.kind} marked stateful`
+  }
+}
+
+/** A recomputation replaces a placement only if it places something and is either feasible or runs more replicas. */
+export function improves (r: PlacementDecision, running: number): boolean {
+  if (r.assignments.length === 0) return false
+  return r.degraded === undefined || totalReplicas(r.assignments) > running
+}
+
+/** Whether `prev` was a failover away from this very base, for this generation. */
+function failoverFromSameBase (prev: EffectivePlacement | undefined, base: BaseBinding, generation: number): prev is EffectivePlacement {
+  return prev !== undefined && prev.mode === 'failover' && prev.generation === generation && prev.base !== undefined &&
+    prev.base.decidedBy === base.decidedBy && prev.base.generation === base.generation &&
+    sameAssignments(prev.base.assignments, base.assignments)
+}
+
+/**
+ * The placement this observer acts on for `workload`. Pure: the same context (view,
+ * availability, settings), binding and previous decision give the same result, whatever
+ * the order of the arrays the context was built from.
+ */
+export function effectivePlacement (input: EffectivePlacementInput): EffectivePlacement {
+  const ctx = input.context
+  const w = input.workload
+  const spec = selectPolicy(ctx.policiesFor(w.origin), w.manifest).policy?.spec
+  const failback = failbackRule(spec, ctx.settings)
+  const pv = ctx.viewFor(failback.windowMs)
+  const outside = residencyCheck(ctx, w, spec)
+  const stateless = w.stateless && isStatelessObject(w.manifest)
+  let recomputed: PlacementDecision | undefined
+  const recompute = (): PlacementDecision => (recomputed ??= placeInView(pv.view, ctx.policiesFor(w.origin), w))
+  const common = { workload: w.key, generation: w.generation, failback }
+  const prev = input.previous?.workload === w.key ? input.previous : undefined
+
+  const fromScheduler = (r: PlacementDecision, mode: 'computed' | 'failover', reason: string, extra: Partial<EffectivePlacement> = {}): EffectivePlacement => {
+    const degraded = degradedText(r.degraded)
+    return {
+      ...common, displaced: [], ...extra, assignments: sortAssignments(r.assignments), mode, reason,
+      ...(degraded !== undefined ? { degraded } : {}), ...(r.policy !== undefined ? { policy: r.policy } : {})
+    }
+  }
+
+  // No usable origin binding: compute as the origin will, but never trade what this
+  // observer already runs for a failed placement (that would delete the workload).
+  const computed = (why: string, fallback?: { assignments: readonly ClusterAssignment[], label: string, extra: Partial<EffectivePlacement> }): EffectivePlacement => {
+    const r = recompute()
+    if (r.degraded !== undefined && fallback !== undefined && fallback.assignments.length > 0 &&
+        outside(fallback.assignments) === undefined && !improves(r, runningOf(ctx, fallback.assignments))) {
+      return {
+        ...common, displaced: [], ...fallback.extra, assignments: sortAssignments(fallback.assignments), mode: 'kept',
+        reason: `${why}; keeping ${fallback.label}: ${formatAssignments(fallback.assignments)}`,
+        degraded: `generation ${w.generation} cannot be placed (${degradedText(r.degraded) ?? ''}); keeping ${fallback.label}`
+      }
+    }
+    return fromScheduler(r, 'computed', `${why}; computed: ${r.explanation.summary}`)
+  }
+  const previousFallback = prev === undefined
+    ? undefined
+    : { assignments: prev.assignments, label: 'the placement this site acted on', extra: prev.base !== undefined ? { base: prev.base } : {} }
+
+  const ob = input.originBinding
+  if (ob === undefined) return computed(`no binding from the origin ${w.origin} yet`, previousFallback)
+  const unusable = unusableBinding(w, ob, outside)
+  if (unusable !== undefined) return computed(`origin binding ignored: ${unusable}`, previousFallback)
+
+  const base: BaseBinding = { decidedBy: ob.decidedBy, generation: ob.generation, assignments: sortAssignments(ob.placement) }
+  const displaced = displacedOf(ctx, pv, failback.windowMs, base.assignments)
+  const withBase = { base, displaced, ...(ob.policy !== undefined ? { policy: ob.policy } : {}) }
+
+  if (ob.generation !== w.generation) {
+    return computed(`the origin binding is for generation ${ob.generation}, not ${w.generation}`,
+      { assignments: base.assignments, label: `the placement of generation ${ob.generation}`, extra: withBase })
+  }
+
+  const gone = displaced.filter((d) => d.state !== 'stabilizing')
+  const running = runningOf(ctx, base.assignments)
+  const asBase = (reason: string, degraded = ob.degraded): EffectivePlacement => ({
+    ...common, ...withBase, assignments: base.assignments, mode: 'origin', reason, ...(degraded !== undefined ? { degraded } : {})
+  })
+  const kept = (degraded: string): EffectivePlacement => ({
+    ...common, ...withBase, assignments: base.assignments, mode: 'kept', degraded,
+    reason: `kept the placement of generation ${base.generation} by ${base.decidedBy}: ${formatAssignments(base.assignments)}`
+  })
+
+  if (displaced.length === 0) {
+    if (failback.policy === 'never' && failoverFromSameBase(prev, base, w.generation) &&
+        prev.assignments.every((a) => ctx.byId.has(a.cluster) && !pv.blocked.has(a.cluster)) && outside(prev.assignments) === undefined) {
+      return {
+        ...common, ...withBase, assignments: prev.assignments, mode: 'failover',
+        reason: `fail-back is Never (${failback.source}): staying on ${formatAssignments(prev.assignments)} until the origin writes a new binding`,
+        ...(prev.degraded !== undefined ? { degraded: prev.degraded } : {})
+      }
+    }
+    if (ob.degraded !== undefined && stateless && ctx.availability.unavailableSites.has(w.origin)) {
+      // A down origin cannot improve its degraded binding; the survivors may.
+      const r = recompute()
+      if (improves(r, running)) {
+        return fromScheduler(r, 'failover', `the origin ${w.origin} is unavailable and its binding is degraded (${ob.degraded}); recomputed: ${r.explanation.summary}`, withBase)
+      }
+    }
+    return asBase(`origin binding by ${base.decidedBy} for generation ${base.generation}: ${formatAssignments(base.assignments)}`)
+  }
+
+  if (!stateless) {
+    // Stateful replicas hold their data where they are: they wait for their cluster to return.
+    if (gone.length === 0) return asBase(`origin binding by ${base.decidedBy}; a stateful workload stays on ${describeDisplaced(displaced)}`)
+    return kept(`${unmovable(w)} does not move: ${totalReplicas(gone)} replicas on ${describeDisplaced(gone)}`)
+  }
+
+  const r = recompute()
+  const why = `avoiding ${describeDisplaced(displaced)}`
+  if (improves(r, running)) return fromScheduler(r, 'failover', `${why}; recomputed: ${r.explanation.summary}`, withBase)
+  if (gone.length === 0) return asBase(`origin binding by ${base.decidedBy}: no placement without the stabilizing clusters holds its replicas (${why})`)
+  const blocker = degradedText(r.degraded) ?? (r.policy === undefined ? 'no propagation policy selects the workload any more' : 'no placement')
+  return kept(`${totalReplicas(gone)} replicas cannot move off ${gone.map((d) => d.cluster).join(', ')}: ${blocker}`)
+}

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest'
+import { effectivePlacement, originBinding, type AvailabilityMemory } from '../../../src/controllers/decisions/index.ts'
+import type { Binding, ClusterRecord } from '../../../src/model/federation.ts'
+import { placeWorkload } from '../../../src/schedule/index.ts'
+import { cluster, deployment, pp } from '../../schedule/fixtures.ts'
+import { asMap, bindingOf, tick } from './fixtures.ts'
+
+const divided = pp({ replicaScheduling: { replicaSchedulingType: 'Divided' } })
+const never = pp({ replicaScheduling: { replicaSchedulingType: 'Divided' } }, { failover: { failback: { policy: 'Never' } } })
+const fleet: ClusterRecord[] = ['eu1.a', 'eu2.a', 'us1.a', 'us2.a'].map((id) => cluster(id, { region: id.slice(0, 2) }))
+const w = deployment('web', { replicas: 8 })
+const b0 = bindingOf(w, placeWorkload({ workload: w, policies: [divided], clusters: fleet }).assignments, { policy: 'PropagationPolicy/default/pp' })
+
+describe('originBinding', () => {
+  it('writes the first placement, and after that keeps its binding through capacity noise', () => {
+    const t = tick({ clusters: fleet, policies: [divided] })
+    const first = originBinding({ context: t.context, workload: w })
+    expect(first).toMatchObject({ write: true, trigger: 'no-binding', placement: b0.placement, policy: 'PropagationPolicy/default/pp' })
+    const noisy = fleet.map((c) => (c.id === 'us2.a' ? cluster(c.id, { region: 'us', fits: 1 }) : c))
+    expect(originBinding({ context: tick({ clusters: noisy, policies: [divided] }).context, workload: w, current: b0, previousNow: 0 }))
+      .toMatchObject({ write: false, placement: b0.placement })
+  })
+
+  it('recomputes for a new generation and for a policy change', () => {
+    const t = tick({ clusters: fleet, policies: [divided] })
+    expect(originBinding({ context: t.context, workload: { ...w, generation: 2 }, current: b0 })).toMatchObject({ write: true, trigger: 'generation' })
+    expect(originBinding({ context: t.context, workload: w, current: b0, policyChanged: true })).toMatchObject({ write: true, trigger: 'policy' })
+    expect(originBinding({ context: t.context, workload: w, current: { ...b0, policy: 'PropagationPolicy/default/old' } })).toMatchObject({ write: true, trigger: 'policy' })
+  })
+
+  it('on a failure writes exactly the failover placement the other sites compute', () => {
+    const t = tick({ clusters: fleet, policies: [divided], unavailableSites: ['eu2'] })
+    const d = originBinding({ context: t.context, workload: w, current: b0 })
+    const e = effectivePlacement({ context: t.context, workload: w, originBinding: b0 })
+    expect(d).toMatchObject({ write: true, trigger: 'failover', placement: e.assignments })
+    expect(asMap(d.placement)['eu2.a']).toBeUndefined()
+  })
+
+  it('records a degradation it cannot fix without moving anything', () => {
+    const db = { ...deployment('db', { replicas: 1, kind: 'StatefulSet' }), stateless: false }
+    const policy = pp({}, { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'StatefulSet' }] })
+    const current = bindingOf(db, { 'eu2.a': 1 }, { policy: 'PropagationPolicy/default/pp' })
+    const d = originBinding({ context: tick({ clusters: fleet, policies: [policy], unavailableSites: ['eu2'] }).context, workload: db, current })
+    expect(d).toMatchObject({ write: true, trigger: 'degraded', placement: current.placement })
+    expect(d.degraded).toContain('stateful workload (StatefulSet) does not move')
+  })
+
+  it('keeps the previous placement when a new generation cannot be placed', () => {
+    const big = { ...deployment('web', { replicas: 8, requests: { cpu: '1000', memory: '1Gi' } }), generation: 2 }
+    const d = originBinding({ context: tick({ clusters: fleet, policies: [divided] }).context, workload: big, current: b0 })
+    expect(d).toMatchObject({ write: true, trigger: 'generation', placement: b0.placement })
+    expect(d.degraded).toMatch(/^generation 2: cannot be placed \(no-feasible-cluster/)
+  })
+
+  /** The origin's binding through eu2 failing at 0, returning at 10 s; ticks at `times`. */
+  function run (times: number[], policy = divided) {
+    let memory: AvailabilityMemory = new Map()
+    let current: Binding = { ...b0, policy: 'PropagationPolicy/default/pp' }
+    let previousNow: number | undefined
+    const out = []
+    for (const now of times) {
+      const t = tick({ clusters: fleet, policies: [policy], unavailableSites: now >= 0 && now < 10_000 ? ['eu2'] : [], memory, now })
+      memory = t.memory
+      const d = originBinding({ context: t.context, workload: w, current, ...(previousNow !== undefined ? { previousNow } : {}) })
+      if (d.write) current = bindingOf(w, d.placement, { ...(d.policy !== undefined ? { policy: d.policy } : {}) })
+      out.push(d)
+      previousNow = now
+    }
+    return out
+  }
+
+  it('fails back once the returned cluster has been stable for the window', () => {
+    const [before, down, back, almost, stable, after] = run([-1000, 0, 10_000, 39_000, 41_000, 50_000])
+    expect(before!.write).toBe(false)
+    expect(down).toMatchObject({ write: true, trigger: 'failover' })
+    expect(back!.write).toBe(false)
+    expect(almost!.write).toBe(false)
+    expect(stable).toMatchObject({ write: true, trigger: 'failback', placement: b0.placement })
+    expect(stable!.reason).toContain('fail-back after 30000 ms stable (eu2.a)')
+    expect(after!.write).toBe(false)
+  })
+
+  it('never fails back under fail-back Never', () => {
+    const [, down, , , stable] = run([-1000, 0, 10_000, 39_000, 41_000], never)
+    expect(down!.write).toBe(true)
+    expect(stable).toMatchObject({ write: false, placement: down!.placement })
+  })
+})
