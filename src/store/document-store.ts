@@ -36,6 +36,11 @@ export interface DocumentStoreOptions {
   limits: StoreLimits
   /** Snapshot a document after this many applied changes since the last snapshot (default 500). */
   snapshotEvery?: number
+  /**
+   * Checks every local change before it is signed; a throw discards the change (the
+   * compliance guard: nothing naming a local-only record may enter a replicated document).
+   */
+  guardChange?: (docId: string, change: Uint8Array) => void
   logger: Logger
 }
 
@@ -264,6 +269,15 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
         const after = A.change(before, opts, fn)
         const bytes = A.getLastLocalChange(after)
         if (bytes === undefined || after === before) return undefined
+        if (options.guardChange !== undefined) {
+          try {
+            options.guardChange(docId, bytes)
+          } catch (e) {
+            // The Automerge value moved on in place; rebuild it from the log without the change.
+            rebuild(docId)
+            throw e
+          }
+        }
         const env = signChange(signer, docId, bytes)
         const entry = entryOf(env)
         const log = logFor(docId)

@@ -1,0 +1,318 @@
+/**
+ * The controllers of one site, run as one tick over the global view: report this site's
+ * clusters and the share status of what runs on them; as origin, keep each workload's
+ * binding (sticky, rewritten only on triggers); for every workload, derive the effective
+ * placement from the origin binding and this site's own failure observations, then the
+ * shares its own clusters run, with graceful eviction; render those objects with their
+ * overrides for each cluster. A tick returns the document writes it decided (the site
+ * commits them as one change) and the events to record; `applyDesired` then hands each
+ * cluster driver its desired objects. Local-only workloads are placed like any other but
+ * nothing naming them is ever written to the replicated document.
+ */
+import { createHash } from 'node:crypto'
+import type { Binding, ClusterAssignment, ClusterId, ClusterRecord, RedactedStub, SiteId, WorkloadRecord } from '../model/federation.ts'
+import { clusterId } from '../model/federation.ts'
+import type { KubeObject } from '../model/kube.ts'
+import type { GlobalView } from '../model/view.ts'
+import type { Clock } from '../ports/clock.ts'
+import { GENERATION_ANNOTATION, type ClusterDriver, type DesiredObject } from '../ports/cluster-driver.ts'
+import type { Logger } from '../ports/logger.ts'
+import { canonicalJson } from '../store/docs/canonical-json.ts'
+import {
+  deleteBinding, deleteShare, putBinding, putCluster, putShare, putStub, type NewEvent, type SiteDoc
+} from '../store/docs/index.ts'
+import { applyOverrides, formatExplanation, placeInView, selectPolicy } from '../schedule/index.ts'
+import {
+  clusterAvailability, effectivePlacement, migrationEvents, originBinding, originBindingOf, ownShares,
+  preparePlacementContext, trackAvailability, type AvailabilityMemory, type EffectivePlacement, type PlacementContext
+} from '../controllers/decisions/index.ts'
+import { clusterRecordFrom, shareStatusesFrom, type ClusterSettings, type HealthMemory } from '../controllers/cluster-status.ts'
+import type { FailoverSettings } from './site.ts'
+import type { EffectivePlacement as PlacementSummary } from './site-handle.ts'
+
+export interface ControllersOptions {
+  siteId: SiteId
+  clock: Clock
+  logger: Logger
+  clusters: ReadonlyArray<{ settings: ClusterSettings, driver: ClusterDriver }>
+  failover: FailoverSettings
+  /** Sites failed or recovering per this site's failure detector. */
+  unavailableSites: () => ReadonlySet<SiteId>
+  /** Sites this site's failure detector holds alive (their Ready reports are trusted). */
+  aliveSites: () => ReadonlySet<SiteId>
+  /** Whether the failure detector has judged every roster member once (no decisions on ignorance). */
+  settled: () => boolean
+  /** This site's local-only workloads (never replicated). */
+  localWorkloads: () => readonly WorkloadRecord[]
+  /** The redacted stub of a local-only workload, counted against the cluster it runs on. */
+  stubFor: (rec: WorkloadRecord, cluster: ClusterId | undefined) => RedactedStub
+}
+
+export type DocWrite = (d: SiteDoc) => unknown
+
+export interface TickOutcome {
+  writes: DocWrite[]
+  events: NewEvent[]
+}
+
+export interface Controllers {
+  start (): Promise<void>
+  stop (): Promise<void>
+  tick (view: GlobalView): TickOutcome
+  /** Hands every cluster its desired objects (only when they changed). */
+  applyDesired (): void
+  onChange (listener: () => void): () => void
+  placement (key: string): PlacementSummary | undefined
+  explain (view: GlobalView, key: string): string | undefined
+  /** One line per degraded workload, for alarms. */
+  degraded (): string[]
+}
+
+const NAMESPACED_DEFAULT = 'default'
+
+/** Kinds whose `spec.replicas` is divided between clusters. */
+function dividesReplicas (kind: string): boolean {
+  return kind === 'Deployment' || kind === 'StatefulSet'
+}
+
+function digestOf (value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 32)
+}
+
+export function createControllers (options: ControllersOptions): Controllers {
+  const { siteId, clock, logger } = options
+  const health = new Map<string, HealthMemory>()
+  let availability: AvailabilityMemory = new Map()
+  let previousNow: number | undefined
+  let previous = new Map<string, EffectivePlacement>()
+  /** Replicas this site runs per workload per own cluster (its last decision). */
+  let running = new Map<string, Map<ClusterId, number>>()
+  /** Policy signature per workload at the origin's last binding write. */
+  const policySigs = new Map<string, string>()
+  const desired = new Map<string, DesiredObject[]>()
+  const applied = new Map<string, string>()
+  let lastContext: PlacementContext | undefined
+  let degradedLines: string[] = []
+  const listeners = new Set<() => void>()
+  const unsubscribers: Array<() => void> = []
+  const own = new Map(options.clusters.map((c) => [clusterId(siteId, c.settings.name), c]))
+
+  function renderFor (w: WorkloadRecord, cluster: ClusterRecord, replicas: number, view: GlobalView): DesiredObject {
+    const base: KubeObject = structuredClone(w.manifest)
+    if (dividesReplicas(base.kind)) base.spec = { ...(base.spec ?? {}), replicas }
+    const overrides = view.policies.filter((p) => p.origin === w.origin && p.kind === 'OverridePolicy')
+    const result = applyOverrides(base, overrides, cluster)
+    if (result.errors.length > 0) logger.warn({ workload: w.key, cluster: cluster.id, errors: result.errors }, 'override could not be applied')
+    const object = result.object
+    object.metadata = { ...object.metadata, annotations: { ...(object.metadata.annotations ?? {}), [GENERATION_ANNOTATION]: String(w.generation) } }
+    return { key: w.key, object, generation: w.generation }
+  }
+
+  /** Namespaces the desired objects live in, created first on the member cluster. */
+  function withNamespaces (objects: DesiredObject[]): DesiredObject[] {
+    const present = new Set(objects.filter((o) => o.object.kind === 'Namespace').map((o) => o.object.metadata.name))
+    const needed = new Set<string>()
+    for (const o of objects) {
+      const ns = o.object.metadata.namespace
+      if (ns !== undefined && ns !== NAMESPACED_DEFAULT && !present.has(ns)) needed.add(ns)
+    }
+    const namespaces: DesiredObject[] = [...needed].sort().map((ns) => ({
+      key: `core/Namespace/_/${ns}`, generation: 1,
+      object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }
+    }))
+    return [...namespaces, ...objects]
+  }
+
+  function tick (view: GlobalView): TickOutcome {
+    const now = clock.monotonicMs()
+    const wall = clock.wallMs()
+    const writes: DocWrite[] = []
+    const events: NewEvent[] = []
+    const local = options.localWorkloads()
+    const localKeys = new Set(local.map((w) => w.key))
+
+    // 1. This site's clusters and the share status of what runs on them.
+    const ownRecords = new Map<ClusterId, ClusterRecord>()
+    for (const [id, c] of own) {
+      const obs = c.driver.observe()
+      const rec = clusterRecordFrom(siteId, c.settings, obs, health.get(c.settings.name), now, wall)
+      health.set(c.settings.name, { health: rec.health, sinceWall: rec.healthSince })
+      ownRecords.set(id, rec)
+      writes.push((d) => putCluster(d, rec))
+      const reported = new Set<string>()
+      for (const s of shareStatusesFrom(siteId, c.settings.name, obs)) {
+        if (localKeys.has(s.workload) || s.workload.startsWith('core/Namespace/_/')) continue
+        reported.add(s.workload)
+        writes.push((d) => putShare(d, s))
+      }
+      for (const w of view.workloads) {
+        if (w.shares.some((s) => s.cluster === id) && !reported.has(w.key)) writes.push((d) => deleteShare(d, w.key, id))
+      }
+    }
+    const clusters = [...view.clusters.filter((c) => !own.has(c.id)), ...ownRecords.values()].sort((a, b) => a.id < b.id ? -1 : 1)
+
+    // Until the failure detector has judged everyone, nothing is moved on ignorance:
+    // report, but keep running what runs.
+    if (!options.settled()) {
+      previousNow = now
+      return { writes, events }
+    }
+
+    // 2. Which clusters this site can use.
+    const unavailableSites = options.unavailableSites()
+    availability = trackAvailability(availability, clusters, unavailableSites, now)
+    const av = clusterAvailability({ clusters, unavailableSites, memory: availability, now, stabilizationMs: options.failover.stabilizationMs })
+    const settings = { failback: options.failover.failback, stabilizationMs: options.failover.stabilizationMs, evictionTimeoutMs: options.failover.evictionTimeoutMs }
+    const context = preparePlacementContext({ clusters, policies: view.policies, availability: av, settings })
+    lastContext = context
+    const trusted = new Set([siteId, ...options.aliveSites()])
+    const viewHeads = digestOf(view.sites.map((s) => [s.id, s.heads]))
+
+    // 3. Placement of every workload: the replicated ones and this site's local-only ones.
+    const next = new Map<string, EffectivePlacement>()
+    const nextRunning = new Map<string, Map<ClusterId, number>>()
+    const perCluster = new Map<ClusterId, DesiredObject[]>()
+    const workloads: Array<{ w: WorkloadRecord, bindings: readonly Binding[], shares: GlobalView['workloads'][number]['shares'], local: boolean }> = [
+      ...view.workloads.map((w) => ({ w, bindings: w.bindings, shares: w.shares, local: false })),
+      ...local.map((w) => ({ w, bindings: [] as Binding[], shares: [] as GlobalView['workloads'][number]['shares'], local: true }))
+    ]
+    const degraded: string[] = []
+    for (const { w, bindings, shares, local: isLocal } of workloads) {
+      let origin = originBindingOf(w, bindings)
+      if (w.origin === siteId) {
+        const policy = selectPolicy(context.policiesFor(siteId), w.manifest).policy
+        const sig = policy === undefined ? '' : `${policy.key}@${view.policies.find((p) => p.key === policy.key && p.origin === siteId)?.generation ?? 0}`
+        const known = policySigs.get(w.key)
+        const policyChanged = origin !== undefined && (known !== undefined ? known !== sig : (origin.policy ?? '') !== (policy?.key ?? ''))
+        const decision = originBinding({ context, workload: w, ...(origin !== undefined ? { current: origin } : {}), policyChanged, ...(previousNow !== undefined ? { previousNow } : {}) })
+        if (decision.write) {
+          const binding: Binding = {
+            workload: w.key, placement: decision.placement, decidedBy: siteId, generation: w.generation,
+            inputHeads: viewHeads, reason: decision.reason, decidedAt: wall,
+            ...(decision.policy !== undefined ? { policy: decision.policy } : {}),
+            ...(decision.degraded !== undefined ? { degraded: decision.degraded } : {})
+          }
+          if (!isLocal) writes.push((d) => putBinding(d, binding))
+          origin = binding
+          policySigs.set(w.key, sig)
+        } else if (known === undefined) {
+          policySigs.set(w.key, sig)
+        }
+      }
+      const prev = previous.get(w.key)
+      const eff = effectivePlacement({ context, workload: w, ...(origin !== undefined ? { originBinding: origin } : {}), ...(prev !== undefined ? { previous: prev } : {}) })
+      next.set(w.key, eff)
+      if (eff.degraded !== undefined) degraded.push(`${w.key}: ${eff.degraded}`)
+
+      const current = running.get(w.key) ?? currentFromClusters(w.key)
+      const shareMap = ownShares({ site: siteId, effective: eff.assignments, current, shares, availability: av, trustedSites: trusted, now, evictionTimeoutMs: options.failover.evictionTimeoutMs })
+      const mine = new Map<ClusterId, number>()
+      for (const [cid, share] of shareMap) {
+        if (share.replicas <= 0) continue
+        const rec = ownRecords.get(cid)
+        if (rec === undefined) continue
+        mine.set(cid, share.replicas)
+        let list = perCluster.get(cid)
+        if (list === undefined) perCluster.set(cid, list = [])
+        list.push(renderFor(w, rec, share.replicas, view))
+      }
+      if (mine.size > 0) nextRunning.set(w.key, mine)
+
+      // What this site acts on, for audit and for the others' view: only where it
+      // departs from the origin binding, and never for a local-only workload.
+      if (!isLocal && w.origin !== siteId) {
+        const mineBinding = bindings.find((b) => b.decidedBy === siteId)
+        if (eff.mode !== 'origin' && (mine.size > 0 || eff.assignments.some((a) => own.has(a.cluster)))) {
+          const acting: Binding = {
+            workload: w.key, placement: eff.assignments, decidedBy: siteId, generation: eff.generation,
+            inputHeads: viewHeads, reason: eff.reason, decidedAt: wall,
+            ...(eff.policy !== undefined ? { policy: eff.policy } : {}), ...(eff.degraded !== undefined ? { degraded: eff.degraded } : {})
+          }
+          if (mineBinding === undefined || mineBinding.reason !== acting.reason || canonicalJson(mineBinding.placement) !== canonicalJson(acting.placement) || mineBinding.degraded !== acting.degraded) {
+            writes.push((d) => putBinding(d, acting))
+          }
+        } else if (mineBinding !== undefined) {
+          writes.push((d) => deleteBinding(d, w.key))
+        }
+      }
+      if (isLocal) {
+        const first = [...mine.keys()].sort()[0]
+        const stub = options.stubFor(w, first)
+        writes.push((d) => putStub(d, stub))
+      }
+    }
+    // Bindings this site wrote for workloads that are gone.
+    const liveKeys = new Set(view.workloads.map((w) => w.key))
+    for (const key of previous.keys()) {
+      if (!liveKeys.has(key) && !localKeys.has(key)) writes.push((d) => deleteBinding(d, key))
+    }
+
+    for (const e of migrationEvents(filterReplicated(previous, localKeys), filterReplicated(next, localKeys), wall)) events.push(e)
+    previous = next
+    running = nextRunning
+    previousNow = now
+    degradedLines = degraded.sort()
+    for (const id of own.keys()) desired.set(id, withNamespaces(perCluster.get(id) ?? []))
+    return { writes, events }
+  }
+
+  /** After a restart: what the clusters already run of a workload (their desired counts). */
+  function currentFromClusters (key: string): Map<ClusterId, number> {
+    const out = new Map<ClusterId, number>()
+    for (const [id, c] of own) {
+      const o = c.driver.observe().objects.get(key)
+      if (o !== undefined && o.desired > 0) out.set(id, o.desired)
+    }
+    return out
+  }
+
+  return {
+    async start () {
+      for (const c of options.clusters) {
+        unsubscribers.push(c.driver.onChange(() => { for (const l of listeners) l() }))
+        await c.driver.start()
+      }
+    },
+    async stop () {
+      for (const u of unsubscribers.splice(0)) u()
+      for (const c of options.clusters) await c.driver.stop()
+    },
+    tick,
+    applyDesired () {
+      for (const [id, c] of own) {
+        const objects = desired.get(id)
+        if (objects === undefined) continue
+        const digest = digestOf(objects.map((o) => [o.key, o.generation, o.object]))
+        if (applied.get(id) === digest) continue
+        applied.set(id, digest)
+        c.driver.setDesired(objects)
+      }
+    },
+    onChange (l) { listeners.add(l); return () => { listeners.delete(l) } },
+    placement (key) {
+      const e = previous.get(key)
+      if (e === undefined) return undefined
+      return { assignments: e.assignments, mode: e.mode, reason: e.reason, ...(e.degraded !== undefined ? { degraded: e.degraded } : {}) }
+    },
+    explain (view, key) {
+      const w = view.workloads.find((x) => x.key === key) ?? options.localWorkloads().find((x) => x.key === key)
+      if (w === undefined || lastContext === undefined) return undefined
+      const pv = lastContext.viewFor(options.failover.stabilizationMs)
+      const decision = placeInView(pv.view, lastContext.policiesFor(w.origin), w)
+      const eff = previous.get(key)
+      const lines = [formatExplanation(decision)]
+      if (eff !== undefined) {
+        lines.push('', `effective placement at ${siteId}: ${eff.assignments.map((a: ClusterAssignment) => `${a.cluster}=${a.replicas}`).join(', ') || '(none)'}`,
+          `  mode: ${eff.mode} — ${eff.reason}`)
+        if (eff.degraded !== undefined) lines.push(`  degraded: ${eff.degraded}`)
+        for (const d of eff.displaced) lines.push(`  avoided ${d.cluster} (${d.replicas} replicas): ${d.state}, ${d.reason}`)
+      }
+      return lines.join('\n')
+    },
+    degraded: () => degradedLines
+  }
+}
+
+function filterReplicated (m: ReadonlyMap<string, EffectivePlacement>, localKeys: ReadonlySet<string>): Map<string, EffectivePlacement> {
+  return new Map([...m].filter(([k]) => !localKeys.has(k)))
+}

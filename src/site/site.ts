@@ -1,0 +1,439 @@
+/**
+ * One site: the signed store, the local-only store, replication, the failure detector
+ * and the controllers, bound to the ports it is given. The same code runs in a site
+ * process (libp2p, LevelDB, the system clock, Kubernetes clients) and in the simulator
+ * (virtual everything). Controllers run in ticks: each tick reads the global view once,
+ * decides, writes everything it decided into this site's document as one change, and
+ * hands each member cluster its desired objects. A tick runs every `tickMs` and soon
+ * after anything relevant changes (a document, a cluster, a peer's liveness).
+ */
+import * as A from '@automerge/automerge'
+import { FlotillaError } from '../model/errors.ts'
+import type { EvidenceRecord, FederationEvent, RosterMember, SiteInfo, WorkloadRecord } from '../model/federation.ts'
+import { workloadKey, type KubeObject } from '../model/kube.ts'
+import type { GlobalView } from '../model/view.ts'
+import type { Clock, Timer } from '../ports/clock.ts'
+import type { ClusterDriver } from '../ports/cluster-driver.ts'
+import type { Logger } from '../ports/logger.ts'
+import type { Network, PeerId } from '../ports/network.ts'
+import type { Rng } from '../ports/rng.ts'
+import type { Storage } from '../ports/storage.ts'
+import { createSigner, createVerifier, type KeyPair } from '../identity/keys.ts'
+import { peerIdFromPublicKey } from '../identity/peer-id.ts'
+import { openDocumentStore, rosterWritePolicy, type DocumentStore } from '../store/document-store.ts'
+import {
+  appendEvent, deletePolicy, deleteStub, deleteWorkload, getSiteInfo, initSiteDoc, listEvents, listEvidence,
+  putPolicy, putStub, putWorkload, recordEvidence, siteDocId, FEDERATION_DOC_ID, type SiteDoc, type NewEvent
+} from '../store/docs/index.ts'
+import { createLocalStore, type LocalStore } from '../store/local/local-store.ts'
+import { redactedStub, stubSecretFromSeed } from '../store/local/redacted-stub.ts'
+import { createViewCache } from '../view/index.ts'
+import { assertNoLocalOnlyContent } from '../compliance/scan.ts'
+import { createReplicator, digestOfHeads, type Replicator } from '../replication/replicator.ts'
+import type { Misbehaviour } from '../replication/peer-guard.ts'
+import { createLivenessMonitor, type LivenessMonitor } from '../liveness/liveness-monitor.ts'
+import type { Transition } from '../liveness/failure-detector.ts'
+import { evidenceFromMisbehaviour } from '../controllers/evidence.ts'
+import type { ClusterSettings } from '../controllers/cluster-status.ts'
+import { createControllers, type Controllers } from './controllers.ts'
+import { intakeObject } from './object-intake.ts'
+import type { EffectivePlacement, LocalWorkloadRecord, ObjectRef, PutResult, SiteHandle, SiteStatus } from './site-handle.ts'
+
+export interface SiteLimits {
+  maxFrameBytes: number
+  maxChangeBytes: number
+  maxChangeOps: number
+  changesPerSecond: number
+  maxPendingChanges: number
+  maxConcurrentStreams: number
+}
+
+export interface FailoverSettings {
+  heartbeatMs: number
+  suspectMs: number
+  failMs: number
+  evictionTimeoutMs: number
+  failback: 'never' | 'after-stabilization'
+  stabilizationMs: number
+}
+
+export interface SiteOptions {
+  siteId: string
+  region: string
+  zone: string
+  keys: KeyPair
+  roster: readonly RosterMember[]
+  limits: SiteLimits
+  failover: FailoverSettings
+  clusters: ReadonlyArray<{ settings: ClusterSettings, driver: ClusterDriver }>
+  clock: Clock
+  rng: Rng
+  storage: Storage
+  network: Network
+  logger: Logger
+  endpoints?: SiteInfo['endpoints']
+  /** Controller tick period (default 1,000 ms). */
+  tickMs?: number
+  /** Snapshot a document after this many changes (default 500). */
+  snapshotEvery?: number
+  /** Replication anti-entropy period (default 5,000 ms). */
+  antiEntropyMs?: number
+}
+
+export interface Site extends SiteHandle {
+  readonly peerId: PeerId
+  readonly store: DocumentStore
+  readonly replicator: Replicator
+  readonly liveness: LivenessMonitor
+  start (): Promise<void>
+  stop (): Promise<void>
+  /** Runs one controller tick now (tests and the simulator). */
+  tick (): Promise<void>
+}
+
+const BOOTS_KEY = 'meta/site-boots'
+
+export async function createSite (options: SiteOptions): Promise<Site> {
+  const { siteId, clock, rng, storage, network, logger } = options
+  const signer = createSigner(options.keys)
+  const verify = createVerifier()
+  const peerId = peerIdFromPublicKey(options.keys.publicKey)
+  const ownDoc = siteDocId(siteId)
+  const roster = [...options.roster]
+  const tickMs = options.tickMs ?? 1000
+  const startedAt = clock.wallMs()
+
+  let localRecords: WorkloadRecord[] = []
+  const store = await openDocumentStore({
+    storage, clock, rng, signer, verify, logger: logger.child({ component: 'store' }),
+    writePolicy: rosterWritePolicy(() => roster),
+    guardChange: (_docId, change) => { if (localRecords.length > 0) assertNoLocalOnlyContent(change, localRecords) },
+    limits: { maxChangeBytes: options.limits.maxChangeBytes, maxChangeOps: options.limits.maxChangeOps, maxPendingChanges: options.limits.maxPendingChanges },
+    ...(options.snapshotEvery === undefined ? {} : { snapshotEvery: options.snapshotEvery })
+  })
+  const localStore: LocalStore = createLocalStore({ storage })
+  const stubSecret = stubSecretFromSeed(options.keys.seed)
+  const boot = await nextBoot(storage)
+
+  const knownDocs = (): Set<string> => new Set([FEDERATION_DOC_ID, ...roster.map((m) => siteDocId(m.siteId))])
+  const known = knownDocs()
+  const replicator = createReplicator({
+    store, network, clock, rng, logger: logger.child({ component: 'replication' }),
+    isKnownDocument: (d) => known.has(d),
+    limits: { maxFrameBytes: options.limits.maxFrameBytes, changesPerSecond: options.limits.changesPerSecond, maxConcurrentStreams: options.limits.maxConcurrentStreams },
+    ...(options.antiEntropyMs === undefined ? {} : { antiEntropyMs: options.antiEntropyMs })
+  })
+  const liveness = createLivenessMonitor({
+    siteId, signer, verify, clock, replicator, boot,
+    roster: () => roster,
+    config: {
+      heartbeatMs: options.failover.heartbeatMs,
+      suspectMs: options.failover.suspectMs,
+      failMs: options.failover.failMs,
+      recoverMs: Math.max(2 * options.failover.heartbeatMs, 1000),
+      maxClockSkewMs: 5 * 60_000
+    },
+    headsDigest: () => digestOfHeads(store.heads(ownDoc)),
+    logger: logger.child({ component: 'liveness' })
+  })
+
+  const viewCache = createViewCache()
+  let view: GlobalView = viewCache.refresh(documents())
+  let version = 1
+  const viewListeners = new Set<(v: number) => void>()
+  const pendingEvidence: Misbehaviour[] = []
+  const pendingEvents: NewEvent[] = []
+  const controllers: Controllers = createControllers({
+    siteId, clock, logger: logger.child({ component: 'controllers' }),
+    clusters: options.clusters,
+    failover: options.failover,
+    unavailableSites: () => liveness.unavailable(),
+    aliveSites: () => new Set([...liveness.records()].filter(([, r]) => r?.status === 'alive').map(([id]) => id)),
+    settled: () => [...liveness.records().values()].every((r) => r !== undefined && r.status !== 'unknown'),
+    localWorkloads: () => localRecords,
+    stubFor: (rec, cluster) => redactedStub(rec, stubSecret, cluster === undefined ? {} : { cluster })
+  })
+  let tickTimer: Timer | undefined
+  let soonTimer: Timer | undefined
+  let ticking: Promise<void> | undefined
+  let running = false
+  const unsubscribers: Array<() => void> = []
+
+  function documents (): Array<{ id: string, doc: A.Doc<unknown> }> {
+    return store.documentIds().map((id) => ({ id, doc: store.document(id)! }))
+  }
+
+  function refreshView (): GlobalView {
+    const next = viewCache.refresh(documents())
+    if (next !== view) {
+      view = next
+      version++
+      for (const l of viewListeners) {
+        try { l(version) } catch (e) { logger.error({ err: (e as Error).message }, 'view listener failed') }
+      }
+    }
+    return view
+  }
+
+  function siteOfPeer (peer: string): string {
+    return roster.find((m) => peerIdFromPublicKey(Buffer.from(m.publicKey, 'hex')) === peer)?.siteId ?? peer
+  }
+
+  function siteInfo (): SiteInfo {
+    return { id: siteId, region: options.region, zone: options.zone, publicKey: signer.publicKeyHex, peerId, endpoints: options.endpoints ?? { p2p: [] } }
+  }
+
+  async function ensureSiteDoc (): Promise<void> {
+    const doc = store.document<SiteDoc>(ownDoc)
+    const current = doc === undefined ? undefined : getSiteInfo(doc)
+    if (current !== undefined && JSON.stringify(current) === JSON.stringify(siteInfo())) return
+    await store.change<SiteDoc>(ownDoc, (d) => { initSiteDoc(d, siteInfo()) }, 'site info')
+  }
+
+  function scheduleSoon (): void {
+    if (!running || soonTimer !== undefined) return
+    soonTimer = clock.setTimer(50, () => { soonTimer = undefined; void runTick() })
+  }
+
+  async function runTick (): Promise<void> {
+    if (ticking !== undefined) { scheduleSoon(); return await ticking }
+    ticking = (async () => {
+      try {
+        const current = refreshView()
+        const outcome = controllers.tick(current)
+        const evidence = pendingEvidence.splice(0).map((m) => evidenceFromMisbehaviour(m, siteId, siteOfPeer(m.peer), clock.wallMs()))
+        const events = [...pendingEvents.splice(0), ...outcome.events]
+        if (outcome.writes.length > 0 || evidence.length > 0 || events.length > 0) {
+          await store.change<SiteDoc>(ownDoc, (d) => {
+            for (const w of outcome.writes) w(d)
+            for (const ev of evidence) recordEvidence(d, ev)
+            for (const ev of events) appendEvent(d, ev)
+          }, 'controller tick')
+        }
+        controllers.applyDesired()
+        refreshView()
+      } catch (e) {
+        logger.error({ err: (e as Error).message, code: (e as FlotillaError).code }, 'controller tick failed')
+      } finally {
+        ticking = undefined
+      }
+    })()
+    return await ticking
+  }
+
+  function scheduleTicks (): void {
+    tickTimer = clock.setTimer(tickMs, () => {
+      if (!running) return
+      void runTick().finally(() => { if (running) scheduleTicks() })
+    })
+  }
+
+  function onTransition (t: Transition): void {
+    const kind: FederationEvent['kind'] | undefined = t.to === 'suspect' ? 'site-suspected' : t.to === 'failed' ? 'site-failed'
+      : t.to === 'alive' && (t.from === 'recovering' || t.from === 'suspect') ? 'site-recovered' : undefined
+    if (kind !== undefined) pendingEvents.push({ kind, at: clock.wallMs(), subject: t.siteId, cause: t.cause })
+    scheduleSoon()
+  }
+
+  function onMisbehaviour (m: Misbehaviour): void {
+    if (pendingEvidence.length < 1000) pendingEvidence.push(m)
+    scheduleSoon()
+  }
+
+  function findRecord (key: string): WorkloadRecord | GlobalView['policies'][number] | undefined {
+    return view.workloads.find((w) => w.key === key) ?? view.policies.find((p) => p.key === key)
+  }
+
+  const site: Site = {
+    siteId,
+    region: options.region,
+    peerId,
+    store,
+    replicator,
+    liveness,
+
+    async start () {
+      if (running) return
+      running = true
+      await ensureSiteDoc()
+      const loaded = await localStore.loadAll()
+      localRecords = loaded.workloads
+      for (const c of loaded.corrupt) logger.error({ key: c.key, err: c.error.message }, 'skipped a corrupt local-only record')
+      unsubscribers.push(store.onChange(() => { scheduleSoon() }))
+      unsubscribers.push(replicator.onMisbehaviour(onMisbehaviour))
+      unsubscribers.push(liveness.onMisbehaviour(onMisbehaviour))
+      unsubscribers.push(liveness.onTransition(onTransition))
+      unsubscribers.push(controllers.onChange(() => { scheduleSoon() }))
+      await controllers.start()
+      replicator.start()
+      liveness.start()
+      refreshView()
+      scheduleTicks()
+      scheduleSoon()
+    },
+
+    async stop () {
+      if (!running) return
+      running = false
+      tickTimer?.cancel()
+      soonTimer?.cancel()
+      soonTimer = undefined
+      await ticking
+      liveness.stop()
+      replicator.stop()
+      await controllers.stop()
+      for (const u of unsubscribers.splice(0)) u()
+      await store.close()
+    },
+
+    tick: runTick,
+    view: () => view,
+    viewVersion: () => version,
+    onViewChange (l) { viewListeners.add(l); return () => { viewListeners.delete(l) } },
+
+    async putObject (obj: KubeObject, opts = {}): Promise<PutResult> {
+      const key = safeKey(obj)
+      const existing = findRecord(key)
+      if (existing !== undefined && existing.origin !== siteId) {
+        throw new FlotillaError('origin-mismatch', `${obj.kind} "${key}" was created at site "${existing.origin}"; only that site may change it`,
+          `Apply it at site "${existing.origin}", or use another name for a workload of this site.`, { details: { origin: existing.origin, key } })
+      }
+      const local = existing === undefined ? await localStore.getWorkload(key) : undefined
+      const previous = existing ?? local
+      const intake = intakeObject({ obj, site: siteId, previous, nowWall: clock.wallMs(), uid: uuidFrom(rng) })
+      const residency = intake.type === 'workload' ? intake.record.residency : { kind: 'global' as const }
+      const result: PutResult = { object: intake.type === 'workload' ? intake.record.manifest : intake.record.object, created: previous === undefined, changed: intake.changed, residency }
+      if (opts.dryRun === true || !intake.changed) return result
+      if (intake.type === 'workload' && intake.record.residency.kind === 'local-only') {
+        // The full record stays here; other sites see only a redacted stub.
+        await localStore.putWorkload(intake.record)
+        const rec = intake.record
+        localRecords = [...localRecords.filter((r) => r.key !== key), rec].sort((a, b) => a.key < b.key ? -1 : 1)
+        await store.change<SiteDoc>(ownDoc, (d) => {
+          if (existing !== undefined) deleteWorkload(d, key)
+          putStub(d, redactedStub(rec, stubSecret))
+        }, 'local-only workload stub')
+      } else {
+        if (local !== undefined) {
+          await localStore.deleteWorkload(key)
+          localRecords = localRecords.filter((r) => r.key !== key)
+        }
+        await store.change<SiteDoc>(ownDoc, (d) => {
+          if (intake.type === 'workload') {
+            if (local !== undefined) deleteStub(d, redactedStub(local, stubSecret).id)
+            putWorkload(d, intake.record)
+          } else {
+            putPolicy(d, intake.record)
+          }
+        }, `${obj.kind} ${key}`)
+      }
+      refreshView()
+      scheduleSoon()
+      return result
+    },
+
+    async deleteObject (ref: ObjectRef, opts = {}) {
+      const key = safeKey({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }) } })
+      const existing = findRecord(key)
+      if (existing !== undefined && existing.origin !== siteId) {
+        throw new FlotillaError('origin-mismatch', `${ref.kind} "${key}" was created at site "${existing.origin}"; only that site may delete it`,
+          `Delete it at site "${existing.origin}".`, { details: { origin: existing.origin, key } })
+      }
+      const local = existing === undefined ? await localStore.getWorkload(key) : undefined
+      if (existing === undefined && local === undefined) return false
+      if (opts.dryRun === true) return true
+      if (local !== undefined) {
+        await localStore.deleteWorkload(key)
+        localRecords = localRecords.filter((r) => r.key !== key)
+        await store.change<SiteDoc>(ownDoc, (d) => { deleteStub(d, redactedStub(local, stubSecret).id) }, `delete ${key}`)
+      } else {
+        await store.change<SiteDoc>(ownDoc, (d) => {
+          if ('residency' in existing!) deleteWorkload(d, key)
+          else deletePolicy(d, key)
+        }, `delete ${key}`)
+      }
+      refreshView()
+      scheduleSoon()
+      return true
+    },
+
+    getRecord (key) {
+      const rec = findRecord(key) ?? localRecords.find((r) => r.key === key)
+      return rec === undefined ? undefined : 'residency' in rec && rec.residency.kind === 'local-only' ? { key: rec.key, manifest: rec.manifest, generation: rec.generation, updatedAt: rec.updatedAt } : rec
+    },
+
+    localWorkloads (): LocalWorkloadRecord[] {
+      return localRecords.map((r) => ({ key: r.key, manifest: r.manifest, generation: r.generation, updatedAt: r.updatedAt }))
+    },
+
+    placement (key): EffectivePlacement | undefined {
+      return controllers.placement(key)
+    },
+
+    explain (key) {
+      return controllers.explain(view, key)
+    },
+
+    events (): FederationEvent[] {
+      const doc = store.document<SiteDoc>(ownDoc)
+      return doc === undefined ? [] : listEvents(doc)
+    },
+
+    evidence (): EvidenceRecord[] {
+      const doc = store.document<SiteDoc>(ownDoc)
+      return doc === undefined ? [] : listEvidence(doc)
+    },
+
+    status (): SiteStatus {
+      const stats = replicator.stats()
+      const records = liveness.records()
+      const now = clock.monotonicMs()
+      const peers = roster.filter((m) => m.siteId !== siteId).map((m) => {
+        const pid = peerIdFromPublicKey(Buffer.from(m.publicKey, 'hex'))
+        const s = stats.peers.find((p) => p.peer === pid)
+        const r = records.get(m.siteId)
+        const status = {
+          siteId: m.siteId, peerId: pid, connected: s?.connected ?? false,
+          liveness: r?.status ?? 'unknown', behind: s?.behind ?? 0, bytesIn: s?.bytesIn ?? 0, bytesOut: s?.bytesOut ?? 0
+        }
+        return r === undefined || !Number.isFinite(r.lastSeenMs) ? status : { ...status, lastHeartbeatAgoMs: now - r.lastSeenMs }
+      })
+      const alarms: string[] = []
+      for (const p of peers) if (p.liveness === 'failed') alarms.push(`site ${p.siteId} is failed (no heartbeat)`)
+      for (const c of view.clusters) if (c.site === siteId && c.health !== 'Ready') alarms.push(`cluster ${c.id} is ${c.health}`)
+      if (store.corrupt.length > 0) alarms.push(`${store.corrupt.length} corrupt record(s) skipped at load`)
+      for (const d of controllers.degraded()) alarms.push(d)
+      return { siteId, region: options.region, zone: options.zone, peerId, startedAt, peers, bootstrap: replicator.progress(), alarms }
+    }
+  }
+
+  return site
+}
+
+function safeKey (obj: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): string {
+  if (typeof obj?.metadata?.name !== 'string' || typeof obj.kind !== 'string' || typeof obj.apiVersion !== 'string') {
+    throw new FlotillaError('input-invalid', 'the object needs apiVersion, kind and metadata.name', 'Check the manifest.', {
+      details: { causes: [{ path: 'metadata.name', message: 'required' }] }
+    })
+  }
+  return workloadKey(obj)
+}
+
+function uuidFrom (rng: Rng): string {
+  const b = rng.bytes(16)
+  b[6] = (b[6]! & 0x0f) | 0x40
+  b[8] = (b[8]! & 0x3f) | 0x80
+  const h = Buffer.from(b).toString('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
+}
+
+/** Reads, increments and persists the boot counter (heartbeat counters start above every earlier boot's). */
+async function nextBoot (storage: Storage): Promise<number> {
+  const raw = await storage.get(BOOTS_KEY)
+  const boot = raw === undefined ? 1 : Number(Buffer.from(raw).toString('utf8')) + 1
+  if (!Number.isSafeInteger(boot) || boot < 1) {
+    throw new FlotillaError('corrupt-record', `boot counter at ${BOOTS_KEY} is unreadable`, 'Delete that key only if no other copy of this site ever ran; heartbeats would otherwise look like replays.')
+  }
+  await storage.batch([{ type: 'put', key: BOOTS_KEY, value: new Uint8Array(Buffer.from(String(boot))) }])
+  return boot
+}

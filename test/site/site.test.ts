@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest'
+import { createMemoryStorage } from '../../sim/storage/memory-storage.ts'
+import { createSite, type Site } from '../../src/site/site.ts'
+import { silentLogger } from '../../src/ports/logger.ts'
+import { peerIdFromPublicKey } from '../../src/identity/peer-id.ts'
+import type { KubeObject } from '../../src/model/kube.ts'
+import { counterRng, rosterOf, testSite } from '../support/store-fixtures.ts'
+import { manualClock, manualFabric, type ManualClock, type ManualFabric } from '../support/manual-network.ts'
+import { instantDriver, type InstantDriver } from '../support/instant-driver.ts'
+
+const regions: Record<string, string> = { eu: 'eu-west', ap: 'ap-southeast', us: 'us-east' }
+
+interface Node { site: Site, driver: InstantDriver, peer: string }
+
+async function federation (clock: ManualClock, fabric: ManualFabric, names = ['eu', 'ap', 'us']): Promise<Node[]> {
+  const sites = names.map(testSite)
+  const roster = rosterOf(sites).map((m) => ({ ...m, region: regions[m.siteId]! }))
+  return await Promise.all(sites.map(async (s, i) => {
+    const peer = peerIdFromPublicKey(s.keys.publicKey)
+    const driver = instantDriver('c1', clock)
+    const site = await createSite({
+      siteId: s.id, region: regions[s.id]!, zone: `${regions[s.id]!}-a`, keys: s.keys, roster,
+      limits: { maxFrameBytes: 1 << 22, maxChangeBytes: 1 << 20, maxChangeOps: 100_000, changesPerSecond: 5000, maxPendingChanges: 10_000, maxConcurrentStreams: 16 },
+      failover: { heartbeatMs: 1000, suspectMs: 3000, failMs: 6000, evictionTimeoutMs: 20_000, failback: 'after-stabilization', stabilizationMs: 5000 },
+      clusters: [{ settings: { name: 'c1', mode: 'push', provider: 'test', region: regions[s.id]!, zone: `${regions[s.id]!}-a`, labels: {}, taints: [], failureThresholdMs: 3000 }, driver }],
+      clock, rng: counterRng(i + 11), storage: createMemoryStorage(), network: fabric.join(peer), logger: silentLogger
+    })
+    return { site, driver, peer }
+  }))
+}
+
+async function run (clock: ManualClock, fabric: ManualFabric, ms: number): Promise<void> {
+  for (let t = 0; t < ms; t += 250) {
+    await fabric.settle()
+    await clock.advance(250)
+  }
+  await fabric.settle()
+}
+
+const deployment = (name: string, replicas: number): KubeObject => ({
+  apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'shop', labels: { app: name } },
+  spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'web', image: 'nginx:1.27', resources: { requests: { cpu: '100m', memory: '64Mi' } } }] } } }
+})
+
+const spreadPolicy: KubeObject = {
+  apiVersion: 'policy.flotilla.io/v1alpha1', kind: 'PropagationPolicy', metadata: { name: 'spread', namespace: 'shop' },
+  spec: { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }], placement: { replicaScheduling: { replicaSchedulingType: 'Divided', replicaDivisionPreference: 'Weighted' } } }
+}
+
+describe('site core', () => {
+  it('places a workload applied at one site across the clusters of all sites', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const nodes = await federation(clock, fabric)
+    for (const a of nodes) for (const b of nodes) if (a.peer < b.peer) fabric.connect(a.peer, b.peer)
+    for (const n of nodes) await n.site.start()
+    await run(clock, fabric, 3000)
+    await nodes[0]!.site.putObject(spreadPolicy)
+    await nodes[0]!.site.putObject(deployment('web', 6))
+    await run(clock, fabric, 5000)
+    const replicas = nodes.map((n) => n.driver.desired.filter((o) => o.object.kind === 'Deployment').map((o) => o.object.spec?.['replicas'] as number).reduce((a, b) => a + b, 0))
+    expect(replicas.reduce((a, b) => a + b, 0)).toBe(6)
+    expect(replicas.filter((r) => r > 0).length).toBe(3)
+    const view = nodes[2]!.site.view()
+    const w = view.workloads.find((x) => x.key === 'apps/Deployment/shop/web')
+    expect(w?.ready).toBe(6)
+    // The namespace is created on member clusters before the workload.
+    expect(nodes[1]!.driver.desired[0]!.object.kind).toBe('Namespace')
+    for (const n of nodes) await n.site.stop()
+  })
+
+  it('moves a failed site\'s replicas to the survivors and records the failure and the migration', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const nodes = await federation(clock, fabric)
+    for (const a of nodes) for (const b of nodes) if (a.peer < b.peer) fabric.connect(a.peer, b.peer)
+    for (const n of nodes) await n.site.start()
+    await run(clock, fabric, 3000)
+    await nodes[0]!.site.putObject(spreadPolicy)
+    await nodes[0]!.site.putObject(deployment('web', 6))
+    await run(clock, fabric, 4000)
+    // us fails: cut it off and stop it.
+    const us = nodes[2]!
+    await us.site.stop()
+    fabric.cut(nodes[0]!.peer, us.peer); fabric.cut(nodes[1]!.peer, us.peer)
+    await run(clock, fabric, 12_000)
+    const survivors = nodes.slice(0, 2).map((n) => n.driver.desired.filter((o) => o.object.kind === 'Deployment').map((o) => o.object.spec?.['replicas'] as number).reduce((a, b) => a + b, 0))
+    expect(survivors.reduce((a, b) => a + b, 0)).toBe(6)
+    const events = nodes[1]!.site.events().map((e) => e.kind)
+    expect(events).toContain('site-failed')
+    expect(events).toContain('migration')
+    for (const n of nodes.slice(0, 2)) await n.site.stop()
+  })
+})
