@@ -68,6 +68,57 @@ export interface SiteStatus {
   alarms: string[]
 }
 
+/**
+ * A latency histogram as Prometheus reads it: cumulative counts of observations at or
+ * below each upper bound (seconds, ascending, without +Inf), their sum and their count.
+ */
+export interface HistogramSnapshot {
+  buckets: Array<{ le: number, count: number }>
+  sum: number
+  count: number
+}
+
+/** Per-peer figures `status()` does not carry. */
+export interface PeerMetrics {
+  siteId: string
+  /** Seconds since the last reconciliation with this peer completed (absent before the first). */
+  syncAgeSeconds?: number
+  /** The replication guard's score of the peer (lower is worse). */
+  score?: number
+}
+
+/**
+ * Counters a site keeps for `/metrics`. Counters count from the site process's start.
+ * Peers, liveness, sync lag in changes and bytes per peer come from `status()`.
+ */
+export interface SiteMetrics {
+  replication: {
+    /** Changes from peers accepted into documents. */
+    changesAccepted: number
+    /** Changes received again that this site already held. */
+    changesDuplicate: number
+    /** Changes refused or dropped, by reason (`bad-signature`, `unauthorized-writer`, `rate-limited`, ...). */
+    changesRejected: Record<string, number>
+    sessions: { started: number, completed: number, timedOut: number }
+  }
+  peers: PeerMetrics[]
+  controllers: {
+    /** Bindings (placement decisions) this site wrote. */
+    placements: number
+    /** Workloads this site moved off a failed or not-ready cluster. */
+    migrations: number
+    /** Workloads this site moved back after a failed site or cluster returned. */
+    failbacks: number
+    ticks: number
+  }
+  /** The Kubernetes-compatible API of this site, when it runs in the same process. */
+  api?: {
+    /** Requests answered, by verb (`get`, `list`, `watch`, `create`, ...) and HTTP status code. */
+    requests: Array<{ verb: string, code: number, count: number }>
+    latency: HistogramSnapshot
+  }
+}
+
 export interface SiteHandle {
   readonly siteId: string
   readonly region: string
@@ -103,4 +154,12 @@ export interface SiteHandle {
   events (): FederationEvent[]
   evidence (): EvidenceRecord[]
   status (): SiteStatus
+  /** Counters for `/metrics`; optional until every site implementation provides it. */
+  metrics? (): SiteMetrics
+  /**
+   * Every replicated document this site holds, saved (`Automerge.save`), for the
+   * local-only leak scan of `flotilla compliance`; optional until every site
+   * implementation provides it (the compliance report then says the scan is unavailable).
+   */
+  replicatedDocuments? (): Array<{ id: string, bytes: Uint8Array }>
 }
