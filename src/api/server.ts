@@ -20,6 +20,7 @@ import {
   aggregatedDiscovery, AGGREGATED_DISCOVERY_TYPE, apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo, wantsAggregated
 } from './discovery.ts'
 import { flag, sendBytes, sendJson, sendStatus } from './http.ts'
+import { isFlotillaPath, serveFlotillaRoute } from './flotilla-routes.ts'
 import { decodeBody, methodNotAllowed, readBody, representationOf, statusError } from './k8s-semantics.ts'
 import { createObjectTracker, type ObjectTracker } from './object-tracker.ts'
 import { openApiV2, openApiV2Protobuf, openApiV3GroupVersion, openApiV3Index, OPENAPI_V2_PROTOBUF } from './openapi.ts'
@@ -52,6 +53,11 @@ export interface ApiServerOptions {
   }
   /** Largest request body (default 3 MiB, as the apiserver). */
   maxBodyBytes?: number
+  /**
+   * Handlers that authenticate on their own (the pull-mode agent endpoint signs every
+   * request with the agent's key); each returns true when it took the request.
+   */
+  extraHandlers?: ReadonlyArray<(req: IncomingMessage, res: ServerResponse) => boolean>
 }
 
 export interface ApiServer {
@@ -194,12 +200,14 @@ export function createApiServer (options: ApiServerOptions): ApiServer {
   async function dispatch (req: IncomingMessage, res: ServerResponse): Promise<void> {
     let context: StatusContext | undefined
     try {
+      for (const handler of options.extraHandlers ?? []) if (handler(req, res)) return
       const u = new URL(req.url ?? '/', 'https://api')
       const route = parseRoute(u.pathname)
       if (route.type === 'version') { sendJson(res, 200, JSON.stringify(versionInfo())); return }
       if (route.type === 'health') { sendJson(res, 200, 'ok', 'text/plain; charset=utf-8'); return }
       const who = authenticate(req)
       if (who === undefined) { sendStatus(res, UNAUTHORIZED); return }
+      if (isFlotillaPath(u.pathname)) { serveFlotillaRoute({ req, res, who, site, url: u, now }); return }
       const accept = req.headers.accept
       switch (route.type) {
         case 'api':

@@ -9,6 +9,17 @@ import { loadSiteConfig } from '../config/load.ts'
 import type { CliStreams } from './output.ts'
 import { registerKubeEmulatorCommand } from './commands/kube-emulator.ts'
 import { registerInitCommand } from './commands/init.ts'
+import { registerSiteCommand } from './commands/site.ts'
+import { registerAgentCommand } from './commands/agent.ts'
+import { registerPeersCommand } from './commands/peers.ts'
+import { registerStatusCommand } from './commands/status.ts'
+import { registerGetCommand } from './commands/get.ts'
+import { registerApplyCommand } from './commands/apply.ts'
+import { registerDeleteCommand } from './commands/delete.ts'
+import { registerExplainCommand } from './commands/explain.ts'
+import { registerEventsCommand } from './commands/events.ts'
+import { registerEvidenceCommand } from './commands/evidence.ts'
+import { registerComplianceCommand } from './commands/compliance.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -33,7 +44,19 @@ export function createProgram (streams: CliStreams): Command {
     })
 
   registerInitCommand(program, streams)
+  registerSiteCommand(program, streams)
   registerKubeEmulatorCommand(program, streams)
+  registerAgentCommand(program, streams)
+  // Regional ops: commands that talk to a running site's API.
+  registerPeersCommand(program, streams)
+  registerStatusCommand(program, streams)
+  registerGetCommand(program, streams)
+  registerApplyCommand(program, streams)
+  registerDeleteCommand(program, streams)
+  registerExplainCommand(program, streams)
+  registerEventsCommand(program, streams)
+  registerEvidenceCommand(program, streams)
+  registerComplianceCommand(program, streams)
   return program
 }
 

@@ -7,7 +7,7 @@
  * hands each member cluster its desired objects. A tick runs every `tickMs` and soon
  * after anything relevant changes (a document, a cluster, a peer's liveness).
  */
-import * as A from '@automerge/automerge'
+import type * as A from '@automerge/automerge'
 import { FlotillaError } from '../model/errors.ts'
 import type { EvidenceRecord, FederationEvent, RosterMember, SiteInfo, WorkloadRecord } from '../model/federation.ts'
 import { workloadKey, type KubeObject } from '../model/kube.ts'
@@ -197,10 +197,18 @@ export async function createSite (options: SiteOptions): Promise<Site> {
 
   async function runTick (): Promise<void> {
     if (ticking !== undefined) { scheduleSoon(); return await ticking }
-    ticking = (async () => {
+    const current = tickOnce()
+    ticking = current
+    try { await current } finally { if (ticking === current) ticking = undefined }
+  }
+
+  /** One controller tick; never throws (a failing tick is logged and the next one retries). */
+  async function tickOnce (): Promise<void> {
+    // Yield first, so `ticking` is set before any of the tick runs.
+    await Promise.resolve()
+    {
       try {
-        const current = refreshView()
-        const outcome = controllers.tick(current)
+        const outcome = controllers.tick(refreshView())
         const evidence = pendingEvidence.splice(0).map((m) => evidenceFromMisbehaviour(m, siteId, siteOfPeer(m.peer), clock.wallMs()))
         const events = [...pendingEvents.splice(0), ...outcome.events]
         if (outcome.writes.length > 0 || evidence.length > 0 || events.length > 0) {
@@ -213,12 +221,9 @@ export async function createSite (options: SiteOptions): Promise<Site> {
         controllers.applyDesired()
         refreshView()
       } catch (e) {
-        logger.error({ err: (e as Error).message, code: (e as FlotillaError).code }, 'controller tick failed')
-      } finally {
-        ticking = undefined
+        logger.error({ err: (e as Error).message, code: (e as FlotillaError).code, stack: (e as Error).stack }, 'controller tick failed')
       }
-    })()
-    return await ticking
+    }
   }
 
   function scheduleTicks (): void {

@@ -33,7 +33,9 @@ export interface ViewCache {
 export function createViewCache (): ViewCache {
   let sites = new Map<string, SiteExtract>()
   let federation: { heads: string[], extract: FederationExtract } | undefined
-  let last: { view: GlobalView, inputs: Map<string, Automerge.Doc<unknown>> } | undefined
+  // Heads are recorded when read: an older Automerge value may share its handle with the
+  // newer one (applyChanges moves the handle on), so re-reading its heads later would lie.
+  let last: { view: GlobalView, heads: Map<string, string[]> } | undefined
   const stats: ViewCacheStats = { full: 0, incremental: 0, reused: 0 }
   const assembly = createIncrementalAssembly()
 
@@ -44,7 +46,7 @@ export function createViewCache (): ViewCache {
       stats.full = 0
       stats.incremental = 0
       stats.reused = 0
-      if (last !== undefined && sameDocuments(last.inputs, docs)) {
+      if (last !== undefined && sameDocuments(last.heads, docs)) {
         stats.reused = docs.size
         return last.view
       }
@@ -80,17 +82,17 @@ export function createViewCache (): ViewCache {
       if (!docs.has(FEDERATION_DOC_ID)) federation = undefined
       sites = nextSites
       const view = assembly.apply(unknown.length === 0 ? fed : { ...fed, anomalies: [...fed.anomalies, ...unknown] }, nextSites)
-      last = { view, inputs: docs }
+      last = { view, heads: new Map([...docs].map(([id, d]) => [id, sortedHeads(d)])) }
       return view
     }
   }
 }
 
-function sameDocuments (a: Map<string, Automerge.Doc<unknown>>, b: Map<string, Automerge.Doc<unknown>>): boolean {
+function sameDocuments (a: Map<string, string[]>, b: Map<string, Automerge.Doc<unknown>>): boolean {
   if (a.size !== b.size) return false
   for (const [id, doc] of b) {
     const prev = a.get(id)
-    if (prev === undefined || !sameHeads(sortedHeads(prev), sortedHeads(doc))) return false
+    if (prev === undefined || !sameHeads(prev, sortedHeads(doc))) return false
   }
   return true
 }

@@ -12,7 +12,7 @@ const regions: Record<string, string> = { eu: 'eu-west', ap: 'ap-southeast', us:
 
 interface Node { site: Site, driver: InstantDriver, peer: string }
 
-async function federation (clock: ManualClock, fabric: ManualFabric, names = ['eu', 'ap', 'us']): Promise<Node[]> {
+async function federation (clock: ManualClock, fabric: ManualFabric, names = ['eu', 'ap', 'us'], withClusters = true): Promise<Node[]> {
   const sites = names.map(testSite)
   const roster = rosterOf(sites).map((m) => ({ ...m, region: regions[m.siteId]! }))
   return await Promise.all(sites.map(async (s, i) => {
@@ -22,7 +22,7 @@ async function federation (clock: ManualClock, fabric: ManualFabric, names = ['e
       siteId: s.id, region: regions[s.id]!, zone: `${regions[s.id]!}-a`, keys: s.keys, roster,
       limits: { maxFrameBytes: 1 << 22, maxChangeBytes: 1 << 20, maxChangeOps: 100_000, changesPerSecond: 5000, maxPendingChanges: 10_000, maxConcurrentStreams: 16 },
       failover: { heartbeatMs: 1000, suspectMs: 3000, failMs: 6000, evictionTimeoutMs: 20_000, failback: 'after-stabilization', stabilizationMs: 5000 },
-      clusters: [{ settings: { name: 'c1', mode: 'push', provider: 'test', region: regions[s.id]!, zone: `${regions[s.id]!}-a`, labels: {}, taints: [], failureThresholdMs: 3000 }, driver }],
+      clusters: !withClusters ? [] : [{ settings: { name: 'c1', mode: 'push', provider: 'test', region: regions[s.id]!, zone: `${regions[s.id]!}-a`, labels: {}, taints: [], failureThresholdMs: 3000 }, driver }],
       clock, rng: counterRng(i + 11), storage: createMemoryStorage(), network: fabric.join(peer), logger: silentLogger
     })
     return { site, driver, peer }
@@ -48,6 +48,20 @@ const spreadPolicy: KubeObject = {
 }
 
 describe('site core', () => {
+  it('keeps ticking and sees remote workloads when its ticks have nothing to write', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const nodes = await federation(clock, fabric, ['eu', 'ap'], false)
+    fabric.connect(nodes[0]!.peer, nodes[1]!.peer)
+    for (const n of nodes) await n.site.start()
+    await run(clock, fabric, 3000)
+    for (const name of ['w1', 'w2', 'w3']) {
+      await nodes[0]!.site.putObject(deployment(name, 1))
+      await run(clock, fabric, 2000)
+      expect(nodes[1]!.site.view().workloads.map((w) => w.manifest.metadata.name)).toContain(name)
+    }
+    for (const n of nodes) await n.site.stop()
+  })
+
   it('places a workload applied at one site across the clusters of all sites', async () => {
     const clock = manualClock(); const fabric = manualFabric()
     const nodes = await federation(clock, fabric)

@@ -13,6 +13,7 @@ import { toHex } from '../../identity/keys.ts'
 import { peerIdFromPublicKey } from '../../identity/peer-id.ts'
 import { createKeyFile } from '../../keystore/key-file.ts'
 import { issuesOf } from '../../config/load.ts'
+import { createSitePki } from '../../pki/index.ts'
 import type { CliStreams } from '../output.ts'
 
 export interface InitOptions {
@@ -34,6 +35,8 @@ export interface InitResult {
   peerId: string
   p2pAddress: string
   rosterEntry: { siteId: string, publicKey: string, region: string }
+  /** Kubeconfig per role, when the site serves the API. */
+  kubeconfigs?: Record<'admin' | 'viewer' | 'auditor', string>
 }
 
 /** The init work itself, shared by the CLI and `npm start`. */
@@ -74,8 +77,16 @@ export async function initSite (options: InitOptions): Promise<InitResult> {
   if (options.apiPort !== undefined) config.api = { listen: `${host}:${options.apiPort}` }
   if (options.dashboardPort !== undefined) config.dashboard = { listen: `${host}:${options.dashboardPort}` }
   await writeFile(configPath, '# Flotilla site config; see docs/operations.md\n' + stringify(config), { mode: 0o600 })
+  let kubeconfigs: InitResult['kubeconfigs']
+  if (options.apiPort !== undefined) {
+    // The API's CA, server certificate and one kubeconfig per role (admin, viewer, auditor).
+    const pki = await createSitePki(join(dir, 'pki'), options.siteId, [host], { server: `https://${host}:${options.apiPort}`, force: options.force === true })
+    kubeconfigs = pki.paths.kubeconfig
+  }
   const peerId = peerIdFromPublicKey(key.keys.publicKey)
-  return { configPath, keyPath, publicKey, peerId, p2pAddress: `/ip4/${host}/tcp/${p2pPort}/p2p/${peerId}`, rosterEntry }
+  const result: InitResult = { configPath, keyPath, publicKey, peerId, p2pAddress: `/ip4/${host}/tcp/${p2pPort}/p2p/${peerId}`, rosterEntry }
+  if (kubeconfigs !== undefined) result.kubeconfigs = kubeconfigs
+  return result
 }
 
 export function registerInitCommand (program: Command, streams: CliStreams): void {
@@ -99,6 +110,7 @@ export function registerInitCommand (program: Command, streams: CliStreams): voi
         `  config:     ${r.configPath}`,
         `  key:        ${r.keyPath} (mode 0600; keep it secret)`,
         `  peer id:    ${r.peerId}`,
+        ...(r.kubeconfigs === undefined ? [] : [`  kubeconfig: ${r.kubeconfigs.admin} (admin; viewer and auditor beside it)`]),
         '',
         'Give the other sites this roster entry and bootstrap address:',
         `  roster:     - { siteId: ${r.rosterEntry.siteId}, publicKey: ${r.rosterEntry.publicKey}, region: ${r.rosterEntry.region} }`,
