@@ -39,6 +39,8 @@ export interface RunSiteOptions {
   /** Replace the drivers built from the config (tests). */
   drivers?: ReadonlyArray<{ settings: ClusterSettings, driver: ClusterDriver }>
   tickMs?: number
+  /** Peers refused even if they are roster members (tests cut links with it). */
+  blocked?: ReadonlySet<string>
 }
 
 function settingsOf (config: SiteConfig): ClusterSettings[] {
@@ -59,7 +61,13 @@ export async function runSite (options: RunSiteOptions): Promise<RunningSite> {
   const clock = createSystemClock()
   const rng = createCryptoRng()
   const storage = await openLevelStorage(join(config.dataDir, 'store'), { sync: config.storage.sync })
-  const network = createLibp2pNetwork(networkOptionsFromConfig(config, key.keys, { logger: logger.child({ component: 'net' }), clock, rng }))
+  const netOptions = networkOptionsFromConfig(config, key.keys, { logger: logger.child({ component: 'net' }), clock, rng })
+  const blocked = options.blocked
+  if (blocked !== undefined) {
+    const member = netOptions.isMember
+    netOptions.isMember = (peer) => member(peer) && !blocked.has(peer)
+  }
+  const network = createLibp2pNetwork(netOptions)
   const endpoints: DriverEndpoints = { handlers: [] }
   const drivers = options.drivers ?? await createClusterDrivers(config, settingsOf(config), { clock, logger, endpoints })
   let site: Site | undefined

@@ -159,8 +159,14 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   let running = false
   const unsubscribers: Array<() => void> = []
 
+  /** Documents with something materialised (a log whose changes all wait on dependencies has none yet). */
   function documents (): Array<{ id: string, doc: A.Doc<unknown> }> {
-    return store.documentIds().map((id) => ({ id, doc: store.document(id)! }))
+    const out: Array<{ id: string, doc: A.Doc<unknown> }> = []
+    for (const id of store.documentIds()) {
+      const doc = store.document(id)
+      if (doc !== undefined) out.push({ id, doc })
+    }
+    return out
   }
 
   function refreshView (): GlobalView {
