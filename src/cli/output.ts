@@ -7,11 +7,21 @@ import { errorExitCode, isFlotillaError } from '../model/errors.ts'
 export interface CliStreams {
   out: (text: string) => void
   err: (text: string) => void
+  /** Whether `err` is a terminal: progress bars are drawn only then (default false). */
+  errIsTTY?: boolean
+  /** Reads all of standard input (`apply -f -`). */
+  readStdin?: () => Promise<string>
 }
 
 export const processStreams: CliStreams = {
   out: (text) => { process.stdout.write(text) },
-  err: (text) => { process.stderr.write(text) }
+  err: (text) => { process.stderr.write(text) },
+  errIsTTY: process.stderr.isTTY === true,
+  readStdin: async () => {
+    const chunks: Buffer[] = []
+    for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk as Buffer)
+    return Buffer.concat(chunks).toString('utf8')
+  }
 }
 
 /** Prints an error for the user and returns the exit status to use. */

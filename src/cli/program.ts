@@ -9,6 +9,7 @@ import { loadSiteConfig } from '../config/load.ts'
 import type { CliStreams } from './output.ts'
 import { registerKubeEmulatorCommand } from './commands/kube-emulator.ts'
 import { registerInitCommand } from './commands/init.ts'
+import { registerSimCommand } from './commands/sim.ts'
 import { registerSiteCommand } from './commands/site.ts'
 import { registerAgentCommand } from './commands/agent.ts'
 import { registerPeersCommand } from './commands/peers.ts'
@@ -46,6 +47,7 @@ export function createProgram (streams: CliStreams): Command {
   registerInitCommand(program, streams)
   registerSiteCommand(program, streams)
   registerKubeEmulatorCommand(program, streams)
+  registerSimCommand(program, streams)
   registerAgentCommand(program, streams)
   // Regional ops: commands that talk to a running site's API.
   registerPeersCommand(program, streams)

@@ -21,7 +21,7 @@ export type ErrorCode =
   // API and policies
   | 'unauthenticated' | 'forbidden' | 'conflict' | 'origin-mismatch' | 'unsatisfiable-policy'
   // runtime
-  | 'site-unreachable' | 'node-too-old' | 'internal'
+  | 'site-unreachable' | 'timed-out' | 'node-too-old' | 'internal'
   // simulator
   | 'sim-runaway'
 
@@ -58,8 +58,9 @@ export function errorExitCode (code: ErrorCode): number {
     case 'not-found': return 4
     case 'already-exists': case 'key-exists': case 'conflict': case 'origin-mismatch': return 5
     case 'unauthenticated': case 'forbidden': return 6
-    case 'site-unreachable': case 'cluster-unreachable': case 'peer-refused': return 7
+    case 'site-unreachable': case 'cluster-unreachable': case 'peer-refused': case 'timed-out': return 7
     case 'key-invalid': case 'key-permissions': case 'corrupt-record': case 'storage-failed': return 8
+    case 'residency-violation': return 9
     default: return 1
   }
 }

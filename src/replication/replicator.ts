@@ -130,7 +130,9 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
   const maxNeedRounds = options.maxNeedRounds ?? 8
   const guard = createPeerGuard(clock, {
     changesPerSecond: limits.changesPerSecond,
-    framesPerSecond: Math.max(200, limits.changesPerSecond),
+    // Honest peers send a few frames a second (heartbeats, pushes, sessions); bootstrap
+    // traffic travels in large frames, not many.
+    framesPerSecond: 200,
     maxConcurrentSessions: limits.maxConcurrentStreams
   })
   const chunkBytes = Math.floor(limits.maxFrameBytes * CHUNK_BYTES_FRACTION)

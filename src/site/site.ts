@@ -7,7 +7,7 @@
  * hands each member cluster its desired objects. A tick runs every `tickMs` and soon
  * after anything relevant changes (a document, a cluster, a peer's liveness).
  */
-import type * as A from '@automerge/automerge'
+import * as A from '@automerge/automerge'
 import { FlotillaError } from '../model/errors.ts'
 import type { EvidenceRecord, FederationEvent, RosterMember, SiteInfo, WorkloadRecord } from '../model/federation.ts'
 import { workloadKey, type KubeObject } from '../model/kube.ts'
@@ -388,6 +388,10 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     events (): FederationEvent[] {
       const doc = store.document<SiteDoc>(ownDoc)
       return doc === undefined ? [] : listEvents(doc)
+    },
+
+    replicatedDocuments () {
+      return documents().map(({ id, doc }) => ({ id, bytes: A.save(doc) }))
     },
 
     evidence (): EvidenceRecord[] {
