@@ -20,6 +20,8 @@ import {
   aggregatedDiscovery, AGGREGATED_DISCOVERY_TYPE, apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo, wantsAggregated
 } from './discovery.ts'
 import { flag, sendBytes, sendJson, sendStatus } from './http.ts'
+import { createLatencyHistogram } from '../ui/metrics/histogram.ts'
+import type { HistogramSnapshot } from '../site/site-handle.ts'
 import { isFlotillaPath, serveFlotillaRoute } from './flotilla-routes.ts'
 import { decodeBody, methodNotAllowed, readBody, representationOf, statusError } from './k8s-semantics.ts'
 import { createObjectTracker, type ObjectTracker } from './object-tracker.ts'
@@ -63,6 +65,8 @@ export interface ApiServerOptions {
 export interface ApiServer {
   start (): Promise<void>
   stop (): Promise<void>
+  /** Requests answered by verb and status code, and latency of non-watch requests. */
+  metrics (): { requests: Array<{ verb: string, code: number, count: number }>, latency: HistogramSnapshot }
   /** `https://host:port`, once started. */
   readonly url: string
 }
@@ -117,11 +121,23 @@ export function createApiServer (options: ApiServerOptions): ApiServer {
   let tracker: ObjectTracker | undefined
   let url = ''
   const writeQueues = new Map<string, Promise<void>>()
+  const requestCounts = new Map<string, number>()
+  const latency = createLatencyHistogram()
 
   const server: Server = createServer({
     cert: options.tls.cert, key: options.tls.key, ca: options.tls.ca,
     requestCert: true, rejectUnauthorized: false, keepAliveTimeout: 30_000
-  }, (req, res) => { void dispatch(req, res) })
+  }, (req, res) => {
+    const t0 = performance.now()
+    res.on('finish', () => {
+      const watch = /[?&]watch=(1|true)/.test(req.url ?? '')
+      const verb = watch ? 'watch' : (req.method ?? 'GET').toLowerCase()
+      const key = `${verb} ${res.statusCode}`
+      requestCounts.set(key, (requestCounts.get(key) ?? 0) + 1)
+      if (!watch) latency.observe((performance.now() - t0) / 1000)
+    })
+    void dispatch(req, res)
+  })
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
     socket.on('close', () => sockets.delete(socket))
@@ -276,6 +292,13 @@ export function createApiServer (options: ApiServerOptions): ApiServer {
       const port = (server.address() as AddressInfo).port
       url = `https://${listen.host.includes(':') ? `[${listen.host}]` : listen.host}:${port}`
       logger.info({ url }, 'Kubernetes API listening')
+    },
+    metrics () {
+      const requests = [...requestCounts].map(([k, count]) => {
+        const [verb, code] = k.split(' ')
+        return { verb: verb!, code: Number(code), count }
+      }).sort((a, b) => a.verb < b.verb ? -1 : a.verb > b.verb ? 1 : a.code - b.code)
+      return { requests, latency: latency.snapshot() }
     },
     async stop () {
       if (tracker === undefined) return

@@ -19,6 +19,7 @@ import { createSite, type Site } from '../site/site.ts'
 import type { ClusterSettings } from '../controllers/cluster-status.ts'
 import { createApiServer, type ApiServer } from '../api/index.ts'
 import { loadSitePki } from '../pki/index.ts'
+import { createDashboardServer, type DashboardServer } from '../ui/server.ts'
 import { createClusterDrivers, type DriverEndpoints } from './cluster-drivers.ts'
 
 export interface RunningSite {
@@ -72,6 +73,7 @@ export async function runSite (options: RunSiteOptions): Promise<RunningSite> {
   const drivers = options.drivers ?? await createClusterDrivers(config, settingsOf(config), { clock, logger, endpoints })
   let site: Site | undefined
   let api: ApiServer | undefined
+  let dashboard: DashboardServer | undefined
   try {
     await network.start()
     const apiUrl = config.api === undefined ? undefined : `https://${config.api.listen}`
@@ -92,8 +94,15 @@ export async function runSite (options: RunSiteOptions): Promise<RunningSite> {
         extraHandlers: endpoints.handlers
       })
       await api.start()
+      const server = api
+      site.attachApiMetrics(() => server.metrics())
+    }
+    if (config.dashboard !== undefined) {
+      dashboard = createDashboardServer({ site, listen: config.dashboard.listen, logger: logger.child({ component: 'dashboard' }) })
+      await dashboard.start()
     }
   } catch (e) {
+    await dashboard?.stop().catch(() => undefined)
     await api?.stop().catch(() => undefined)
     await site?.stop().catch(() => undefined)
     await network.stop().catch(() => undefined)
@@ -106,6 +115,7 @@ export async function runSite (options: RunSiteOptions): Promise<RunningSite> {
     p2pAddresses: network.listenAddresses(),
     async stop () {
       endpoints.close?.()
+      await dashboard?.stop()
       await api?.stop()
       await site!.stop()
       await network.stop()
@@ -114,5 +124,6 @@ export async function runSite (options: RunSiteOptions): Promise<RunningSite> {
   }
   if (api !== undefined) running.api = api
   if (config.api !== undefined) running.apiUrl = `https://${config.api.listen}`
+  if (dashboard !== undefined) running.dashboardUrl = dashboard.url
   return running
 }

@@ -66,6 +66,7 @@ export interface Controllers {
   explain (view: GlobalView, key: string): string | undefined
   /** One line per degraded workload, for alarms. */
   degraded (): string[]
+  counters (): { placements: number, migrations: number, failbacks: number, ticks: number }
 }
 
 const NAMESPACED_DEFAULT = 'default'
@@ -93,6 +94,7 @@ export function createControllers (options: ControllersOptions): Controllers {
   const applied = new Map<string, string>()
   let lastContext: PlacementContext | undefined
   let degradedLines: string[] = []
+  const counts = { placements: 0, migrations: 0, failbacks: 0, ticks: 0 }
   const listeners = new Set<() => void>()
   const unsubscribers: Array<() => void> = []
   const own = new Map(options.clusters.map((c) => [clusterId(siteId, c.settings.name), c]))
@@ -126,6 +128,7 @@ export function createControllers (options: ControllersOptions): Controllers {
   function tick (view: GlobalView): TickOutcome {
     const now = clock.monotonicMs()
     const wall = clock.wallMs()
+    counts.ticks++
     const writes: DocWrite[] = []
     const events: NewEvent[] = []
     const local = options.localWorkloads()
@@ -193,6 +196,7 @@ export function createControllers (options: ControllersOptions): Controllers {
             ...(decision.degraded !== undefined ? { degraded: decision.degraded } : {})
           }
           if (!isLocal) writes.push((d) => putBinding(d, binding))
+          counts.placements++
           origin = binding
           policySigs.set(w.key, sig)
         } else if (known === undefined) {
@@ -247,7 +251,11 @@ export function createControllers (options: ControllersOptions): Controllers {
       if (!liveKeys.has(key) && !localKeys.has(key)) writes.push((d) => deleteBinding(d, key))
     }
 
-    for (const e of migrationEvents(filterReplicated(previous, localKeys), filterReplicated(next, localKeys), wall)) events.push(e)
+    for (const e of migrationEvents(filterReplicated(previous, localKeys), filterReplicated(next, localKeys), wall)) {
+      events.push(e)
+      if (e.kind === 'migration') counts.migrations += e.moved?.length ?? 1
+      if (e.kind === 'failback') counts.failbacks += e.moved?.length ?? 1
+    }
     previous = next
     running = nextRunning
     previousNow = now
@@ -309,7 +317,8 @@ export function createControllers (options: ControllersOptions): Controllers {
       }
       return lines.join('\n')
     },
-    degraded: () => degradedLines
+    degraded: () => degradedLines,
+    counters: () => ({ ...counts })
   }
 }
 

@@ -37,7 +37,7 @@ import { evidenceFromMisbehaviour } from '../controllers/evidence.ts'
 import type { ClusterSettings } from '../controllers/cluster-status.ts'
 import { createControllers, type Controllers } from './controllers.ts'
 import { intakeObject } from './object-intake.ts'
-import type { EffectivePlacement, LocalWorkloadRecord, ObjectRef, PutResult, SiteHandle, SiteStatus } from './site-handle.ts'
+import type { EffectivePlacement, LocalWorkloadRecord, ObjectRef, PutResult, SiteHandle, SiteMetrics, SiteStatus } from './site-handle.ts'
 
 export interface SiteLimits {
   maxFrameBytes: number
@@ -81,6 +81,8 @@ export interface SiteOptions {
 }
 
 export interface Site extends SiteHandle {
+  /** Lets the API server running beside the site report its requests in `metrics()`. */
+  attachApiMetrics (source: () => NonNullable<SiteMetrics['api']>): void
   readonly peerId: PeerId
   readonly store: DocumentStore
   readonly replicator: Replicator
@@ -158,6 +160,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   let ticking: Promise<void> | undefined
   let running = false
   const unsubscribers: Array<() => void> = []
+  let apiMetrics: (() => NonNullable<SiteMetrics['api']>) | undefined
 
   /** Documents with something materialised (a log whose changes all wait on dependencies has none yet). */
   function documents (): Array<{ id: string, doc: A.Doc<unknown> }> {
@@ -388,6 +391,22 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     events (): FederationEvent[] {
       const doc = store.document<SiteDoc>(ownDoc)
       return doc === undefined ? [] : listEvents(doc)
+    },
+
+    attachApiMetrics (source) { apiMetrics = source },
+
+    metrics (): SiteMetrics {
+      const r = replicator.stats()
+      const out: SiteMetrics = {
+        replication: {
+          changesAccepted: r.accepted, changesDuplicate: r.duplicates, changesRejected: r.rejected,
+          sessions: { started: r.sessions.started, completed: r.sessions.completed, timedOut: r.sessions.timedOut }
+        },
+        peers: r.peers.map((p) => ({ siteId: siteOfPeer(p.peer), score: p.score })),
+        controllers: controllers.counters()
+      }
+      if (apiMetrics !== undefined) out.api = apiMetrics()
+      return out
     },
 
     replicatedDocuments () {
