@@ -31,6 +31,13 @@ function viewDigest (): string {
   return createHash('sha256').update(canonicalJson(essence)).digest('hex').slice(0, 16)
 }
 
+// When each change first reached this site (wall ms; all test processes share one clock).
+const arrivals = new Map<string, number>()
+site.store.onChange((_doc, entries) => {
+  const now = Date.now()
+  for (const e of entries) if (!arrivals.has(e.hash)) arrivals.set(e.hash, now)
+})
+
 process.stdout.write(JSON.stringify({ ready: true, peerId: site.peerId, addresses: running.p2pAddresses }) + '\n')
 
 const rl = createInterface({ input: process.stdin })
@@ -41,9 +48,23 @@ rl.on('line', (line) => {
       switch (cmd.op) {
         case 'put': {
           const r = await site.putObject(cmd.object as never)
-          reply(cmd.id, { ok: true, generation: r.object.metadata.generation })
+          reply(cmd.id, { ok: true, generation: r.object.metadata.generation, heads: site.store.heads(`site:${config.site.id}`), at: Date.now() })
           break
         }
+        case 'put-many': {
+          // Many objects, each its own change, as a busy API would write them.
+          for (const o of (cmd as unknown as { objects: unknown[] }).objects) await site.putObject(o as never)
+          reply(cmd.id, { ok: true })
+          break
+        }
+        case 'arrivals': {
+          const hashes = (cmd as unknown as { hashes: string[] }).hashes
+          reply(cmd.id, { ok: true, arrivals: Object.fromEntries(hashes.map((h) => [h, arrivals.get(h) ?? null])) })
+          break
+        }
+        case 'cpu':
+          reply(cmd.id, { ok: true, cpu: process.cpuUsage(), at: performance.now() })
+          break
         case 'state': {
           await site.tick()
           const heads = Object.fromEntries(site.store.documentIds().map((d) => [d, site.store.heads(d)]))

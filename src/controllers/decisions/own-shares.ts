@@ -13,6 +13,7 @@ import { FlotillaError } from '../../model/errors.ts'
 import { compareStrings } from '../../schedule/order.ts'
 import { replicasByCluster, siteOfCluster } from './assignments.ts'
 import { checkDuration, type ClusterAvailability } from './availability.ts'
+import { bugActive } from '../../testing/injected-bugs.ts'
 
 export type ShareAction =
   /** Runs what it is asked; nothing to change. */
@@ -116,7 +117,8 @@ export function ownShares (input: OwnSharesInput): Map<ClusterId, OwnShare> {
     const othersReady = readyTotal - (readyOn.get(cluster) ?? 0)
     const othersAsked = askedTotal - Math.max(0, target)
     const goneSince = av.unavailableSince.get(cluster)
-    if (othersReady >= othersAsked) {
+    // bugActive: a test-only injected bug for the simulator's self-test (src/testing/injected-bugs.ts); always off in production.
+    if (othersReady >= othersAsked || bugActive('evict-before-ready')) {
       out.set(cluster, {
         replicas: target, target, action: target === 0 ? 'stop' : 'scale-down',
         reason: `replacement Ready (${othersReady} ready of ${othersAsked} asked elsewhere): ${current} → ${target}`

@@ -1,0 +1,163 @@
+/**
+ * `npm run -s bench -- replication [--json]`: replication between real site processes on
+ * loopback (libp2p over TCP, LevelDB).
+ * - converge_p50_ms / converge_p99_ms: 10 sites; 200 changes committed one after another
+ *   at rotating sites; from the commit (the origin's acknowledgement) to the moment every
+ *   other site holds the change. Baseline: one direct frame's loopback round trip in the
+ *   same run is not meaningful across processes, so the baseline is the same figure for
+ *   2 sites (no fan-out).
+ * - bytes_per_change_per_peer: wire bytes the 10 sites sent during those 200 changes,
+ *   divided by changes and by peer links (9 per sender).
+ * - idle_cpu_pct: CPU of one site of the 10 over 20 s with nothing to do.
+ * - bootstrap_s_10k: a new site joins 5 sites holding 10,000 workloads in total, until it
+ *   holds identical heads. Baseline: the same with 1,000 workloads.
+ * - roundtrips_per_reconcile: mean request/response round trips per reconciliation
+ *   session for two sites that each gained 100 changes while apart (in process, over the
+ *   replication protocol itself). Baseline: the session count.
+ */
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { BenchMetric, BenchSuite } from '../contract.ts'
+import { prepareLocalFederation } from '../../src/runtime/local-federation.ts'
+import { eventually, killAll, startSiteProcess, type SiteProcess } from '../../test/support/processes.ts'
+import { freePorts } from '../../test/support/ports.ts'
+import { measureRoundTrips } from '../lib/reconcile-roundtrips.ts'
+
+function deployment (name: string, i = 0): Record<string, unknown> {
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'default', labels: { app: name } },
+    spec: { replicas: 1 + (i % 3), selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'registry.example.com/app:1.0', resources: { requests: { cpu: '100m', memory: '128Mi' } } }] } } }
+  }
+}
+
+function percentile (xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))]!
+}
+
+async function federation (n: number, tag: string, extra = 0): Promise<{ procs: SiteProcess[], dir: string, configs: string[] }> {
+  const dir = await mkdtemp(join(tmpdir(), `flotilla-bench-${tag}-`))
+  const ports = await freePorts(n + extra)
+  const layout = await prepareLocalFederation(dir, Array.from({ length: n + extra }, (_, i) => ({ id: `b${i}`, region: 'r1', p2pPort: ports[i]!, log: { level: 'error' as const } })))
+  const procs = await Promise.all(layout.slice(0, n).map(async (s) => await startSiteProcess(s.spec.id, s.configPath, 60_000)))
+  return { procs, dir, configs: layout.map((s) => s.configPath) }
+}
+
+async function stopAll (procs: SiteProcess[], dir: string): Promise<void> {
+  await Promise.all(procs.map(async (p) => await p.call('stop', {}, 15_000).catch(() => undefined)))
+  killAll()
+  await rm(dir, { recursive: true, force: true })
+}
+
+interface State { heads: Record<string, string[]> }
+
+async function converged (procs: SiteProcess[]): Promise<boolean> {
+  const s = await Promise.all(procs.map(async (p) => await p.call<State>('state', {}, 60_000)))
+  return s.every((x) => JSON.stringify(x.heads) === JSON.stringify(s[0]!.heads))
+}
+
+async function fullyConnected (procs: SiteProcess[]): Promise<void> {
+  const ok = await eventually(async () => {
+    const stats = await Promise.all(procs.map(async (p) => await p.call<{ replication: { peers: Array<{ connected: boolean }> } }>('stats')))
+    return stats.every((s) => s.replication.peers.filter((x) => x.connected).length >= procs.length - 1)
+  }, 60_000, 500)
+  if (!ok) throw new Error('sites did not connect within 60 s')
+}
+
+/** Commits `count` changes round-robin and measures, per change, when the last other site had it. */
+async function convergeLatencies (procs: SiteProcess[], count: number): Promise<number[]> {
+  const commits: Array<{ origin: number, hash: string, at: number }> = []
+  for (let i = 0; i < count; i++) {
+    const origin = i % procs.length
+    const r = await procs[origin]!.call<{ heads: string[], at: number }>('put', { object: deployment(`conv-${i}`, i) })
+    commits.push({ origin, hash: r.heads[0]!, at: r.at })
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+  await eventually(async () => await converged(procs), 60_000, 500)
+  const hashes = commits.map((c) => c.hash)
+  const arrivals = await Promise.all(procs.map(async (p) => (await p.call<{ arrivals: Record<string, number | null> }>('arrivals', { hashes })).arrivals))
+  return commits.map((c) => {
+    let last = c.at
+    arrivals.forEach((a, i) => { if (i !== c.origin) last = Math.max(last, a[c.hash] ?? Infinity) })
+    return last - c.at
+  })
+}
+
+async function trafficBytes (procs: SiteProcess[]): Promise<number> {
+  const stats = await Promise.all(procs.map(async (p) => await p.call<{ replication: { peers: Array<{ bytesOut: number }> } }>('stats')))
+  return stats.reduce((s, x) => s + x.replication.peers.reduce((t, p) => t + p.bytesOut, 0), 0)
+}
+
+async function measureTenSites (): Promise<BenchMetric[]> {
+  const small = await federation(2, 'conv2')
+  let baseline: number[]
+  try {
+    await fullyConnected(small.procs)
+    baseline = await convergeLatencies(small.procs, 50)
+  } finally { await stopAll(small.procs, small.dir) }
+
+  const { procs, dir } = await federation(10, 'conv10')
+  try {
+    await fullyConnected(procs)
+    await new Promise((resolve) => setTimeout(resolve, 3000))
+    const bytesBefore = await trafficBytes(procs)
+    const lat = await convergeLatencies(procs, 200)
+    const bytesAfter = await trafficBytes(procs)
+    // Idle: nothing written for 20 s; CPU of one site.
+    const idle = procs[3]!
+    const a = await idle.call<{ cpu: { user: number, system: number }, at: number }>('cpu')
+    await new Promise((resolve) => setTimeout(resolve, 20_000))
+    const b = await idle.call<{ cpu: { user: number, system: number }, at: number }>('cpu')
+    const cpuPct = ((b.cpu.user + b.cpu.system - a.cpu.user - a.cpu.system) / 1000) / (b.at - a.at) * 100
+    const perChangePerPeer = (bytesAfter - bytesBefore) / 200 / 9
+    return [
+      { name: 'converge_p50_ms', value: percentile(lat, 0.5), unit: 'ms', baseline: { name: 'converge_p50_ms_2_sites', value: percentile(baseline, 0.5) } },
+      { name: 'converge_p99_ms', value: percentile(lat, 0.99), unit: 'ms', baseline: { name: 'converge_p99_ms_2_sites', value: percentile(baseline, 0.99) }, target: { op: '<=', value: 300 } },
+      { name: 'bytes_per_change_per_peer', value: perChangePerPeer, unit: 'B', target: { op: '<=', value: 2048 },
+        note: 'all frames any site sent while 200 changes were committed (pushes, announcements, heartbeats, digests) / 200 / 9 links per sender' },
+      { name: 'idle_cpu_pct', value: cpuPct, unit: '%', target: { op: '<=', value: 2 }, note: 'one site of ten, 20 s with no writes (heartbeats every 2 s, anti-entropy every 5 s)' }
+    ]
+  } finally { await stopAll(procs, dir) }
+}
+
+async function bootstrapSeconds (total: number): Promise<number> {
+  const { procs, dir, configs } = await federation(5, `boot${total}`, 1)
+  try {
+    await fullyConnected(procs)
+    const per = total / procs.length
+    await Promise.all(procs.map(async (p, s) => {
+      for (let start = 0; start < per; start += 250) {
+        const objects = Array.from({ length: Math.min(250, per - start) }, (_, k) => deployment(`boot-${s}-${start + k}`, k))
+        await p.call('put-many', { objects }, 600_000)
+      }
+    }))
+    if (!await eventually(async () => await converged(procs), 300_000, 1000)) throw new Error('the five sites did not converge')
+    const t0 = Date.now()
+    const joiner = await startSiteProcess('b5', configs[5]!, 60_000)
+    procs.push(joiner)
+    if (!await eventually(async () => await converged(procs), 300_000, 250)) throw new Error('the new site did not catch up in 300 s')
+    return (Date.now() - t0) / 1000
+  } finally { await stopAll(procs, dir) }
+}
+
+const suite: BenchSuite = {
+  name: 'replication',
+  description: 'convergence latency, wire bytes and idle CPU of 10 site processes; bootstrap of a new site; reconciliation round trips',
+  async run (args) {
+    const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',')
+    const want = (p: string): boolean => only === undefined || only.some((o) => p.startsWith(o))
+    const out: BenchMetric[] = []
+    if (want('roundtrips')) out.push(...await measureRoundTrips())
+    if (want('converge') || want('bytes') || want('idle')) out.push(...await measureTenSites())
+    if (want('bootstrap')) {
+      const small = await bootstrapSeconds(1000)
+      const big = await bootstrapSeconds(10_000)
+      out.push({ name: 'bootstrap_s_10k', value: big, unit: 's', baseline: { name: 'bootstrap_s_1k', value: small }, target: { op: '<=', value: 10 },
+        note: 'start of the new site process (key and config already on disk) to identical heads with 5 sites holding 10,000 workloads' })
+    }
+    return out
+  }
+}
+
+export default suite

@@ -1,0 +1,117 @@
+/**
+ * Availability, judged on ground truth (ready replicas the cluster models really run,
+ * summed over every cluster) for the stateless Deployments of honest origins:
+ *
+ * - no-gap: a workload that had ready replicas at one sample never has none at the next,
+ *   unless a cluster that ran some of its ready replicas went dark within the excuse
+ *   window before (suspectMs + 2 ticks + 2 samples). The window is the undetected-crash
+ *   window of docs/failover.md: within suspectMs of a failure a dead site's last report
+ *   still looks live, so a share may be released on a replacement that just died. No
+ *   decision on observed state can close that window; anything else that empties a
+ *   workload (eviction before the replacement is Ready, a deleted share) is a violation.
+ * - recovery: once no fault has started or ended for the bound (T_fail + 15 s by
+ *   default: detection, a tick, the pod ready delay and replication), and the workload's
+ *   user has not changed it for as long, it is back at its desired ready replicas —
+ *   where capacity allows: an independent first-fit packing of every live Deployment,
+ *   in its allowed regions, onto the Ready nodes of up sites, fits it. Workloads bound by
+ *   their origin to clusters of a site that lies about its clusters are exempt: a site
+ *   can always black-hole work placed on its own clusters.
+ * - no-false-failure: an honest site never judges another honest site failed while both
+ *   were up and connected with no cut between them for the last T_fail + 2 s.
+ */
+import { RESOURCE_KEYS, type Resources } from '../../src/model/resources.ts'
+import type { Violation } from './types.ts'
+
+export interface GapInput {
+  key: string
+  previousReady: number
+  ready: number
+  /** True time a cluster running ready replicas of the workload last went dark. */
+  lostAtMs: number
+  excuseMs: number
+  timeMs: number
+}
+
+export function gapViolation (g: GapInput): Violation | undefined {
+  if (g.previousReady < 1 || g.ready > 0) return undefined
+  if (g.timeMs - g.lostAtMs <= g.excuseMs) return undefined
+  return {
+    invariant: 'availability', rule: 'no-gap', timeMs: g.timeMs, subject: g.key,
+    message: `${g.key} went from ${g.previousReady} ready replica(s) to none, with no cluster running it lost in the last ${g.excuseMs} ms (a share was removed before its replacement was Ready)`
+  }
+}
+
+export interface RecoveryInput {
+  key: string
+  ready: number
+  desired: number
+  /** Since when nothing excused a shortfall (last fault change, last user change). */
+  quietSinceMs: number
+  boundMs: number
+  timeMs: number
+}
+
+export function recoveryViolation (r: RecoveryInput): Violation | undefined {
+  if (r.ready >= r.desired || r.timeMs - r.quietSinceMs < r.boundMs) return undefined
+  return {
+    invariant: 'availability', rule: 'recovery', timeMs: r.timeMs, subject: r.key,
+    message: `${r.key} has ${r.ready} of ${r.desired} ready replicas ${Math.round((r.timeMs - r.quietSinceMs) / 1000)} s after the last fault change (bound ${Math.round(r.boundMs / 1000)} s), although capacity allows it`
+  }
+}
+
+export interface FalseFailureInput {
+  observer: string
+  subject: string
+  timeMs: number
+  /** Since when both were up and connected with no cut (true ms). */
+  connectedSinceMs: number
+  failMs: number
+}
+
+export function falseFailureViolation (f: FalseFailureInput): Violation | undefined {
+  if (f.timeMs - f.connectedSinceMs < f.failMs + 2_000) return undefined
+  return {
+    invariant: 'availability', rule: 'no-false-failure', timeMs: f.timeMs, site: f.observer, subject: f.subject,
+    message: `${f.observer} judged honest site ${f.subject} failed although both were up and connected for the last ${Math.round((f.timeMs - f.connectedSinceMs) / 1000)} s (T_fail ${Math.round(f.failMs / 1000)} s)`
+  }
+}
+
+export interface PackWorkload {
+  key: string
+  replicas: number
+  perReplica: Resources
+  /** Clusters the workload may use. */
+  clusters: ReadonlySet<string>
+}
+
+export interface PackNode {
+  cluster: string
+  name: string
+  allocatable: Resources
+}
+
+/**
+ * First-fit packing of the workloads (GPU ones first, then by key) onto the nodes (by
+ * cluster, then name): the keys of the workloads whose every replica found room. An
+ * independent, deliberately simple answer to "does capacity allow it".
+ */
+export function packWorkloads (workloads: readonly PackWorkload[], nodes: readonly PackNode[]): Set<string> {
+  const free = [...nodes].sort((a, b) => a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : a.name < b.name ? -1 : 1)
+    .map((n) => ({ cluster: n.cluster, free: { ...n.allocatable } }))
+  const gpuFirst = (w: PackWorkload): number => w.perReplica.gpu + w.perReplica.vgpuCores > 0 ? 0 : 1
+  const order = [...workloads].sort((a, b) => gpuFirst(a) - gpuFirst(b) || (a.key < b.key ? -1 : 1))
+  const fitted = new Set<string>()
+  for (const w of order) {
+    const taken: Array<{ node: Resources }> = []
+    let ok = true
+    for (let r = 0; r < w.replicas; r++) {
+      const slot = free.find((n) => w.clusters.has(n.cluster) && RESOURCE_KEYS.every((k) => n.free[k] >= w.perReplica[k]))
+      if (slot === undefined) { ok = false; break }
+      for (const k of RESOURCE_KEYS) slot.free[k] -= w.perReplica[k]
+      taken.push({ node: slot.free })
+    }
+    if (ok) fitted.add(w.key)
+    else for (const t of taken) for (const k of RESOURCE_KEYS) t.node[k] += w.perReplica[k]
+  }
+  return fitted
+}

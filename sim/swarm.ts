@@ -1,0 +1,157 @@
+/**
+ * `npm run sim:swarm -- --seeds 1000 [--from 1] [--jobs 2] [scenario options]`: runs many
+ * seeds of one scenario in child processes (one per core by default), each run stopping
+ * at its first violation, and lists every failing seed with the one command that replays
+ * it. `--inject-bug <name>` (a developer tool, never a site's) runs a deliberately broken
+ * core to measure how many seeds the invariants need to catch it. Exits 1 when a seed
+ * failed (or, with --inject-bug, when none did).
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { availableParallelism } from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { fileURLToPath } from 'node:url'
+import { Command } from 'commander'
+import { FlotillaError, isFlotillaError } from '../src/model/errors.ts'
+import { INJECTED_BUGS, type InjectedBug } from '../src/testing/injected-bugs.ts'
+import { addScenarioOptions, replayArgs, replayCommand, scenarioFromFlags, type SimFlags } from './cli-args.ts'
+import type { SeedVerdict, WorkerInit } from './swarm-worker.ts'
+
+const WORKER = fileURLToPath(new URL('./swarm-worker.ts', import.meta.url))
+/** Seeds a worker runs before it is replaced (keeps memory flat over long swarms). */
+const RUNS_PER_WORKER = 25
+
+export interface SwarmOptions {
+  seeds: number
+  from: number
+  jobs: number
+  bugs: InjectedBug[]
+  flags: SimFlags
+  /** Stop after this many failing seeds. */
+  maxFailures: number
+  onVerdict?: (v: SeedVerdict, done: number) => void
+}
+
+export interface SwarmResult {
+  verdicts: SeedVerdict[]
+  failing: SeedVerdict[]
+  wallMs: number
+  seedsPerMinute: number
+}
+
+export async function runSwarm (o: SwarmOptions): Promise<SwarmResult> {
+  const input = scenarioFromFlags(o.flags)
+  const queue = Array.from({ length: o.seeds }, (_, i) => o.from + i)
+  const verdicts: SeedVerdict[] = []
+  const failing: SeedVerdict[] = []
+  const started = performance.now()
+  let stopping = false
+
+  const worker = async (): Promise<void> => {
+    let child: ChildProcess | undefined
+    let runs = 0
+    const spawn = (): ChildProcess => {
+      const c = fork(WORKER, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      const init: WorkerInit = { type: 'init', input, bugs: o.bugs }
+      c.send(init)
+      return c
+    }
+    try {
+      while (!stopping) {
+        const seed = queue.shift()
+        if (seed === undefined) break
+        if (child === undefined || runs >= RUNS_PER_WORKER) {
+          child?.send({ type: 'exit' })
+          child = spawn()
+          runs = 0
+        }
+        runs++
+        const c = child
+        const v = await new Promise<SeedVerdict>((resolve) => {
+          const onMessage = (m: SeedVerdict): void => { if (m.type === 'verdict' && m.seed === seed) { cleanup(); resolve(m) } }
+          const onExit = (code: number | null): void => {
+            cleanup()
+            child = undefined
+            resolve({ type: 'verdict', seed, ok: false, traceHash: '', wallMs: 0, virtualMs: 0, failures: [`simulator error: the worker exited (code ${String(code)}) while running this seed`] })
+          }
+          const cleanup = (): void => { c.off('message', onMessage); c.off('exit', onExit) }
+          c.on('message', onMessage)
+          c.on('exit', onExit)
+          c.send({ type: 'run', seed })
+        })
+        verdicts.push(v)
+        if (!v.ok) {
+          failing.push(v)
+          if (failing.length >= o.maxFailures) stopping = true
+        }
+        o.onVerdict?.(v, verdicts.length)
+      }
+    } finally {
+      child?.send({ type: 'exit' })
+    }
+  }
+
+  await Promise.all(Array.from({ length: Math.max(1, o.jobs) }, worker))
+  const wallMs = performance.now() - started
+  return { verdicts: verdicts.sort((a, b) => a.seed - b.seed), failing: failing.sort((a, b) => a.seed - b.seed), wallMs, seedsPerMinute: verdicts.length / (wallMs / 60_000) }
+}
+
+/** The one command that replays a failing seed of this swarm. */
+export function swarmReplay (flags: SimFlags, bugs: readonly InjectedBug[], seed: number): string {
+  if (bugs.length === 0) return replayCommand(flags, seed)
+  return `npm run -s sim:swarm -- ${[...replayArgs(flags), ...bugs.flatMap((b) => ['--inject-bug', b]), '--from', String(seed), '--seeds', '1', '--jobs', '1'].join(' ')}`
+}
+
+function positive (flag: string, v: string, min: number): number {
+  const n = Number(v)
+  if (!/^\d+$/.test(v) || n < min) throw new FlotillaError('input-invalid', `'--${flag}' must be an integer >= ${min}: received ${JSON.stringify(v)}`, `Pass e.g. --${flag} ${min}.`)
+  return n
+}
+
+async function main (argv: string[]): Promise<number> {
+  const program = addScenarioOptions(new Command('sim:swarm'))
+    .description('run many seeds of a simulation scenario in parallel and list the failing ones')
+    .option('--seeds <n>', 'how many seeds', '100')
+    .option('--from <seed>', 'first seed', '1')
+    .option('--jobs <n>', 'worker processes (default: one per core)')
+    .option('--max-failures <n>', 'stop after this many failing seeds', '1000000')
+    .option('--inject-bug <name...>', `test only: run a deliberately broken core (${INJECTED_BUGS.join(', ')})`)
+    .option('--json', 'print the result as JSON')
+    .exitOverride()
+  program.parse(argv, { from: 'user' })
+  const opts = program.opts<SimFlags & { seeds: string, from: string, jobs?: string, maxFailures: string, injectBug?: string[], json?: boolean }>()
+  const bugs = (opts.injectBug ?? []).map((b) => {
+    if (!(INJECTED_BUGS as readonly string[]).includes(b)) throw new FlotillaError('input-invalid', `'--inject-bug' must be one of ${INJECTED_BUGS.join(', ')}: received ${JSON.stringify(b)}`, 'Name a known injected bug.')
+    return b as InjectedBug
+  })
+  const flags: SimFlags = Object.fromEntries(Object.entries(opts).filter(([k, v]) => typeof v === 'string' && !['seeds', 'from', 'jobs', 'maxFailures'].includes(k))) as SimFlags
+  const seeds = positive('seeds', opts.seeds, 1)
+  const result = await runSwarm({
+    seeds, from: positive('from', opts.from, 0), jobs: opts.jobs === undefined ? availableParallelism() : positive('jobs', opts.jobs, 1),
+    bugs, flags, maxFailures: positive('max-failures', opts.maxFailures, 1),
+    onVerdict: (v, done) => {
+      if (opts.json === true) return
+      if (!v.ok) process.stdout.write(`seed ${v.seed} FAILED: ${v.failures[0] ?? '?'}\n`)
+      if (done % 10 === 0 || done === seeds) process.stdout.write(`  ${done}/${seeds} seeds run\n`)
+    }
+  })
+  if (opts.json === true) {
+    process.stdout.write(JSON.stringify({ seeds: result.verdicts.length, failing: result.failing.map((f) => ({ seed: f.seed, failures: f.failures, replay: swarmReplay(flags, bugs, f.seed) })), seedsPerMinute: result.seedsPerMinute, wallMs: result.wallMs }) + '\n')
+  } else {
+    process.stdout.write(`\n${result.verdicts.length} seeds in ${(result.wallMs / 1000).toFixed(1)} s (${result.seedsPerMinute.toFixed(1)} seeds/min), ${result.failing.length} failing${bugs.length > 0 ? ` with injected bug(s) ${bugs.join(', ')}` : ''}\n`)
+    for (const f of result.failing) {
+      process.stdout.write(`\nseed ${f.seed}:\n${f.failures.map((x) => `  ${x}`).join('\n')}\n  replay: ${swarmReplay(flags, bugs, f.seed)}\n`)
+    }
+  }
+  if (bugs.length > 0) return result.failing.length > 0 ? 0 : 1
+  return result.failing.length === 0 ? 0 : 1
+}
+
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    process.exitCode = await main(process.argv.slice(2))
+  } catch (e) {
+    if (isFlotillaError(e)) { process.stderr.write(`error[${e.code}]: ${e.message}\n  hint: ${e.hint}\n`); process.exitCode = 2 } else if ((e as { code?: string }).code?.startsWith('commander.') === true) {
+      process.exitCode = (e as { code?: string }).code === 'commander.helpDisplayed' ? 0 : 2
+    } else throw e
+  }
+}

@@ -1,0 +1,720 @@
+/**
+ * The cluster reconciler: a `ClusterDriver` over any `KubeClient`. It is the machinery
+ * shared by push mode (client-node against a member cluster), the pull-mode agent (the
+ * same, against its local cluster) and the simulator (the emulator's model in process).
+ *
+ * - Observation: reflectors list and watch every object of the workload kinds (a compact
+ *   projection each: ownership marks, body hash, readiness), the nodes, and the pods (for
+ *   what each node has allocated). Any failed call or watch marks the cluster
+ *   unreachable with the error; the first call that succeeds again marks it reachable,
+ *   re-lists and retries what was waiting, writing only what differs.
+ * - Desired set: `setDesired` renders each object (render.ts) and queues only keys whose
+ *   body hash differs from the one the cluster's copy carries; a bounded pool of workers
+ *   applies them with server-side apply (force only over our own copy), Namespaces
+ *   first, and retries failures with exponential backoff.
+ * - Ownership: an object is Flotilla's only with the managed-by label and the workload
+ *   annotation naming that very object. A desired object whose name is taken by anything
+ *   else gets a per-object `conflict` error and is never written — decided from the
+ *   watched cache, so it costs no request; pruning deletes only owned objects that are no
+ *   longer desired (with a uid precondition), and only after the site has declared a
+ *   desired set once.
+ */
+import type { Clock, Timer } from '../ports/clock.ts'
+import type { ClusterDriver, ClusterObservation, DesiredObject, NodeState, ObjectState } from '../ports/cluster-driver.ts'
+import type { Logger } from '../ports/logger.ts'
+import { desiredReplicas, groupOf, workloadKey, type KubeObject, type WorkloadKey } from '../model/kube.ts'
+import { addResources, subtractResources, zeroResources, type Resources } from '../model/resources.ts'
+import {
+  isClusterFailure, isKubeCallError, kindRefOf, NODE_KIND, POD_KIND, WORKLOAD_KIND_REFS,
+  type KindRef, type KubeClient, type ObjectRef
+} from './kube-client.ts'
+import { createReflector, type Reflector, type ReflectorChange } from './reflector.ts'
+import { CREATED_NAMESPACE_ANNOTATION, renderDesired, type RenderedObject } from './render.ts'
+import { liveObjectOf, nodeInfoOf, podAllocationOf, sameResources, type LiveObject, type NodeInfo, type PodAllocation } from './object-status.ts'
+
+export interface ReconcilerOptions {
+  name: string
+  client: KubeClient
+  clock: Clock
+  logger: Logger
+  /** Applies and deletes in flight at once. Default 16. */
+  concurrency?: number
+  /** Retry backoff of a failed object: first delay and ceiling. Defaults 500 ms and 60,000 ms. */
+  retryBaseMs?: number
+  retryMaxMs?: number
+  /** Ceiling of the list/watch reconnection backoff. Default 10,000 ms. */
+  watchBackoffMaxMs?: number
+  /** A quiet API is pinged this often to confirm contact. Default 5,000 ms. */
+  probeMs?: number
+  /** Every desired object is re-applied this often to repair drift (0: never). Default 600,000 ms. */
+  resyncMs?: number
+  /** Watch pods to report what each node has allocated. Default true. */
+  watchPods?: boolean
+}
+
+/** Counters of the driver's own calls, for tests and benchmarks. */
+export interface ReconcilerStats {
+  applies: number
+  deletes: number
+  namespacesCreated: number
+  /** Desired objects found already applied (no write needed). */
+  unchanged: number
+}
+
+export interface ReconcilingDriver extends ClusterDriver {
+  stats (): ReconcilerStats
+}
+
+interface DesiredEntry {
+  rendered: RenderedObject
+  kind: KindRef
+  namespace: string | undefined
+  name: string
+  replicas: number
+  /** Set when the object cannot be sent at all (unknown kind, key not matching the object). */
+  invalid?: string
+}
+
+interface KeyState {
+  error?: { code: string, message: string }
+  /** The last apply of the current body succeeded (or the cluster already held it). */
+  applied: boolean
+  attempts: number
+  retry?: Timer
+  /** The last retry was for a cluster failure: retry at once on recovery. */
+  blocked: boolean
+  observedGeneration: number
+}
+
+/** Apply order: namespaces, then config and services, then workloads, then ingresses. */
+const APPLY_RANK: Record<string, number> = { Namespace: 0, ConfigMap: 1, Service: 1, Deployment: 2, StatefulSet: 2, DaemonSet: 2, Ingress: 3 }
+const RANKS = 6
+const PRUNE_NAMESPACE_RANK = 5
+
+function keyOf (kind: KindRef, name: string): WorkloadKey {
+  const slash = name.indexOf('/')
+  const ns = name.slice(0, slash)
+  return `${groupOf(kind.apiVersion)}/${kind.kind}/${ns === '' ? '_' : ns}/${name.slice(slash + 1)}`
+}
+
+function nameOf (namespace: string | undefined, name: string): string {
+  return `${namespace ?? ''}/${name}`
+}
+
+function errorCodeOf (e: unknown): string {
+  if (!isKubeCallError(e)) return 'apply-failed'
+  switch (e.status) {
+    case 400: case 422: return 'invalid'
+    case 403: return 'forbidden'
+    case 404: return 'not-found'
+    case 409: return 'conflict'
+    default: return 'apply-failed'
+  }
+}
+
+function messageOf (e: unknown): string {
+  return e instanceof Error ? e.message : String(e)
+}
+
+function sameState (a: ObjectState | undefined, b: ObjectState): boolean {
+  if (a === undefined) return false
+  return a.desired === b.desired && a.ready === b.ready && a.available === b.available && a.observedGeneration === b.observedGeneration &&
+    a.error?.code === b.error?.code && a.error?.message === b.error?.message && JSON.stringify(a.conditions) === JSON.stringify(b.conditions)
+}
+
+export function createReconciler (options: ReconcilerOptions): ReconcilingDriver {
+  const { client, clock, name: clusterName } = options
+  const logger = options.logger.child({ component: 'cluster-driver', cluster: clusterName })
+  const concurrency = options.concurrency ?? 16
+  const retryBaseMs = options.retryBaseMs ?? 500
+  const retryMaxMs = options.retryMaxMs ?? 60_000
+  const probeMs = options.probeMs ?? 5_000
+  const resyncMs = options.resyncMs ?? 600_000
+  const watchPods = options.watchPods ?? true
+  for (const [field, v] of [['concurrency', concurrency], ['retryBaseMs', retryBaseMs], ['retryMaxMs', retryMaxMs], ['probeMs', probeMs]] as const) {
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`'${field}' must be a positive number: received ${v}`)
+  }
+
+  const stats: ReconcilerStats = { applies: 0, deletes: 0, namespacesCreated: 0, unchanged: 0 }
+  let running = false
+  let desiredKnown = false
+  let desired = new Map<WorkloadKey, DesiredEntry>()
+  const states = new Map<WorkloadKey, KeyState>()
+  const renderCache = new WeakMap<KubeObject, { key: WorkloadKey, generation: number, entry: DesiredEntry }>()
+
+  // Reachability.
+  let reachable = false
+  let lastContactMs: number | undefined
+  let lastError: string | undefined
+
+  // Observation.
+  const objectStates = new Map<WorkloadKey, ObjectState>()
+  const nodeStates = new Map<string, NodeState>()
+  const podAlloc = new Map<string, PodAllocation>()
+  const allocatedByNode = new Map<string, Resources>()
+  let snapshot: { nodes: NodeState[], objects: ReadonlyMap<WorkloadKey, ObjectState> } | undefined
+  const listeners = new Set<() => void>()
+  let notifyQueued = false
+
+  // Work queue.
+  const queue: Array<Set<WorkloadKey>> = Array.from({ length: RANKS }, () => new Set())
+  let queued = 0
+  const inFlight = new Set<WorkloadKey>()
+  const again = new Set<WorkloadKey>()
+  const forced = new Set<WorkloadKey>()
+  const pendingNamespaces = new Map<string, Promise<void>>()
+  /** Kinds the cluster refuses to list (403, 404), with the error shown on their objects. */
+  const kindErrors = new Map<string, { code: string, message: string }>()
+  /** Objects waiting for their desired Namespace to be applied first, by namespace key. */
+  const parked = new Map<WorkloadKey, Set<WorkloadKey>>()
+  let batching = false
+
+  let probeTimer: Timer | undefined
+  let resyncTimer: Timer | undefined
+
+  // --- observation -------------------------------------------------------------------
+
+  function changed (): void {
+    snapshot = undefined
+    if (notifyQueued || !running) return
+    notifyQueued = true
+    queueMicrotask(() => {
+      notifyQueued = false
+      for (const l of [...listeners]) {
+        try { l() } catch (e) { logger.error({ err: messageOf(e) }, 'cluster driver change listener failed') }
+      }
+    })
+  }
+
+  function kindReflector (kind: string): Reflector<LiveObject> | undefined {
+    return byKind.get(kind)
+  }
+
+  function liveOf (entry: { kind: KindRef, namespace: string | undefined, name: string }): LiveObject | undefined {
+    return kindReflector(entry.kind.kind)?.get(nameOf(entry.namespace, entry.name))
+  }
+
+  function refreshObject (key: WorkloadKey): void {
+    const d = desired.get(key)
+    if (d === undefined) {
+      if (objectStates.delete(key)) changed()
+      return
+    }
+    const st = stateOf(key)
+    const live = liveOf(d)
+    const mine = live !== undefined && live.owner === key ? live : undefined
+    let next: ObjectState
+    if (mine !== undefined) {
+      if (mine.observed && mine.flotillaGeneration !== undefined) st.observedGeneration = mine.flotillaGeneration
+      next = {
+        key,
+        desired: d.kind.kind === 'DaemonSet' ? (mine.replicas ?? 0) : d.replicas,
+        ready: mine.ready,
+        available: mine.available,
+        conditions: mine.conditions,
+        observedGeneration: st.observedGeneration
+      }
+    } else {
+      next = { key, desired: d.kind.kind === 'DaemonSet' ? 0 : d.replicas, ready: 0, available: 0, conditions: [], observedGeneration: st.observedGeneration }
+    }
+    if (st.error !== undefined) next.error = { ...st.error }
+    if (!sameState(objectStates.get(key), next)) {
+      objectStates.set(key, next)
+      changed()
+    }
+  }
+
+  function refreshNode (name: string): void {
+    const info = nodeReflector.get(`/${name}`)
+    if (info === undefined) {
+      if (nodeStates.delete(name)) changed()
+      return
+    }
+    const allocated = allocatedByNode.get(name) ?? zeroResources()
+    const prev = nodeStates.get(name)
+    if (prev !== undefined && prev.ready === info.ready && sameResources(prev.allocatable, info.allocatable) && sameResources(prev.allocated, allocated)) return
+    nodeStates.set(name, { name, ready: info.ready, allocatable: { ...info.allocatable }, allocated: { ...allocated } })
+    changed()
+  }
+
+  // --- reachability ------------------------------------------------------------------
+
+  function noteContact (): void {
+    lastContactMs = clock.monotonicMs()
+    if (reachable) return
+    const wasDown = lastError !== undefined
+    reachable = true
+    lastError = undefined
+    changed()
+    if (wasDown) {
+      logger.info({}, 'cluster API reachable again')
+      onRecovered()
+    }
+  }
+
+  function noteFailure (e: unknown): void {
+    const message = messageOf(e)
+    if (!reachable && lastError === message) return
+    if (reachable) logger.warn({ err: message }, 'cluster API unreachable')
+    reachable = false
+    lastError = message
+    changed()
+  }
+
+  /**
+   * A list or watch failed. No answer (or a server error) means the cluster is
+   * unreachable; a refusal for one kind (403 without RBAC rights, 404 for a kind the
+   * cluster does not serve) is not, or the cluster would flap with every other call that
+   * succeeds: it is logged and shown on the desired objects of that kind.
+   */
+  function watchFailed (kind: string, e: unknown): void {
+    if (isClusterFailure(e)) { noteFailure(e); return }
+    noteContact()
+    const error = { code: errorCodeOf(e), message: `cannot list ${kind} objects: ${messageOf(e)}` }
+    if (kindErrors.get(kind)?.message !== error.message) logger.error({ kind, err: error.message }, 'the cluster refuses to list a kind the driver needs')
+    kindErrors.set(kind, error)
+    for (const [key, d] of desired) if (d.kind.kind === kind) setError(key, error)
+  }
+
+  function onRecovered (): void {
+    for (const r of allReflectors()) r.retryNow()
+    for (const [key, st] of states) {
+      if (!st.blocked) continue
+      st.retry?.cancel()
+      st.retry = undefined
+      st.blocked = false
+      enqueue(key)
+    }
+  }
+
+  // --- desired set and work queue ----------------------------------------------------
+
+  function stateOf (key: WorkloadKey): KeyState {
+    let st = states.get(key)
+    if (st === undefined) {
+      st = { attempts: 0, blocked: false, observedGeneration: 0, applied: false }
+      states.set(key, st)
+    }
+    return st
+  }
+
+  function setError (key: WorkloadKey, error: { code: string, message: string } | undefined): void {
+    const st = stateOf(key)
+    if (st.error?.code === error?.code && st.error?.message === error?.message) return
+    if (error === undefined) delete st.error
+    else {
+      st.error = error
+      release(key)
+    }
+    refreshObject(key)
+  }
+
+  function rankOf (key: WorkloadKey): number {
+    const d = desired.get(key)
+    if (d !== undefined) return APPLY_RANK[d.kind.kind] ?? 2
+    return key.startsWith('core/Namespace/') ? PRUNE_NAMESPACE_RANK : 4
+  }
+
+  function enqueue (key: WorkloadKey): void {
+    if (inFlight.has(key)) { again.add(key); return }
+    const rank = rankOf(key)
+    for (let r = 0; r < RANKS; r++) {
+      if (r !== rank && queue[r]?.delete(key)) queued--
+    }
+    const q = queue[rank] as Set<WorkloadKey>
+    if (!q.has(key)) { q.add(key); queued++ }
+    if (!batching) pump()
+  }
+
+  function take (): WorkloadKey | undefined {
+    for (const q of queue) {
+      for (const key of q) {
+        q.delete(key)
+        queued--
+        return key
+      }
+    }
+    return undefined
+  }
+
+  function pump (): void {
+    while (running && inFlight.size < concurrency && queued > 0) {
+      const key = take()
+      if (key === undefined) return
+      inFlight.add(key)
+      void work(key)
+    }
+  }
+
+  async function work (key: WorkloadKey): Promise<void> {
+    try {
+      await reconcileKey(key)
+    } catch (e) {
+      logger.error({ key, err: messageOf(e) }, 'reconciling an object failed unexpectedly')
+    } finally {
+      inFlight.delete(key)
+      if (again.delete(key)) enqueue(key)
+      pump()
+    }
+  }
+
+  function scheduleRetry (key: WorkloadKey, blocked: boolean, delayMs?: number): void {
+    const st = stateOf(key)
+    st.retry?.cancel()
+    st.blocked = blocked
+    const ms = delayMs ?? Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(st.attempts, 20))
+    st.attempts++
+    st.retry = clock.setTimer(ms, () => {
+      st.retry = undefined
+      st.blocked = false
+      if (running) enqueue(key)
+    })
+  }
+
+  /** Lets objects parked behind namespace `key` go (it applied, failed, or is no longer desired). */
+  function release (key: WorkloadKey): void {
+    const waiting = parked.get(key)
+    if (waiting === undefined) return
+    parked.delete(key)
+    for (const k of waiting) enqueue(k)
+  }
+
+  function succeeded (key: WorkloadKey): void {
+    const st = stateOf(key)
+    st.applied = true
+    release(key)
+    st.attempts = 0
+    st.blocked = false
+    st.retry?.cancel()
+    st.retry = undefined
+    setError(key, undefined)
+  }
+
+  function refOf (d: { kind: KindRef, namespace: string | undefined, name: string }): ObjectRef {
+    return { kind: d.kind, name: d.name, ...(d.namespace === undefined ? {} : { namespace: d.namespace }) }
+  }
+
+  async function reconcileKey (key: WorkloadKey): Promise<void> {
+    const d = desired.get(key)
+    if (d !== undefined) { await applyKey(key, d); return }
+    await pruneKey(key)
+  }
+
+  async function applyKey (key: WorkloadKey, d: DesiredEntry): Promise<void> {
+    if (d.invalid !== undefined) { setError(key, { code: 'invalid', message: d.invalid }); return }
+    const reflector = kindReflector(d.kind.kind)
+    if (reflector === undefined || !reflector.synced) {
+      // Queued again when its kind is listed; say why if listing it is refused.
+      const why = kindErrors.get(d.kind.kind)
+      if (why !== undefined) setError(key, why)
+      return
+    }
+    if (d.namespace !== undefined) {
+      // A Namespace in the desired set goes first; its objects wait for it rather than fail.
+      const nsKey = `core/Namespace/_/${d.namespace}`
+      const ns = desired.get(nsKey)
+      const nsState = states.get(nsKey)
+      if (ns !== undefined && ns.invalid === undefined && nsState?.applied !== true && nsState?.error === undefined) {
+        let waiting = parked.get(nsKey)
+        if (waiting === undefined) { waiting = new Set(); parked.set(nsKey, waiting) }
+        waiting.add(key)
+        return
+      }
+    }
+    const live = reflector.get(nameOf(d.namespace, d.name))
+    const force = forced.delete(key)
+    if (live !== undefined && live.owner !== key) {
+      // The name is taken by an object that is not ours: never take it over. Its own
+      // watch events (deleted, or handed back) bring the key back here.
+      setError(key, {
+        code: 'conflict',
+        message: `${d.kind.kind} ${d.namespace === undefined ? '' : `${d.namespace}/`}${d.name} already exists in cluster ${clusterName} and is not managed by Flotilla; it is left untouched`
+      })
+      return
+    }
+    if (live !== undefined && live.hash === d.rendered.hash && !force) {
+      stats.unchanged++
+      succeeded(key)
+      return
+    }
+    try {
+      // Force only over our own object; a create without force meets any object made meanwhile as a 409.
+      const exists = live !== undefined
+      await client.apply(d.rendered.body, { force: exists })
+      stats.applies++
+      noteContact()
+      succeeded(key)
+    } catch (e) {
+      if (isClusterFailure(e)) {
+        noteFailure(e)
+        scheduleRetry(key, true)
+        return
+      }
+      noteContact()
+      if (isKubeCallError(e) && e.status === 404 && e.detailsKind === 'namespaces' && d.namespace !== undefined) {
+        const created = await ensureNamespace(d.namespace, key)
+        if (created) { enqueue(key); return }
+      }
+      setError(key, { code: errorCodeOf(e), message: messageOf(e) })
+      scheduleRetry(key, false)
+    }
+  }
+
+  /** Creates a namespace a desired object needs (unless the desired set brings it); true if it now exists. */
+  async function ensureNamespace (namespace: string, forKey: WorkloadKey): Promise<boolean> {
+    if (desired.has(`core/Namespace/_/${namespace}`)) return false
+    let pending = pendingNamespaces.get(namespace)
+    if (pending === undefined) {
+      pending = (async () => {
+        await client.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, annotations: { [CREATED_NAMESPACE_ANNOTATION]: forKey } } }, { force: false })
+        stats.namespacesCreated++
+        logger.info({ namespace }, 'created a namespace a desired object needs')
+      })().finally(() => pendingNamespaces.delete(namespace))
+      pendingNamespaces.set(namespace, pending)
+    }
+    try {
+      await pending
+      return true
+    } catch (e) {
+      if (isClusterFailure(e)) noteFailure(e)
+      return false
+    }
+  }
+
+  async function pruneKey (key: WorkloadKey): Promise<void> {
+    if (!desiredKnown) return
+    const parsed = parseKey(key)
+    if (parsed === undefined) return
+    const live = kindReflector(parsed.kind.kind)?.get(nameOf(parsed.namespace, parsed.name))
+    if (live === undefined || live.owner !== key) return
+    try {
+      await client.delete(refOf(parsed), { uid: live.uid })
+      stats.deletes++
+      noteContact()
+      const st = states.get(key)
+      st?.retry?.cancel()
+      states.delete(key)
+    } catch (e) {
+      if (isClusterFailure(e)) { noteFailure(e); scheduleRetry(key, true); return }
+      noteContact()
+      // 409 on the uid precondition: the object was replaced by someone else; it is not ours to delete.
+      if (isKubeCallError(e) && e.status === 409) return
+      logger.warn({ key, err: messageOf(e) }, 'pruning an object failed; retrying')
+      scheduleRetry(key, false)
+    }
+  }
+
+  function parseKey (key: WorkloadKey): { kind: KindRef, namespace: string | undefined, name: string } | undefined {
+    const [group = '', kind = '', ns = '_', ...rest] = key.split('/')
+    const ref = WORKLOAD_KIND_REFS.find((k) => k.kind === kind && groupOf(k.apiVersion) === group)
+    if (ref === undefined) return undefined
+    return { kind: ref, namespace: ns === '_' ? undefined : ns, name: rest.join('/') }
+  }
+
+  function entryFor (o: DesiredObject): DesiredEntry {
+    const cached = renderCache.get(o.object)
+    if (cached !== undefined && cached.key === o.key && cached.generation === o.generation) return cached.entry
+    const rendered = renderDesired(o)
+    const kind = kindRefOf(o.object.apiVersion, o.object.kind)
+    const entry: DesiredEntry = {
+      rendered,
+      kind: kind ?? { apiVersion: o.object.apiVersion, kind: o.object.kind, plural: '', namespaced: true },
+      namespace: o.object.metadata.namespace,
+      name: o.object.metadata.name,
+      replicas: desiredReplicas(o.object)
+    }
+    if (kind === undefined) entry.invalid = `${o.object.apiVersion} ${o.object.kind} is not a kind Flotilla places on clusters`
+    else if (kind.namespaced && entry.namespace === undefined) entry.invalid = `${o.object.kind} ${entry.name} has no metadata.namespace`
+    else if (workloadKey(o.object) !== o.key) entry.invalid = `the workload key ${o.key} does not name this object (${workloadKey(o.object)})`
+    renderCache.set(o.object, { key: o.key, generation: o.generation, entry })
+    return entry
+  }
+
+  /** Queues `key` unless the cluster already holds exactly this body. */
+  function considerApply (key: WorkloadKey, d: DesiredEntry): void {
+    const live = liveOf(d)
+    const st = stateOf(key)
+    if (d.invalid === undefined && live !== undefined && live.owner === key && live.hash === d.rendered.hash && st.error === undefined) {
+      stats.unchanged++
+      succeeded(key)
+      return
+    }
+    st.applied = false
+    enqueue(key)
+  }
+
+  // --- reflectors --------------------------------------------------------------------
+
+  const byKind = new Map<string, Reflector<LiveObject>>()
+  for (const kind of WORKLOAD_KIND_REFS) {
+    byKind.set(kind.kind, createReflector<LiveObject>({
+      client, kind, clock,
+      project: liveObjectOf,
+      onChanges: (changes, relisted) => onObjectChanges(kind, changes, relisted),
+      onContact: noteContact,
+      onFailure: (e) => watchFailed(kind.kind, e),
+      ...(options.watchBackoffMaxMs === undefined ? {} : { backoffMaxMs: options.watchBackoffMaxMs })
+    }))
+  }
+
+  function onObjectChanges (kind: KindRef, changes: ReadonlyArray<ReflectorChange<LiveObject>>, relisted: boolean): void {
+    if (relisted && kindErrors.delete(kind.kind)) {
+      for (const [key, d] of desired) if (d.kind.kind === kind.kind) setError(key, undefined)
+    }
+    for (const { name, value } of changes) {
+      const key = value?.owner ?? keyOf(kind, name)
+      const d = desired.get(key)
+      if (d !== undefined) {
+        refreshObject(key)
+        // Gone, taken by someone else (a local conflict check, no request), or changed
+        // behind our back: look again. A changed hash with a retry pending is an apply
+        // that failed; its backoff decides, not status updates.
+        const ours = value !== undefined && value.owner === key
+        if (!ours || (value.hash !== d.rendered.hash && states.get(key)?.retry === undefined)) {
+          if (!inFlight.has(key)) enqueue(key)
+        }
+      } else if (value !== undefined && value.owner === key && desiredKnown) {
+        enqueue(key)
+      }
+    }
+    if (relisted) {
+      // Desired objects of this kind that are missing or waited for the first list.
+      for (const [key, d] of desired) if (d.kind.kind === kind.kind) considerApply(key, d)
+    }
+  }
+
+  const nodeReflector: Reflector<NodeInfo> = createReflector<NodeInfo>({
+    client, kind: NODE_KIND, clock,
+    project: nodeInfoOf,
+    onChanges: (changes) => { for (const c of changes) refreshNode(c.name.slice(1)) },
+    onContact: noteContact,
+    onFailure: (e) => watchFailed('Node', e),
+    ...(options.watchBackoffMaxMs === undefined ? {} : { backoffMaxMs: options.watchBackoffMaxMs })
+  })
+
+  function adjustAllocation (node: string, r: Resources, sign: 1 | -1): void {
+    const cur = allocatedByNode.get(node) ?? zeroResources()
+    allocatedByNode.set(node, sign === 1 ? addResources(cur, r) : subtractResources(cur, r))
+  }
+
+  const podReflector: Reflector<PodAllocation | undefined> = createReflector<PodAllocation | undefined>({
+    client, kind: POD_KIND, clock,
+    project: podAllocationOf,
+    onChanges: (changes) => {
+      const touched = new Set<string>()
+      for (const { name, value } of changes) {
+        const prev = podAlloc.get(name)
+        if (prev !== undefined && value !== undefined && prev.node === value.node && sameResources(prev.requests, value.requests)) continue
+        if (prev !== undefined) { adjustAllocation(prev.node, prev.requests, -1); touched.add(prev.node) }
+        if (value !== undefined) { adjustAllocation(value.node, value.requests, 1); touched.add(value.node); podAlloc.set(name, value) } else podAlloc.delete(name)
+      }
+      for (const n of touched) refreshNode(n)
+    },
+    onContact: noteContact,
+    onFailure: (e) => watchFailed('Pod', e),
+    ...(options.watchBackoffMaxMs === undefined ? {} : { backoffMaxMs: options.watchBackoffMaxMs })
+  })
+
+  function allReflectors (): Array<Reflector<unknown>> {
+    const out: Array<Reflector<unknown>> = [...byKind.values(), nodeReflector]
+    if (watchPods) out.push(podReflector)
+    return out
+  }
+
+  function scheduleProbe (): void {
+    probeTimer = clock.setTimer(probeMs, () => {
+      if (!running) return
+      const quietFor = lastContactMs === undefined ? Infinity : clock.monotonicMs() - lastContactMs
+      if (quietFor < probeMs && reachable) { scheduleProbe(); return }
+      client.ping().then(noteContact, noteFailure).finally(() => { if (running) scheduleProbe() })
+    })
+  }
+
+  function scheduleResync (): void {
+    if (resyncMs <= 0) return
+    resyncTimer = clock.setTimer(resyncMs, () => {
+      if (!running) return
+      for (const key of desired.keys()) { forced.add(key); enqueue(key) }
+      scheduleResync()
+    })
+  }
+
+  return {
+    name: clusterName,
+    async start () {
+      if (running) return
+      running = true
+      for (const r of allReflectors()) r.start()
+      scheduleProbe()
+      scheduleResync()
+      pump()
+    },
+    async stop () {
+      if (!running) return
+      running = false
+      for (const r of allReflectors()) r.stop()
+      probeTimer?.cancel()
+      resyncTimer?.cancel()
+      for (const st of states.values()) { st.retry?.cancel(); st.retry = undefined }
+      client.close()
+    },
+    setDesired (objects) {
+      const first = !desiredKnown
+      desiredKnown = true
+      batching = true
+      const previous = desired
+      const next = new Map<WorkloadKey, DesiredEntry>()
+      for (const o of objects) next.set(o.key, entryFor(o))
+      desired = next
+      for (const [key, d] of next) {
+        const before = previous.get(key)
+        if (before !== undefined && before.rendered.hash === d.rendered.hash && before.invalid === d.invalid) {
+          if (before.replicas !== d.replicas) refreshObject(key)
+          continue
+        }
+        // A new body starts its retries afresh.
+        const st = states.get(key)
+        if (st !== undefined) { st.attempts = 0; st.retry?.cancel(); st.retry = undefined; st.blocked = false }
+        refreshObject(key)
+        considerApply(key, d)
+      }
+      for (const key of previous.keys()) {
+        if (next.has(key)) continue
+        const st = states.get(key)
+        st?.retry?.cancel()
+        states.delete(key)
+        release(key)
+        refreshObject(key)
+        enqueue(key)
+      }
+      if (first) {
+        // Owned objects found before the site declared what it wants: prune those it does not.
+        for (const [kind, reflector] of byKind) {
+          const ref = WORKLOAD_KIND_REFS.find((k) => k.kind === kind) as KindRef
+          for (const [name, live] of reflector.entries()) {
+            const key = keyOf(ref, name)
+            if (live.owner === key && !next.has(key)) enqueue(key)
+          }
+        }
+      }
+      batching = false
+      pump()
+    },
+    observe (): ClusterObservation {
+      if (snapshot === undefined) {
+        snapshot = {
+          nodes: [...nodeStates.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+          objects: new Map(objectStates)
+        }
+      }
+      const obs: ClusterObservation = { reachable, lastContactMs, nodes: snapshot.nodes, objects: snapshot.objects }
+      if (lastError !== undefined && !reachable) obs.lastError = lastError
+      return obs
+    },
+    onChange (listener) {
+      listeners.add(listener)
+      return () => { listeners.delete(listener) }
+    },
+    stats: () => ({ ...stats })
+  }
+}
