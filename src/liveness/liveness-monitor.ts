@@ -83,7 +83,9 @@ export function createLivenessMonitor (options: LivenessMonitorOptions): Livenes
       hb = verifyHeartbeat(payload, keyOf, verify)
     } catch (e) {
       if (isFlotillaError(e, 'bad-signature') || isFlotillaError(e, 'unauthorized-writer') || isFlotillaError(e, 'malformed')) {
-        const m: Misbehaviour = { peer: via, kind: e.code === 'malformed' ? 'malformed' : 'bad-signature', detail: `heartbeat from ${from}: ${e.message}`, proof: [payload.subarray(0, 512)] }
+        // Blame the publisher, which the transport authenticated (gossipsub signs each
+        // message; a direct frame has from === via); a neighbour that merely relayed it did nothing wrong.
+        const m: Misbehaviour = { peer: from, kind: e.code === 'malformed' ? 'malformed' : 'bad-signature', detail: `heartbeat from ${from}: ${e.message}`, proof: [payload.subarray(0, 512)] }
         for (const l of misbehaviourListeners) l(m)
       }
       return
