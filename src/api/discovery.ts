@@ -5,7 +5,7 @@
  * form (apidiscovery.k8s.io/v2 APIGroupDiscoveryList) that kubectl asks for first and
  * that spares it one request per group version.
  */
-import type { JsonObject } from './k8s-semantics.ts'
+import type { JsonObject } from '../k8s/index.ts'
 import { groupVersions, verbsOf, apiVersionOf, type ApiResource } from './resources.ts'
 
 /** The Kubernetes version the API reports; kubectl 1.31-1.33 are within its supported skew. */

@@ -21,7 +21,7 @@ import type { ViewAnomaly } from '../model/view.ts'
 import type { EffectivePlacement, PeerStatus, SiteHandle, SiteStatus } from '../site/site-handle.ts'
 import { readsLocalOnly, type Identity } from './auth.ts'
 import { sendJson } from './http.ts'
-import { methodNotAllowed, statusError } from './k8s-semantics.ts'
+import { methodNotAllowed, statusError } from '../k8s/index.ts'
 import { flotillaStatus, type FlotillaStatus } from './render.ts'
 import { failure, StatusError } from './status-table.ts'
 

@@ -14,7 +14,7 @@ import type { KubeObject } from '../model/kube.ts'
 import { isWorkloadKind } from '../model/kube.ts'
 import type { Logger } from '../ports/logger.ts'
 import type { LocalWorkloadRecord, SiteHandle } from '../site/site-handle.ts'
-import { canonicalJson } from './k8s-semantics.ts'
+import { canonicalJson } from '../k8s/index.ts'
 import { renderCluster, renderPolicy, renderSite, renderWorkload } from './render.ts'
 import { resourceByKind, type ApiResource } from './resources.ts'
 

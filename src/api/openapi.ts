@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto'
 import { KUBERNETES_VERSION } from './discovery.ts'
-import type { JsonObject } from './k8s-semantics.ts'
+import type { JsonObject } from '../k8s/index.ts'
 import { groupVersions, isWritable, type ApiResource } from './resources.ts'
 
 const WRITE_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation', 'pretty']

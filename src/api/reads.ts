@@ -10,7 +10,7 @@ import { readsLocalOnly, type Identity } from './auth.ts'
 import { sendJson } from './http.ts'
 import {
   badRequest, matchesFields, matchesLabels, notFound, parseFieldSelector, parseLabelSelector, type FieldSelector, type LabelSelector, type Representation
-} from './k8s-semantics.ts'
+} from '../k8s/index.ts'
 import type { ObjectTracker, TrackedObject } from './object-tracker.ts'
 import { apiVersionOf, type ApiResource } from './resources.ts'
 import { includeObjectOf, toTable, type LiveFacts } from './tables.ts'

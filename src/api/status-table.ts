@@ -6,7 +6,7 @@
  */
 import type { ErrorCode } from '../model/errors.ts'
 import { isFlotillaError } from '../model/errors.ts'
-import { isKubeApiError, type StatusCause } from './k8s-semantics.ts'
+import { isKubeApiError, type StatusCause } from '../k8s/index.ts'
 
 /** A Status object as sent on the wire. */
 export interface ApiStatus {

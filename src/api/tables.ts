@@ -7,7 +7,7 @@
  */
 import type { KubeObject } from '../model/kube.ts'
 import { ORIGIN_ANNOTATION } from '../site/site-handle.ts'
-import { humanDuration, isPlainObject, type Json, type JsonObject } from './k8s-semantics.ts'
+import { humanDuration, isPlainObject, type Json, type JsonObject } from '../k8s/index.ts'
 import type { FlotillaStatus } from './render.ts'
 import type { ApiResource } from './resources.ts'
 

@@ -11,7 +11,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { KubeObject } from '../model/kube.ts'
 import { flag } from './http.ts'
-import { badRequest } from './k8s-semantics.ts'
+import { badRequest } from '../k8s/index.ts'
 import type { TrackedObject, TrackerEvent } from './object-tracker.ts'
 import { matches, selectorsOf, visibleTo, type ReadContext } from './reads.ts'
 import { apiVersionOf } from './resources.ts'

@@ -16,7 +16,7 @@ import type { SiteHandle } from '../site/site-handle.ts'
 import {
   alreadyExists, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, badRequest, formatLabelSelector, fromStructured, isPlainObject,
   mediaType, notFound, serverSideApply, staleConflict, trackUpdate, validateObject, type Json, type JsonObject, type StatusCause, type StructuredSelector
-} from './k8s-semantics.ts'
+} from '../k8s/index.ts'
 import type { TrackedObject } from './object-tracker.ts'
 import { sendObject, visibleObject, visibleTo, type ReadContext } from './reads.ts'
 import { API_RESOURCES, apiVersionOf, isWritable, type ApiResource } from './resources.ts'

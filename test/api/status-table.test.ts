@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ERROR_STATUS} from '../../src/api/status-table.ts';
 import { statusOf } from '../../src/api/status-table.ts'
-import { staleConflict } from '../../src/api/k8s-semantics.ts'
+import { staleConflict } from '../../src/k8s/index.ts'
 import { FlotillaError } from '../../src/model/errors.ts'
 
 const ctx = { plural: 'deployments', group: 'apps', kind: 'Deployment', name: 'web' }

@@ -3,7 +3,7 @@
  * `lastTransitionTime` while its status stays the same, so repeated reconciles do not
  * churn objects, and reading one by type is a single helper.
  */
-import { isPlainObject, type JsonObject } from './json.ts'
+import { isPlainObject, type JsonObject } from '../../../src/k8s/json.ts'
 
 export interface ConditionInput {
   type: string

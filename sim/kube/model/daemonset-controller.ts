@@ -7,7 +7,7 @@
  */
 import type { KubeObject } from '../../../src/model/kube.ts'
 import { omitZero, splitObjectKey, type ControllerContext } from './controller-context.ts'
-import { deepEqual, isPlainObject, templateHash, type Json, type JsonObject } from './json.ts'
+import { deepEqual, isPlainObject, templateHash, type Json, type JsonObject } from '../../../src/k8s/json.ts'
 import { matchesNodeSelection, taintsOf, tolerates, type Toleration } from './pod-fit.ts'
 import { podFromTemplate } from './pod-template.ts'
 import { intOrPercent, isPodActive, isPodReady, podAvailability } from './pod-state.ts'

@@ -4,7 +4,7 @@
  * target port...). Runs on every write after merging, on a private copy, and is
  * idempotent; defaulted fields belong to no field manager, as in a real cluster.
  */
-import { isPlainObject, type Json, type JsonObject } from './json.ts'
+import { isPlainObject, type Json, type JsonObject } from '../../../src/k8s/json.ts'
 
 function obj (parent: JsonObject, key: string): JsonObject {
   const v = parent[key]

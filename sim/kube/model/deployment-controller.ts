@@ -10,7 +10,7 @@
 import type { KubeObject } from '../../../src/model/kube.ts'
 import { conditionOf, setCondition } from './conditions.ts'
 import { omitZero, splitObjectKey, type ControllerContext } from './controller-context.ts'
-import { deepEqual, isPlainObject, templateHash, type JsonObject } from './json.ts'
+import { deepEqual, isPlainObject, templateHash, type JsonObject } from '../../../src/k8s/json.ts'
 import { podFromTemplate } from './pod-template.ts'
 import { intOrPercent, isPodActive, isPodReady, podAvailability, scaleDownOrder } from './pod-state.ts'
 import { mustResource } from './resource-types.ts'

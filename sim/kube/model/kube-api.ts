@@ -10,21 +10,21 @@
 import type { KubeObject } from '../../../src/model/kube.ts'
 import {
   alreadyExists, badRequest, expired, invalid, notFound, staleConflict, statusError, type KubeStatus, type StatusSubject
-} from './api-errors.ts'
+} from '../../../src/k8s/api-errors.ts'
 import { applyDefaults } from './defaults.ts'
-import { matchesFields, parseFieldSelector, pinnedName, type FieldSelector } from './field-selector.ts'
-import { applyJsonPatch } from './json-patch.ts'
-import { deepEqual, isPlainObject, type Json, type JsonObject } from './json.ts'
-import { formatLabelSelector, fromStructured, matchesLabels, parseLabelSelector, type LabelSelector, type StructuredSelector } from './label-selector.ts'
-import { applyMergePatch } from './merge-patch.ts'
+import { matchesFields, parseFieldSelector, pinnedName, type FieldSelector } from '../../../src/k8s/field-selector.ts'
+import { applyJsonPatch } from '../../../src/k8s/json-patch.ts'
+import { deepEqual, isPlainObject, type Json, type JsonObject } from '../../../src/k8s/json.ts'
+import { formatLabelSelector, fromStructured, matchesLabels, parseLabelSelector, type LabelSelector, type StructuredSelector } from '../../../src/k8s/label-selector.ts'
+import { applyMergePatch } from '../../../src/k8s/merge-patch.ts'
 import type { Naming } from './naming.ts'
 import type { ObjectStore, StoreEvent } from './object-store.ts'
 import { ownerRefsOf, type OwnerIndex } from './owner-index.ts'
 import { qosClass } from './pod-template.ts'
 import { apiVersionOf, RESOURCE_TYPES, resourceByPlural, type ResourceType } from './resource-types.ts'
-import { serverSideApply, trackUpdate } from './server-side-apply.ts'
-import { applyStrategicMergePatch } from './strategic-merge-patch.ts'
-import { validateObject } from './validation.ts'
+import { serverSideApply, trackUpdate } from '../../../src/k8s/server-side-apply.ts'
+import { applyStrategicMergePatch } from '../../../src/k8s/strategic-merge-patch.ts'
+import { validateObject } from '../../../src/k8s/validation.ts'
 
 export interface Scope {
   resource: ResourceType

@@ -9,7 +9,7 @@
 import type { KubeObject } from '../../../src/model/kube.ts'
 import { conditionTrue, setCondition } from './conditions.ts'
 import type { ControllerContext } from './controller-context.ts'
-import { fnv1a, isPlainObject, type Json, type JsonObject } from './json.ts'
+import { fnv1a, isPlainObject, type Json, type JsonObject } from '../../../src/k8s/json.ts'
 import { isNodeReady } from './pod-fit.ts'
 import { NEVER_READY_ANNOTATION, qosClass, READY_DELAY_ANNOTATION } from './pod-template.ts'
 import { splitKey, PODS, NODES } from './scheduler.ts'

@@ -4,7 +4,7 @@
  * simulator run with the same inputs produces the same objects.
  */
 import type { Clock } from '../../../src/ports/clock.ts'
-import { fnv1a, safeEncode } from './json.ts'
+import { fnv1a, safeEncode } from '../../../src/k8s/json.ts'
 
 export interface Naming {
   uid (): string

@@ -7,9 +7,9 @@
  * a node that was removed are deleted (the pod garbage collector's job).
  */
 import type { KubeObject } from '../../../src/model/kube.ts'
-import { notFound } from './api-errors.ts'
+import { notFound } from '../../../src/k8s/api-errors.ts'
 import type { ControllerContext } from './controller-context.ts'
-import type { JsonObject } from './json.ts'
+import type { JsonObject } from '../../../src/k8s/json.ts'
 import { isNodeReady, taintsOf, tolerates, tolerationsOf, type Taint } from './pod-fit.ts'
 import { NODES, PODS, splitKey } from './scheduler.ts'
 

@@ -7,8 +7,8 @@
  */
 import type { KubeObject } from '../../../src/model/kube.ts'
 import { addResources, RESOURCE_KEYS, resourcesFromKube, zeroResources, type Resources } from '../../../src/model/resources.ts'
-import { isPlainObject, type JsonObject } from './json.ts'
-import { matchesLabels, fromStructured } from './label-selector.ts'
+import { isPlainObject, type JsonObject } from '../../../src/k8s/json.ts'
+import { matchesLabels, fromStructured } from '../../../src/k8s/label-selector.ts'
 
 export interface Taint { key: string, value?: string, effect: string }
 export interface Toleration { key?: string, operator?: string, value?: string, effect?: string, tolerationSeconds?: number }

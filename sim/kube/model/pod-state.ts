@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../../../src/model/kube.ts'
 import { conditionOf } from './conditions.ts'
-import type { JsonObject } from './json.ts'
+import type { JsonObject } from '../../../src/k8s/json.ts'
 
 export function isPodActive (pod: KubeObject): boolean {
   const phase = (pod.status as JsonObject | undefined)?.['phase']

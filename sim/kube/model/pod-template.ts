@@ -6,7 +6,7 @@
  */
 import type { KubeObject } from '../../../src/model/kube.ts'
 import { defaultPodSpec } from './defaults.ts'
-import { isPlainObject, type JsonObject } from './json.ts'
+import { isPlainObject, type JsonObject } from '../../../src/k8s/json.ts'
 import type { Naming } from './naming.ts'
 
 /** Pod (or pod template) annotation: milliseconds from binding to Ready, overriding the cluster's ready delay. */

@@ -8,7 +8,7 @@
  */
 import type { KubeObject } from '../../../src/model/kube.ts'
 import { omitZero, splitObjectKey, type ControllerContext } from './controller-context.ts'
-import { deepEqual, isPlainObject, templateHash, type JsonObject } from './json.ts'
+import { deepEqual, isPlainObject, templateHash, type JsonObject } from '../../../src/k8s/json.ts'
 import { podFromTemplate } from './pod-template.ts'
 import { isPodActive, isPodReady, podAvailability } from './pod-state.ts'
 import { mustResource } from './resource-types.ts'

@@ -11,11 +11,11 @@
  * through the API port itself still answers.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { badRequest, methodNotAllowed, statusError } from '../model/api-errors.ts'
+import { badRequest, methodNotAllowed, statusError } from '../../../src/k8s/api-errors.ts'
 import type { ClusterModel, FaultState } from '../model/cluster-model.ts'
-import { isPlainObject } from '../model/json.ts'
+import { isPlainObject } from '../../../src/k8s/json.ts'
 import type { NodeSpec } from '../model/nodes.ts'
-import { decodeBody, readBody, sendError, sendJson } from './http-io.ts'
+import { decodeBody, readBody, sendError, sendJson } from '../../../src/k8s/http-io.ts'
 
 export async function handleAdmin (req: IncomingMessage, res: ServerResponse, model: ClusterModel, path: string[]): Promise<void> {
   try {

@@ -4,7 +4,7 @@
  * verbs, short names, categories and subresources kubectl resolves kinds and plurals
  * from. Served in the legacy (unaggregated) format, which clients fall back to.
  */
-import { fnv1a, type JsonObject } from '../model/json.ts'
+import { fnv1a, type JsonObject } from '../../../src/k8s/json.ts'
 import { apiVersionOf, groupVersions, verbsOf, type ResourceType } from '../model/resource-types.ts'
 
 export function versionInfo (gitVersion: string): JsonObject {

@@ -5,7 +5,7 @@
  * skips client-side schema validation), plus a v2 document with the same paths. Kind
  * schemas are open objects: the emulator does not publish full field schemas.
  */
-import { fnv1a, type JsonObject } from '../model/json.ts'
+import { fnv1a, type JsonObject } from '../../../src/k8s/json.ts'
 import { groupVersions, type ResourceType } from '../model/resource-types.ts'
 
 const QUERY_PARAMS = ['dryRun', 'fieldManager', 'fieldValidation', 'force', 'pretty']

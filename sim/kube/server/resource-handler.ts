@@ -6,12 +6,12 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { KubeObject } from '../../../src/model/kube.ts'
-import { badRequest, methodNotAllowed, statusError } from '../model/api-errors.ts'
+import { badRequest, methodNotAllowed, statusError } from '../../../src/k8s/api-errors.ts'
 import type { ClusterModel } from '../model/cluster-model.ts'
-import { isPlainObject } from '../model/json.ts'
+import { isPlainObject } from '../../../src/k8s/json.ts'
 import type { DeleteOptions, PatchType, PropagationPolicy, Scope, Subresource } from '../model/kube-api.ts'
 import { apiVersionOf, type ResourceType } from '../model/resource-types.ts'
-import { decodeBody, mediaType, objectJson, readBody, representationOf, sendJson, type Representation } from './http-io.ts'
+import { decodeBody, mediaType, objectJson, readBody, representationOf, sendJson, type Representation } from '../../../src/k8s/http-io.ts'
 import { toTable, type IncludeObject } from './table.ts'
 import { serveWatch, type WatchSettings } from './watch-stream.ts'
 

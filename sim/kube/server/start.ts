@@ -17,10 +17,10 @@ import { FlotillaError } from '../../../src/model/errors.ts'
 import type { Clock } from '../../../src/ports/clock.ts'
 import { createClusterModel, type ClusterModel, type ClusterModelOptions, type FaultState } from '../model/cluster-model.ts'
 import { createSystemClock } from '../../../src/platform/system-clock.ts'
-import { statusError } from '../model/api-errors.ts'
+import { statusError } from '../../../src/k8s/api-errors.ts'
 import { handleAdmin } from './admin-handler.ts'
 import { createKubeHttpServer, type TlsMaterial } from './http-server.ts'
-import { sendError } from './http-io.ts'
+import { sendError } from '../../../src/k8s/http-io.ts'
 import { renderKubeconfig } from './kubeconfig.ts'
 
 export interface KubeEmulatorOptions extends Omit<ClusterModelOptions, 'clock'> {

@@ -7,8 +7,9 @@
  */
 import type { KubeObject } from '../../../src/model/kube.ts'
 import { conditionOf } from '../model/conditions.ts'
-import { isPlainObject, type Json, type JsonObject } from '../model/json.ts'
-import { formatLabelSelector, fromStructured, type StructuredSelector } from '../model/label-selector.ts'
+import { humanDuration } from '../../../src/k8s/duration.ts'
+import { isPlainObject, type Json, type JsonObject } from '../../../src/k8s/json.ts'
+import { formatLabelSelector, fromStructured, type StructuredSelector } from '../../../src/k8s/label-selector.ts'
 
 export interface ColumnDefinition {
   name: string
@@ -23,24 +24,6 @@ export type IncludeObject = 'None' | 'Metadata' | 'Object'
 type Cell = string | number
 type Printer = (o: KubeObject, nowMs: number) => Cell[]
 
-/** Kubernetes' duration.HumanDuration: "45s", "5m3s", "2h", "3d4h", "400d", "3y20d". */
-export function humanDuration (ms: number): string {
-  const seconds = Math.floor(ms / 1000)
-  if (seconds < -1) return '<invalid>'
-  if (seconds < 0) return '0s'
-  if (seconds < 120) return `${seconds}s`
-  const minutes = Math.floor(seconds / 60)
-  if (minutes < 10) return seconds % 60 === 0 ? `${minutes}m` : `${minutes}m${seconds % 60}s`
-  if (minutes < 180) return `${minutes}m`
-  const hours = Math.floor(minutes / 60)
-  if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`
-  if (hours < 48) return `${hours}h`
-  if (hours < 192) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`
-  const days = Math.floor(hours / 24)
-  if (days < 365 * 2) return `${days}d`
-  if (days < 365 * 8) return days % 365 === 0 ? `${Math.floor(days / 365)}y` : `${Math.floor(days / 365)}y${days % 365}d`
-  return `${Math.floor(days / 365)}y`
-}
 
 function age (timestamp: unknown, nowMs: number): string {
   if (typeof timestamp !== 'string') return '<unknown>'

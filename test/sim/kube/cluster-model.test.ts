@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { KubeObject } from '../../../src/model/kube.ts'
-import { isKubeApiError } from '../../../sim/kube/model/api-errors.ts'
+import { isKubeApiError } from '../../../src/k8s/api-errors.ts'
 import { uniformNodes } from '../../../sim/kube/model/nodes.ts'
 import { NEVER_READY_ANNOTATION, READY_DELAY_ANNOTATION } from '../../../sim/kube/model/pod-template.ts'
 import {

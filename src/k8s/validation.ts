@@ -4,7 +4,7 @@
  * paths, so a bad manifest fails with a 422 that names every problem. Covers the rules a
  * manifest most often breaks, not the full Kubernetes validation.
  */
-import { parseQuantity } from '../../../src/model/resources.ts'
+import { parseQuantity } from '../model/resources.ts'
 import type { StatusCause } from './api-errors.ts'
 import { deepEqual, isPlainObject, type Json, type JsonObject } from './json.ts'
 import { fromStructured, labelKeyProblem, labelValueProblem, matchesLabels, type StructuredSelector } from './label-selector.ts'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { isKubeApiError } from '../../../sim/kube/model/api-errors.ts'
-import { decodeKubeProtobuf } from '../../../sim/kube/server/protobuf.ts'
+import { isKubeApiError } from '../../src/k8s/api-errors.ts'
+import { decodeKubeProtobuf } from '../../src/k8s/protobuf.ts'
 
 // A minimal protobuf writer, enough to build the bodies kubectl sends.
 function varint (n: number): number[] {

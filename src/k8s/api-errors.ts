@@ -4,7 +4,7 @@
  * causes), so the HTTP layer only serialises it and in-process callers (the simulator)
  * can branch on `status.reason` just as a client-node caller branches on the body.
  */
-import { FlotillaError, type ErrorCode } from '../../../src/model/errors.ts'
+import { FlotillaError, type ErrorCode } from '../model/errors.ts'
 
 export type StatusReason =
   | 'BadRequest' | 'Unauthorized' | 'Forbidden' | 'NotFound' | 'AlreadyExists' | 'Conflict' | 'Gone' | 'Expired'

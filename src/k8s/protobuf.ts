@@ -8,8 +8,8 @@
  * would; any field the schema does not know fails the request with 415 instead of being
  * silently lost. Everything else (apply, patch, get) arrives as JSON.
  */
-import { statusError } from '../model/api-errors.ts'
-import type { Json, JsonObject } from '../model/json.ts'
+import { statusError } from './api-errors.ts'
+import type { Json, JsonObject } from './json.ts'
 
 type Scalar = 'string' | 'int' | 'bool' | 'bytes' | 'time' | 'quantity' | 'intOrString'
 interface Field {

@@ -3,7 +3,7 @@
  * and inequality on the fields the apiserver indexes for each kind. Asking for any other
  * field is a 400, as on a real cluster ("field label not supported").
  */
-import type { KubeObject } from '../../../src/model/kube.ts'
+import type { KubeObject } from '../model/kube.ts'
 import { badRequest } from './api-errors.ts'
 
 export interface FieldRequirement {

@@ -6,8 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { parse as parseYaml } from 'yaml'
-import type { KubeObject } from '../../../src/model/kube.ts'
-import { badRequest, isKubeApiError, statusError, type KubeStatus } from '../model/api-errors.ts'
+import type { KubeObject } from '../model/kube.ts'
+import { badRequest, isKubeApiError, statusError, type KubeStatus } from './api-errors.ts'
 import { decodeKubeProtobuf } from './protobuf.ts'
 
 const encoded = new WeakMap<object, string>()

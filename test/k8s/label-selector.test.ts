@@ -1,9 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { isKubeApiError } from '../../../sim/kube/model/api-errors.ts'
+import { isKubeApiError } from '../../src/k8s/api-errors.ts'
 import {
   formatLabelSelector, fromStructured, matchesLabels, parseLabelSelector, type Requirement
-} from '../../../sim/kube/model/label-selector.ts'
+} from '../../src/k8s/label-selector.ts'
 
 const labels = { app: 'web', tier: 'frontend', 'example.com/team': 'a-1', replicas: '3' }
 

@@ -1,10 +1,10 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { isKubeApiError } from '../../../sim/kube/model/api-errors.ts'
-import { applyJsonPatch, parsePointer } from '../../../sim/kube/model/json-patch.ts'
-import type { Json, JsonObject } from '../../../sim/kube/model/json.ts'
-import { applyMergePatch } from '../../../sim/kube/model/merge-patch.ts'
-import { applyStrategicMergePatch } from '../../../sim/kube/model/strategic-merge-patch.ts'
+import { isKubeApiError } from '../../src/k8s/api-errors.ts'
+import { applyJsonPatch, parsePointer } from '../../src/k8s/json-patch.ts'
+import type { Json, JsonObject } from '../../src/k8s/json.ts'
+import { applyMergePatch } from '../../src/k8s/merge-patch.ts'
+import { applyStrategicMergePatch } from '../../src/k8s/strategic-merge-patch.ts'
 
 function statusCodeOf (fn: () => unknown): number | undefined {
   try { fn() } catch (e) { return isKubeApiError(e) ? e.status.code : -1 }

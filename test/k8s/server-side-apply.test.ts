@@ -1,9 +1,9 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { isKubeApiError } from '../../../sim/kube/model/api-errors.ts'
-import { fieldSetOf, formatFieldPath, fromFieldsV1, toFieldsV1 } from '../../../sim/kube/model/field-set.ts'
-import type { JsonObject } from '../../../sim/kube/model/json.ts'
-import { serverSideApply, trackUpdate, type ManagedFieldsEntry } from '../../../sim/kube/model/server-side-apply.ts'
+import { isKubeApiError } from '../../src/k8s/api-errors.ts'
+import { fieldSetOf, formatFieldPath, fromFieldsV1, toFieldsV1 } from '../../src/k8s/field-set.ts'
+import type { JsonObject } from '../../src/k8s/json.ts'
+import { serverSideApply, trackUpdate, type ManagedFieldsEntry } from '../../src/k8s/server-side-apply.ts'
 
 function deployment (opts: { replicas?: number, image?: string, labels?: Record<string, string>, env?: Array<{ name: string, value: string }>, sidecar?: boolean } = {}): JsonObject {
   const containers: JsonObject[] = [{ name: 'web', image: opts.image ?? 'nginx:1', ports: [{ containerPort: 80 }], ...(opts.env === undefined ? {} : { env: opts.env }) }]
