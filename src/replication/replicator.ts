@@ -143,6 +143,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
   const activeByKey = new Map<string, InitiatorSession>()
   const responding = new Map<string, ResponderSession>()
   const bannedPeers = new Set<PeerId>()
+  const floodNotedAt = new Map<PeerId, number>()
   const digestCache = new Map<string, { heads: string[], digest: DocDigest }>()
   const announceTimers = new Map<string, Timer>()
   const misbehaviourListeners = new Set<(m: Misbehaviour) => void>()
@@ -195,11 +196,30 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     }
   }
 
-  /** Ingests changes from a peer within its rate; reports what was refused. */
-  async function ingestFrom (peer: PeerId, changes: readonly SignedChange[]): Promise<IngestReport | undefined> {
+  /**
+   * Counts a flood. The excess is dropped at once, but the peer loses standing at most
+   * once a second: an honest peer whose frames were queued behind a stalled process
+   * arrives in a burst and must not be cut off for it, while a sustained flooder still
+   * reaches the disconnect threshold within seconds.
+   */
+  function noteFlood (peer: PeerId, detail: string): void {
+    const now = clock.monotonicMs()
+    const last = floodNotedAt.get(peer)
+    if (last !== undefined && now - last < 1000) return
+    floodNotedAt.set(peer, now)
+    penalise(peer, 'flood', detail)
+  }
+
+  /**
+   * Ingests changes from a peer; reports what was refused. Unsolicited changes (pushes,
+   * frames of no open session) are rate-limited per peer; changes inside a session are
+   * bounded by the session cap and by what this site lacks, and a bootstrap legitimately
+   * brings thousands at once, so they are not.
+   */
+  async function ingestFrom (peer: PeerId, changes: readonly SignedChange[], solicited: boolean): Promise<IngestReport | undefined> {
     if (changes.length === 0) return undefined
-    if (!guard.takeChanges(peer, changes.length)) {
-      penalise(peer, 'flood', `more than ${limits.changesPerSecond} changes per second`)
+    if (!solicited && !guard.takeChanges(peer, changes.length)) {
+      noteFlood(peer, `more than ${limits.changesPerSecond} unsolicited changes per second`)
       return undefined
     }
     const result = await store.ingest(changes)
@@ -320,13 +340,16 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
         session.reply = { heads: frame.heads, sinceKnown: frame.sinceKnown, bloom: frame.bloom }
         session.phase = 'receiving-reply'
         touch(session)
-        await ingestFrom(peer, frame.changes)
+        await ingestFrom(peer, frame.changes, true)
         if (!frame.more) afterReply(session)
         return
       }
       case 'changes': {
         if (!options.isKnownDocument(frame.docId)) { penalise(peer, 'unauthorized-writer', `changes for unknown document ${frame.docId}`); return }
-        const result = await ingestFrom(peer, frame.changes)
+        const inSession = frame.session !== 0 && (frame.toResponder
+          ? responding.has(sessionKey(peer, String(frame.session)))
+          : initiated.get(frame.session)?.peer === peer)
+        const result = await ingestFrom(peer, frame.changes, inSession)
         if (frame.session === 0) {
           // A push whose dependencies are missing: reconcile that document with the pusher.
           if (result !== undefined && (store.log(frame.docId)?.missingDeps().length ?? 0) > 0) startSession(peer, frame.docId)
@@ -380,7 +403,8 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
       return
     }
     if (!guard.openSession(peer)) {
-      penalise(peer, 'flood', `more than ${limits.maxConcurrentStreams} concurrent sync sessions`)
+      // Refused, not served: the initiator's session times out and anti-entropy retries it.
+      noteFlood(peer, `more than ${limits.maxConcurrentStreams} concurrent sync sessions`)
       return
     }
     const key = sessionKey(peer, String(frame.session))
@@ -421,7 +445,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
 
   function onMessage (peer: PeerId, payload: Uint8Array): void {
     if (bannedPeers.has(peer)) return
-    if (!guard.takeFrame(peer)) { penalise(peer, 'flood', 'too many frames per second'); return }
+    if (!guard.takeFrame(peer)) { noteFlood(peer, 'too many frames per second'); return }
     let frame: DirectFrame
     try {
       frame = decodeDirect(payload)

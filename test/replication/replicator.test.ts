@@ -14,7 +14,7 @@ type Doc = Record<string, unknown>
 
 interface Node { site: TestSite, store: DocumentStore, replicator: Replicator, peer: string, misbehaviour: Misbehaviour[] }
 
-async function federation (names: string[], clock: ManualClock, fabric: ManualFabric): Promise<Node[]> {
+async function federation (names: string[], clock: ManualClock, fabric: ManualFabric, changesPerSecond = 5000): Promise<Node[]> {
   const sites = names.map(testSite)
   const known = new Set([FEDERATION_DOC_ID, ...sites.map((s) => siteDocId(s.id))])
   return await Promise.all(sites.map(async (site, i) => {
@@ -23,7 +23,7 @@ async function federation (names: string[], clock: ManualClock, fabric: ManualFa
     const replicator = createReplicator({
       store, network: fabric.join(peer), clock, rng: counterRng(i + 7), logger: silentLogger,
       isKnownDocument: (d) => known.has(d),
-      limits: { maxFrameBytes: 1 << 20, changesPerSecond: 5000, maxConcurrentStreams: 16 }
+      limits: { maxFrameBytes: 1 << 20, changesPerSecond, maxConcurrentStreams: 16 }
     })
     const misbehaviour: Misbehaviour[] = []
     replicator.onMisbehaviour((m) => { misbehaviour.push(m) })
@@ -123,5 +123,50 @@ describe('replicator', () => {
     await fabric.settle()
     expect(honest!.replicator.stats().peers.find((p) => p.peer === byz!.peer)?.connected).toBe(false)
   })
-})
 
+  it('does not count a bootstrap of many changes inside a session as a flood', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    // 20 unsolicited changes a second (bursts of 40); the bootstrap brings 300 at once.
+    const [old, fresh] = await federation(['eu', 'ap'], clock, fabric, 20)
+    await write(old!, 300, 'w')
+    fabric.connect(old!.peer, fresh!.peer)
+    await fabric.settle()
+    await clock.advance(100)
+    await fabric.settle()
+    expect(fresh!.store.heads(siteDocId(old!.site.id))).toEqual(old!.store.heads(siteDocId(old!.site.id)))
+    expect(fresh!.misbehaviour).toEqual([])
+    expect(old!.misbehaviour).toEqual([])
+  })
+
+  it('drops unsolicited changes beyond the rate at once but cuts the sender off only when the flood is sustained', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const [honest, noisy] = await federation(['eu', 'ap'], clock, fabric, 20)
+    fabric.connect(honest!.peer, noisy!.peer)
+    await fabric.settle()
+    let d = A.init<Doc>({ actor: noisy!.store.actor })
+    const envs = []
+    for (let i = 0; i < 60; i++) {
+      d = A.change(d, { time: 0 }, (x) => { x[`n${i}`] = i })
+      envs.push(signChange(noisy!.site.signer, siteDocId(noisy!.site.id), A.getLastLocalChange(d)!))
+    }
+    const push = (from: number): void => {
+      fabric.rawSend(noisy!.peer, honest!.peer, encodeDirect({ type: 'changes', session: 0, docId: siteDocId(noisy!.site.id), changes: envs.slice(from, from + 10), more: false, toResponder: false }))
+    }
+    const connected = (): boolean => honest!.replicator.stats().peers.find((p) => p.peer === noisy!.peer)?.connected === true
+    const floods = (): number => honest!.misbehaviour.filter((m) => m.kind === 'flood').length
+    // A burst of 60 in one instant: 40 fit, the rest is dropped, and standing drops once.
+    for (let i = 0; i < 6; i++) push(i * 10)
+    await fabric.settle()
+    expect(floods()).toBe(1)
+    expect(connected()).toBe(true)
+    // Sustained: 40 a second against a budget of 20, for up to 30 s.
+    for (let t = 0; t < 300 && connected(); t++) {
+      await clock.advance(100)
+      push((t % 6) * 10)
+      if (t % 2 === 0) push(((t + 1) % 6) * 10)
+      await fabric.settle()
+    }
+    expect(floods()).toBeGreaterThanOrEqual(10)
+    expect(connected()).toBe(false)
+  })
+})

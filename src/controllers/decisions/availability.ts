@@ -17,10 +17,14 @@ export interface AvailabilityRecord {
   /** Observer's monotonic ms when `available` last changed, or when the cluster was first seen. */
   since: number
   /**
-   * Whether the current available spell follows an unavailable one this observer saw. A
-   * cluster first seen available has not "returned" and never stabilizes.
+   * Whether the current available spell follows an unavailable one this observer saw in
+   * a definite state. A cluster first seen available has not "returned" and never
+   * stabilizes; nor has one whose owner only ever reported it Unknown before (a driver
+   * that had not reached its cluster yet, as at a site's start-up).
    */
   returned: boolean
+  /** Whether this observer has seen the cluster available, NotReady, or its site unavailable. */
+  everKnown: boolean
 }
 
 /** The observer's memory, per cluster; kept by the controller, replaced each tick. */
@@ -77,10 +81,12 @@ export function unavailabilityReason (cluster: Pick<ClusterRecord, 'site' | 'hea
   return undefined
 }
 
-function nextRecord (prev: AvailabilityRecord | undefined, available: boolean, now: number): AvailabilityRecord {
-  if (prev === undefined) return { available, since: now, returned: false }
-  if (prev.available === available) return prev
-  return { available, since: now, returned: available }
+function nextRecord (prev: AvailabilityRecord | undefined, cluster: Pick<ClusterRecord, 'site' | 'health'>, unavailableSites: ReadonlySet<SiteId>, now: number): AvailabilityRecord {
+  const available = unavailabilityReason(cluster, unavailableSites) === undefined
+  const known = available || unavailableSites.has(cluster.site) || cluster.health !== 'Unknown'
+  if (prev === undefined) return { available, since: now, returned: false, everKnown: known }
+  if (prev.available === available) return known && !prev.everKnown ? { ...prev, everKnown: true } : prev
+  return { available, since: now, returned: available && prev.everKnown, everKnown: prev.everKnown || known }
 }
 
 function sortedClusters (clusters: readonly ClusterRecord[]): ClusterRecord[] {
@@ -97,7 +103,7 @@ export function trackAvailability (
   checkTime('now', now)
   const next = new Map<ClusterId, AvailabilityRecord>()
   for (const c of sortedClusters(clusters)) {
-    next.set(c.id, nextRecord(memory.get(c.id), unavailabilityReason(c, unavailableSites) === undefined, now))
+    next.set(c.id, nextRecord(memory.get(c.id), c, unavailableSites, now))
   }
   return next
 }
@@ -127,7 +133,7 @@ export function clusterAvailability (input: ClusterAvailabilityInput): ClusterAv
   }
   for (const c of sortedClusters(input.clusters)) {
     const why = unavailabilityReason(c, input.unavailableSites)
-    const rec = nextRecord(input.memory.get(c.id), why === undefined, now)
+    const rec = nextRecord(input.memory.get(c.id), c, input.unavailableSites, now)
     if (why !== undefined) {
       out.unavailable.add(c.id)
       out.reasons.set(c.id, why)

@@ -15,10 +15,10 @@ function clusters (o: { notReady?: string[], unknown?: string[] } = {}): Cluster
 }
 
 /** Runs the observer's bookkeeping over ticks; returns the availability at each. */
-function run (steps: Array<{ now: number, down?: string[], notReady?: string[] }>) {
+function run (steps: Array<{ now: number, down?: string[], notReady?: string[], unknown?: string[] }>) {
   let memory: AvailabilityMemory = new Map()
   return steps.map((s) => {
-    const cs = clusters({ notReady: s.notReady ?? [] })
+    const cs = clusters({ notReady: s.notReady ?? [], unknown: s.unknown ?? [] })
     const sites = new Set(s.down ?? [])
     memory = trackAvailability(memory, cs, sites, s.now)
     return clusterAvailability({ clusters: cs, unavailableSites: sites, memory, now: s.now, stabilizationMs: WINDOW })
@@ -47,6 +47,19 @@ describe('clusterAvailability', () => {
     expect(a!.unavailable.size).toBe(0)
     expect(a!.stabilizing.size).toBe(0)
     expect(a!.returnedAt.size).toBe(0)
+  })
+
+  it('does not hold a cluster stabilizing when its owner had only ever reported it Unknown (a driver starting up)', () => {
+    const [first, ready] = run([{ now: 0, unknown: ['s1.a'] }, { now: 2000 }])
+    expect(first!.unavailable.has('s1.a')).toBe(true)
+    expect(ready!.unavailable.has('s1.a')).toBe(false)
+    expect(ready!.stabilizing.has('s1.a')).toBe(false)
+    expect(ready!.returnedAt.has('s1.a')).toBe(false)
+  })
+
+  it('holds a cluster stabilizing when it comes back after being Ready, then Unknown', () => {
+    const [, , back] = run([{ now: 0 }, { now: 1000, unknown: ['s1.a'] }, { now: 5000 }])
+    expect(back!.stabilizing.has('s1.a')).toBe(true)
   })
 
   it('holds a returned cluster stabilizing for the window, then available', () => {
@@ -94,11 +107,11 @@ describe('trackAvailability', () => {
     const m1 = trackAvailability(new Map(), cs, new Set(), 0)
     const m2 = trackAvailability(m1, cs, new Set(), 5000)
     expect(m2.get('s1.a')).toBe(m1.get('s1.a'))
-    expect(m2.get('s1.a')).toEqual({ available: true, since: 0, returned: false })
+    expect(m2.get('s1.a')).toEqual({ available: true, since: 0, returned: false, everKnown: true })
     const m3 = trackAvailability(m2, cs, new Set(['s1']), 6000)
-    expect(m3.get('s1.a')).toEqual({ available: false, since: 6000, returned: false })
+    expect(m3.get('s1.a')).toEqual({ available: false, since: 6000, returned: false, everKnown: true })
     const m4 = trackAvailability(m3, cs.filter((c) => c.id !== 's3.a'), new Set(), 7000)
-    expect(m4.get('s1.a')).toEqual({ available: true, since: 7000, returned: true })
+    expect(m4.get('s1.a')).toEqual({ available: true, since: 7000, returned: true, everKnown: true })
     expect(m4.has('s3.a')).toBe(false)
   })
 })

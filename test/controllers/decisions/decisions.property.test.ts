@@ -88,8 +88,8 @@ describe('effective placement properties', () => {
     const withHealth = clusters.map((c) => (obs.notReady.includes(c.id) ? { ...c, health: 'NotReady' as const } : c))
     // Memory: some clusters came back `returnedAgo` ms ago, the rest were always there.
     const memory: AvailabilityMemory = new Map(shuffled(withHealth, order).map((c) => [c.id, obs.returned.includes(c.id)
-      ? { available: true, since: now - obs.returnedAgo, returned: true }
-      : { available: true, since: 0, returned: false }]))
+      ? { available: true, since: now - obs.returnedAgo, returned: true, everKnown: true }
+      : { available: true, since: 0, returned: false, everKnown: true }]))
     const sites = new Set(shuffled(obs.downSites, order))
     const cs = shuffled(withHealth, order)
     const availability = clusterAvailability({ clusters: cs, unavailableSites: sites, memory: trackAvailability(memory, cs, sites, now), now, stabilizationMs: SETTINGS.stabilizationMs })
