@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { peerIdFromPublicKey } from '../../src/identity/peer-id.ts'
 import { silentLogger } from '../../src/ports/logger.ts'
 import { FEDERATION_DOC_ID, siteDocId, type DocumentStore } from '../../src/store/document-store.ts'
-import { signChange } from '../../src/store/log/envelope.ts'
+import { signChange, type SignedChange } from '../../src/store/log/envelope.ts'
 import { createReplicator, type Replicator } from '../../src/replication/replicator.ts'
 import { encodeDirect } from '../../src/replication/messages.ts'
 import type { Misbehaviour } from '../../src/replication/peer-guard.ts'
@@ -144,7 +144,7 @@ describe('replicator', () => {
     fabric.connect(honest!.peer, noisy!.peer)
     await fabric.settle()
     let d = A.init<Doc>({ actor: noisy!.store.actor })
-    const envs = []
+    const envs: SignedChange[] = []
     for (let i = 0; i < 60; i++) {
       d = A.change(d, { time: 0 }, (x) => { x[`n${i}`] = i })
       envs.push(signChange(noisy!.site.signer, siteDocId(noisy!.site.id), A.getLastLocalChange(d)!))
