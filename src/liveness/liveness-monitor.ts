@@ -65,8 +65,28 @@ export function createLivenessMonitor (options: LivenessMonitorOptions): Livenes
     beatTimer = clock.setTimer(config.heartbeatMs, beat)
   }
 
+  const judgeEveryMs = Math.max(100, Math.floor(config.heartbeatMs / 2))
+  let lastJudgeMs = clock.monotonicMs()
+  let deferred = false
+
   function judge (): void {
-    const result = judgeSites(state, others(), clock.monotonicMs(), config)
+    const now = clock.monotonicMs()
+    // A judgement far later than scheduled means this site itself did not run (a GC or VM
+    // pause, an overloaded host): the heartbeats the others sent meanwhile are still queued
+    // behind this timer, so every site would look silent for the length of our own pause.
+    // Judge once they have been read — one period later; a site that keeps running late
+    // is judged every other period, so real failures are still found.
+    const lateMs = now - lastJudgeMs - judgeEveryMs
+    if (lateMs > config.heartbeatMs && !deferred) {
+      deferred = true
+      lastJudgeMs = now
+      logger.info({ lateMs: Math.round(lateMs) }, 'liveness judgement deferred: this site was paused')
+      judgeTimer = clock.setTimer(judgeEveryMs, judge)
+      return
+    }
+    deferred = false
+    lastJudgeMs = now
+    const result = judgeSites(state, others(), now, config)
     state = result.state
     for (const t of result.transitions) {
       logger.info({ site: t.siteId, from: t.from, to: t.to, cause: t.cause }, 'site liveness changed')
@@ -74,7 +94,7 @@ export function createLivenessMonitor (options: LivenessMonitorOptions): Livenes
         try { l(t) } catch (e) { logger.error({ err: (e as Error).message }, 'transition listener failed') }
       }
     }
-    judgeTimer = clock.setTimer(Math.max(100, Math.floor(config.heartbeatMs / 2)), judge)
+    judgeTimer = clock.setTimer(judgeEveryMs, judge)
   }
 
   function receive (payload: Uint8Array, from: PeerId, via: PeerId): void {
@@ -103,6 +123,7 @@ export function createLivenessMonitor (options: LivenessMonitorOptions): Livenes
     start () {
       unsubscribe = replicator.onHeartbeat(receive)
       beat()
+      lastJudgeMs = clock.monotonicMs()
       judge()
     },
     stop () {

@@ -3,10 +3,15 @@
  * from its config and takes commands as JSON lines on stdin, answering on stdout:
  * `put` (apply an object; answered once durable), `state` (heads and a view digest),
  * `stats`, `block`/`unblock` (refuse peers at the connection gater, to partition),
- * `evidence`, `events`, `stop`.
+ * `evidence`, `events`, `placements` (per workload: origin, bindings, share status and
+ * this site's effective placement, as read without forcing a tick), `heartbeats` (the
+ * last accepted heartbeats with the peer that delivered them, and this process's worst
+ * event-loop delay since the previous call: to tell a silent peer from a stalled
+ * observer), `stop`.
  */
 import { createHash } from 'node:crypto'
 import { createInterface } from 'node:readline'
+import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { multiaddr } from '@multiformats/multiaddr'
 import { loadSiteConfig } from '../../src/config/load.ts'
 import { createPinoLogger } from '../../src/log/pino-logger.ts'
@@ -37,6 +42,15 @@ site.store.onChange((_doc, entries) => {
   const now = Date.now()
   for (const e of entries) if (!arrivals.has(e.hash)) arrivals.set(e.hash, now)
 })
+
+// Accepted heartbeats (wall ms, site, delivering peer), newest last, and the event-loop delay.
+const heartbeats: Array<[number, string, string]> = []
+site.liveness.onHeartbeat((hb, via) => {
+  heartbeats.push([Date.now(), hb.siteId, via])
+  if (heartbeats.length > 600) heartbeats.splice(0, 100)
+})
+const loopDelay = monitorEventLoopDelay({ resolution: 20 })
+loopDelay.enable()
 
 process.stdout.write(JSON.stringify({ ready: true, peerId: site.peerId, addresses: running.p2pAddresses }) + '\n')
 
@@ -83,6 +97,21 @@ rl.on('line', (line) => {
           for (const p of cmd.peers ?? []) blocked.delete(p)
           for (const a of cmd.addresses ?? []) void network.libp2p.dial(multiaddr(a)).catch(() => undefined)
           reply(cmd.id, { ok: true })
+          break
+        case 'placements': {
+          const v = site.view()
+          const workloads = v.workloads.map((w) => ({
+            key: w.key, origin: w.origin, generation: w.generation, replicas: w.replicas, residency: w.residency,
+            bindings: w.bindings.map((b) => ({ decidedBy: b.decidedBy, generation: b.generation, placement: b.placement, reason: b.reason, ...(b.degraded === undefined ? {} : { degraded: b.degraded }) })),
+            shares: w.shares.map((s) => ({ cluster: s.cluster, desired: s.desired, ready: s.ready })),
+            effective: site.placement(w.key) ?? null
+          }))
+          reply(cmd.id, { ok: true, workloads, alarms: site.status().alarms })
+          break
+        }
+        case 'heartbeats':
+          reply(cmd.id, { ok: true, heartbeats, loopDelayMaxMs: loopDelay.max / 1e6 })
+          loopDelay.reset()
           break
         case 'evidence':
           reply(cmd.id, { ok: true, evidence: site.evidence() })
