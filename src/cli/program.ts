@@ -21,6 +21,7 @@ import { registerExplainCommand } from './commands/explain.ts'
 import { registerEventsCommand } from './commands/events.ts'
 import { registerEvidenceCommand } from './commands/evidence.ts'
 import { registerComplianceCommand } from './commands/compliance.ts'
+import { registerDemoCommand } from './commands/demo.ts'
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
 
@@ -49,6 +50,7 @@ export function createProgram (streams: CliStreams): Command {
   registerKubeEmulatorCommand(program, streams)
   registerSimCommand(program, streams)
   registerAgentCommand(program, streams)
+  registerDemoCommand(program, streams)
   // Regional ops: commands that talk to a running site's API.
   registerPeersCommand(program, streams)
   registerStatusCommand(program, streams)

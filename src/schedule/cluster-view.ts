@@ -6,7 +6,7 @@
  * one view reuses this instead of redoing it per workload.
  */
 import type { ClusterId, ClusterRecord, SiteId } from '../model/federation.ts'
-import { subtractResources } from '../model/resources.ts'
+import { addResources, subtractResources, type Resources } from '../model/resources.ts'
 import { capacityIndex, type CapacityIndex } from './fit.ts'
 import { hashString, type Hash64 } from './hash.ts'
 import { sortedUniqueBy } from './order.ts'
@@ -47,6 +47,26 @@ export function prepareClusterView (clusters: readonly ClusterRecord[], availabi
       else if (availability.unavailable?.has(record.id) === true) vc.blocked = { rule: 'unavailable', message: 'unavailable to this site' }
       else if (record.health !== 'Ready') vc.blocked = { rule: 'not-ready', message: `health is ${record.health}` }
       return vc
+    })
+  }
+}
+
+/**
+ * The view with `room` given back on some clusters: the capacity a workload's own running
+ * replicas hold there, which a new placement of that same workload may reuse (a cluster
+ * full of its own replicas is not full for it). The room is added to the cluster's total
+ * and, when the owner reports nodes, as one more node of exactly that size, so the
+ * replicas that held it fit again and nothing else fits on their account.
+ */
+export function withRoomGivenBack (view: ClusterView, room: ReadonlyMap<ClusterId, Resources>): ClusterView {
+  if (room.size === 0) return view
+  return {
+    clusters: view.clusters.map((vc) => {
+      const add = room.get(vc.record.id)
+      if (add === undefined) return vc
+      const r = vc.record
+      const nodes = r.nodeFree.length === 0 ? [] : [...r.nodeFree, add]
+      return { ...vc, capacity: capacityIndex(addResources(subtractResources(r.allocatable, r.allocated), add), nodes) }
     })
   }
 }

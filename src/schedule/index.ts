@@ -4,7 +4,7 @@
  * arguments; nothing reads time, randomness or I/O.
  */
 export { placeInView, placeWorkload, type PlacementInput } from './place.ts'
-export { prepareClusterView, type Availability, type ClusterView } from './cluster-view.ts'
+export { prepareClusterView, withRoomGivenBack, type Availability, type ClusterView } from './cluster-view.ts'
 export { preparePolicies, selectPolicy, type PolicySet, type PolicyCandidate } from './policies.ts'
 export { formatExplanation } from './format-explanation.ts'
 export { validateOverridePolicy, validatePropagationPolicy, type FieldError } from './validate.ts'

@@ -83,6 +83,7 @@ function digestOf (value: unknown): string {
 export function createControllers (options: ControllersOptions): Controllers {
   const { siteId, clock, logger } = options
   const health = new Map<string, HealthMemory>()
+  const startedAt = clock.monotonicMs()
   let availability: AvailabilityMemory = new Map()
   let previousNow: number | undefined
   let previous = new Map<string, EffectivePlacement>()
@@ -90,6 +91,15 @@ export function createControllers (options: ControllersOptions): Controllers {
   let running = new Map<string, Map<ClusterId, number>>()
   /** Policy signature per workload at the origin's last binding write. */
   const policySigs = new Map<string, string>()
+  /**
+   * Origin bindings of this site's local-only workloads. They are never written to the
+   * replicated document, so they are kept here; without them every tick would see "no
+   * binding yet" and re-place the workload on the current free capacity, which its own
+   * replicas change — a share that flips on every cluster change.
+   */
+  const localBindings = new Map<string, Binding>()
+  /** Workloads handing back after a failover (see `handBack`). */
+  const handBacks = new Map<string, { base: NonNullable<EffectivePlacement['base']>, since: number, keep: ClusterAssignment[] }>()
   const desired = new Map<string, DesiredObject[]>()
   const applied = new Map<string, string>()
   let lastContext: PlacementContext | undefined
@@ -134,29 +144,47 @@ export function createControllers (options: ControllersOptions): Controllers {
     const local = options.localWorkloads()
     const localKeys = new Set(local.map((w) => w.key))
 
-    // 1. This site's clusters and the share status of what runs on them.
+    // 1. This site's clusters and the share status of what runs on them. Only shares of
+    // replicated workloads are reported: objects of a local-only workload that was just
+    // deleted (or turned local-only) still run for a while, and their status would name it.
+    const replicated = new Set(view.workloads.map((w) => w.key))
+    // What the document already holds (the view is fresh from it): an unchanged record is
+    // not written again, which spares the tick reading every field back through Automerge.
+    const heldClusters = new Map(view.clusters.filter((c) => own.has(c.id)).map((c) => [c.id, canonicalJson(c)]))
+    const heldShares = new Map<string, string>()
+    for (const w of view.workloads) for (const sh of w.shares) if (own.has(sh.cluster)) heldShares.set(`${sh.workload}|${sh.cluster}`, canonicalJson(sh))
     const ownRecords = new Map<ClusterId, ClusterRecord>()
+    let unheard = false
     for (const [id, c] of own) {
       const obs = c.driver.observe()
+      // A driver that has not reached its cluster yet since this process started says
+      // nothing about it: keep the record the document holds (from before a restart)
+      // instead of reporting it Unknown, which every observer would take for an outage and
+      // answer with a failover and a stabilisation window. Nothing is decided meanwhile;
+      // after the failure threshold the cluster is judged as usual.
+      if (obs.lastContactMs === undefined && !obs.reachable && heldClusters.has(id) && now - startedAt < c.settings.failureThresholdMs) {
+        unheard = true
+        continue
+      }
       const rec = clusterRecordFrom(siteId, c.settings, obs, health.get(c.settings.name), now, wall)
       health.set(c.settings.name, { health: rec.health, sinceWall: rec.healthSince })
       ownRecords.set(id, rec)
-      writes.push((d) => putCluster(d, rec))
+      if (heldClusters.get(id) !== canonicalJson(rec)) writes.push((d) => putCluster(d, rec))
       const reported = new Set<string>()
       for (const s of shareStatusesFrom(siteId, c.settings.name, obs)) {
-        if (localKeys.has(s.workload) || s.workload.startsWith('core/Namespace/_/')) continue
+        if (localKeys.has(s.workload) || !replicated.has(s.workload)) continue
         reported.add(s.workload)
-        writes.push((d) => putShare(d, s))
+        if (heldShares.get(`${s.workload}|${s.cluster}`) !== canonicalJson(s)) writes.push((d) => putShare(d, s))
       }
       for (const w of view.workloads) {
         if (w.shares.some((s) => s.cluster === id) && !reported.has(w.key)) writes.push((d) => deleteShare(d, w.key, id))
       }
     }
-    const clusters = [...view.clusters.filter((c) => !own.has(c.id)), ...ownRecords.values()].sort((a, b) => a.id < b.id ? -1 : 1)
+    const clusters = [...view.clusters.filter((c) => !ownRecords.has(c.id)), ...ownRecords.values()].sort((a, b) => a.id < b.id ? -1 : 1)
 
-    // Until the failure detector has judged everyone, nothing is moved on ignorance:
-    // report, but keep running what runs.
-    if (!options.settled()) {
+    // Until the failure detector has judged everyone and every own cluster has been
+    // heard from, nothing is moved on ignorance: report, but keep running what runs.
+    if (!options.settled() || unheard) {
       previousNow = now
       return { writes, events }
     }
@@ -177,8 +205,12 @@ export function createControllers (options: ControllersOptions): Controllers {
     const perCluster = new Map<ClusterId, DesiredObject[]>()
     const workloads: Array<{ w: WorkloadRecord, bindings: readonly Binding[], shares: GlobalView['workloads'][number]['shares'], local: boolean }> = [
       ...view.workloads.map((w) => ({ w, bindings: w.bindings, shares: w.shares, local: false })),
-      ...local.map((w) => ({ w, bindings: [] as Binding[], shares: [] as GlobalView['workloads'][number]['shares'], local: true }))
+      ...local.map((w) => {
+        const kept = localBindings.get(w.key)
+        return { w, bindings: kept === undefined ? [] : [kept], shares: [] as GlobalView['workloads'][number]['shares'], local: true }
+      })
     ]
+    for (const key of [...localBindings.keys()]) if (!localKeys.has(key)) localBindings.delete(key)
     const degraded: string[] = []
     for (const { w, bindings, shares, local: isLocal } of workloads) {
       let origin = originBindingOf(w, bindings)
@@ -195,7 +227,8 @@ export function createControllers (options: ControllersOptions): Controllers {
             ...(decision.policy !== undefined ? { policy: decision.policy } : {}),
             ...(decision.degraded !== undefined ? { degraded: decision.degraded } : {})
           }
-          if (!isLocal) writes.push((d) => putBinding(d, binding))
+          if (isLocal) localBindings.set(w.key, binding)
+          else writes.push((d) => putBinding(d, binding))
           counts.placements++
           origin = binding
           policySigs.set(w.key, sig)
@@ -209,7 +242,7 @@ export function createControllers (options: ControllersOptions): Controllers {
       if (eff.degraded !== undefined) degraded.push(`${w.key}: ${eff.degraded}`)
 
       const current = running.get(w.key) ?? currentFromClusters(w.key)
-      const shareMap = ownShares({ site: siteId, effective: eff.assignments, current, shares, availability: av, trustedSites: trusted, now, evictionTimeoutMs: options.failover.evictionTimeoutMs })
+      const shareMap = ownShares({ site: siteId, effective: handBack(w.key, prev, eff, now), current, shares, availability: av, trustedSites: trusted, now, evictionTimeoutMs: options.failover.evictionTimeoutMs })
       const mine = new Map<ClusterId, number>()
       for (const [cid, share] of shareMap) {
         if (share.replicas <= 0) continue
@@ -251,17 +284,45 @@ export function createControllers (options: ControllersOptions): Controllers {
       if (!liveKeys.has(key) && !localKeys.has(key)) writes.push((d) => deleteBinding(d, key))
     }
 
-    for (const e of migrationEvents(filterReplicated(previous, localKeys), filterReplicated(next, localKeys), wall)) {
+    for (const e of migrationEvents(filterReplicated(previous, localKeys), filterReplicated(next, localKeys), wall, av)) {
       events.push(e)
       if (e.kind === 'migration') counts.migrations += e.moved?.length ?? 1
       if (e.kind === 'failback') counts.failbacks += e.moved?.length ?? 1
     }
+    for (const key of [...handBacks.keys()]) if (!next.has(key)) handBacks.delete(key)
     previous = next
     running = nextRunning
     previousNow = now
     degradedLines = degraded.sort()
     for (const id of own.keys()) desired.set(id, withNamespaces(perCluster.get(id) ?? []))
     return { writes, events }
+  }
+
+  /**
+   * What this site's shares act on: the effective placement, except while handing back
+   * after a failover. When this observer's failover ends because the base's clusters
+   * stabilized, the base may be the origin's own failover binding, written while the
+   * origin could not use this site's clusters, and the origin fails back on its own
+   * window at about the same moment. Releasing at once lets every site release in favour
+   * of replicas their owners are releasing in favour of ours (found by the simulator:
+   * every replica of a workload gone at once when a regional partition heals). So the
+   * failover's replicas on this site's clusters stay for one more window, or until the
+   * origin writes a new binding (a new base), and are then shrunk gracefully.
+   */
+  function handBack (key: string, prev: EffectivePlacement | undefined, eff: EffectivePlacement, now: number): readonly ClusterAssignment[] {
+    if (prev !== undefined && prev.mode === 'failover' && eff.mode === 'origin' && sameBase(prev.base, eff.base)) {
+      const keep = prev.assignments.filter((a) => own.has(a.cluster) && a.replicas > 0)
+      if (keep.length > 0) handBacks.set(key, { base: eff.base!, since: now, keep })
+    }
+    const h = handBacks.get(key)
+    if (h === undefined) return eff.assignments
+    if (eff.mode !== 'origin' || !sameBase(h.base, eff.base) || now - h.since >= eff.failback.windowMs) {
+      handBacks.delete(key)
+      return eff.assignments
+    }
+    const merged = new Map(eff.assignments.map((a) => [a.cluster, a.replicas]))
+    for (const a of h.keep) merged.set(a.cluster, Math.max(merged.get(a.cluster) ?? 0, a.replicas))
+    return [...merged].map(([cluster, replicas]) => ({ cluster, replicas })).sort((a, b) => a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0)
   }
 
   /** After a restart: what the clusters already run of a workload (their desired counts). */
@@ -320,6 +381,11 @@ export function createControllers (options: ControllersOptions): Controllers {
     degraded: () => degradedLines,
     counters: () => ({ ...counts })
   }
+}
+
+function sameBase (a: EffectivePlacement['base'], b: EffectivePlacement['base']): boolean {
+  return a !== undefined && b !== undefined && a.decidedBy === b.decidedBy && a.generation === b.generation &&
+    canonicalJson(a.assignments) === canonicalJson(b.assignments)
 }
 
 function filterReplicated (m: ReadonlyMap<string, EffectivePlacement>, localKeys: ReadonlySet<string>): Map<string, EffectivePlacement> {

@@ -18,7 +18,7 @@ import type { Logger } from '../ports/logger.ts'
 import type { Network, PeerId } from '../ports/network.ts'
 import type { Rng } from '../ports/rng.ts'
 import type { Storage } from '../ports/storage.ts'
-import { createSigner, createVerifier, type KeyPair } from '../identity/keys.ts'
+import { createSigner, createVerifier, type KeyPair, type Verify } from '../identity/keys.ts'
 import { peerIdFromPublicKey } from '../identity/peer-id.ts'
 import { openDocumentStore, rosterWritePolicy, type DocumentStore } from '../store/document-store.ts'
 import {
@@ -71,6 +71,8 @@ export interface SiteOptions {
   storage: Storage
   network: Network
   logger: Logger
+  /** Signature verification (default: `createVerifier()`); the simulator shares one memoised verifier between its sites. */
+  verify?: Verify
   endpoints?: SiteInfo['endpoints']
   /** Controller tick period (default 1,000 ms). */
   tickMs?: number
@@ -98,7 +100,7 @@ const BOOTS_KEY = 'meta/site-boots'
 export async function createSite (options: SiteOptions): Promise<Site> {
   const { siteId, clock, rng, storage, network, logger } = options
   const signer = createSigner(options.keys)
-  const verify = createVerifier()
+  const verify = options.verify ?? createVerifier()
   const peerId = peerIdFromPublicKey(options.keys.publicKey)
   const ownDoc = siteDocId(siteId)
   const roster = [...options.roster]
@@ -359,7 +361,8 @@ export async function createSite (options: SiteOptions): Promise<Site> {
       if (local !== undefined) {
         await localStore.deleteWorkload(key)
         localRecords = localRecords.filter((r) => r.key !== key)
-        await store.change<SiteDoc>(ownDoc, (d) => { deleteStub(d, redactedStub(local, stubSecret).id) }, `delete ${key}`)
+        // The change message replicates like the change: it must not name the record either.
+        await store.change<SiteDoc>(ownDoc, (d) => { deleteStub(d, redactedStub(local, stubSecret).id) }, 'local-only workload stub removed')
       } else {
         await store.change<SiteDoc>(ownDoc, (d) => {
           if ('residency' in existing!) deleteWorkload(d, key)

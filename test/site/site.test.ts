@@ -82,6 +82,45 @@ describe('site core', () => {
     for (const n of nodes) await n.site.stop()
   })
 
+  it('after a restart keeps its clusters\' last records until their drivers answer, so nobody sees an outage', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const [s] = [testSite('eu')]
+    const storage = createMemoryStorage()
+    const start = async (driver: InstantDriver): Promise<Site> => {
+      const site = await createSite({
+        siteId: 'eu', region: 'eu-west', zone: 'eu-west-a', keys: s!.keys, roster: [{ ...rosterOf([s!])[0]!, region: 'eu-west' }],
+        limits: { maxFrameBytes: 1 << 22, maxChangeBytes: 1 << 20, maxChangeOps: 100_000, changesPerSecond: 5000, maxPendingChanges: 10_000, maxConcurrentStreams: 16 },
+        failover: { heartbeatMs: 1000, suspectMs: 3000, failMs: 6000, evictionTimeoutMs: 20_000, failback: 'after-stabilization', stabilizationMs: 5000 },
+        clusters: [{ settings: { name: 'c1', mode: 'push', provider: 'test', region: 'eu-west', zone: 'eu-west-a', labels: {}, taints: [], failureThresholdMs: 3000 }, driver }],
+        clock, rng: counterRng(7), storage, network: fabric.join(peerIdFromPublicKey(s!.keys.publicKey)), logger: silentLogger
+      })
+      await site.start()
+      return site
+    }
+    const health = (site: Site): string | undefined => site.view().clusters.find((c) => c.id === 'eu.c1')?.health
+    const first = await start(instantDriver('c1', clock))
+    await run(clock, fabric, 2000)
+    expect(health(first)).toBe('Ready')
+    await first.stop()
+    // The restarted process's driver has not reached the cluster yet.
+    const driver = instantDriver('c1', clock)
+    driver.reachable = false
+    const again = await start(driver)
+    await run(clock, fabric, 1500)
+    expect(health(again)).toBe('Ready')
+    driver.reachable = true
+    await run(clock, fabric, 1000)
+    expect(health(again)).toBe('Ready')
+    // A cluster still silent after its failure threshold is judged as usual.
+    await again.stop()
+    const silent = instantDriver('c1', clock)
+    silent.reachable = false
+    const third = await start(silent)
+    await run(clock, fabric, 4000)
+    expect(health(third)).toBe('Unknown')
+    await third.stop()
+  })
+
   it('moves a failed site\'s replicas to the survivors and records the failure and the migration', async () => {
     const clock = manualClock(); const fabric = manualFabric()
     const nodes = await federation(clock, fabric)

@@ -13,7 +13,9 @@
 import type { Binding, ClusterAssignment, ClusterId, SiteId, WorkloadRecord } from '../../model/federation.ts'
 import { isStatelessObject, type WorkloadKey } from '../../model/kube.ts'
 import type { PropagationSpec } from '../../model/policy.ts'
-import { placeInView, selectPolicy, type PlacementDecision } from '../../schedule/index.ts'
+import { scaleResources, type Resources } from '../../model/resources.ts'
+import { placeInView, selectPolicy, withRoomGivenBack, type PlacementDecision } from '../../schedule/index.ts'
+import { perReplicaResources } from '../../schedule/fit.ts'
 import { effectiveResidency, residencyAllows, residencyMiss } from '../../schedule/residency.ts'
 import { formatAssignments, sameAssignments, sortAssignments, totalReplicas, wellFormed } from './assignments.ts'
 import { stabilizingText } from './availability.ts'
@@ -141,6 +143,24 @@ function unmovable (w: WorkloadRecord): string {
   }
 }
 
+/**
+ * The room the workload's own replicas hold on the usable clusters of the placements it
+ * runs (the base, and the observer's previous decision): a recomputation of the same
+ * workload may reuse it. Without it the scheduler, which sees only free capacity, finds a
+ * cluster full of the workload's own replicas full, and a displaced replica that fits
+ * beside them is reported unplaceable (kept, degraded) while its cluster is gone.
+ */
+function ownRoom (w: WorkloadRecord, pv: PlacementView, lists: ReadonlyArray<readonly ClusterAssignment[]>): Map<ClusterId, Resources> {
+  const room = new Map<ClusterId, Resources>()
+  let per: Resources | undefined
+  try { per = perReplicaResources(w.manifest) } catch { per = undefined }
+  if (per === undefined) return room
+  const replicas = new Map<ClusterId, number>()
+  for (const list of lists) for (const a of list) if (a.replicas > (replicas.get(a.cluster) ?? 0)) replicas.set(a.cluster, a.replicas)
+  for (const [cluster, n] of replicas) if (!pv.blocked.has(cluster)) room.set(cluster, scaleResources(per, n))
+  return room
+}
+
 /** A recomputation replaces a placement only if it places something and is either feasible or runs more replicas. */
 export function improves (r: PlacementDecision, running: number): boolean {
   if (r.assignments.length === 0) return false
@@ -205,6 +225,10 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
 
   const base: BaseBinding = { decidedBy: ob.decidedBy, generation: ob.generation, assignments: sortAssignments(ob.placement) }
   const displaced = displacedOf(ctx, pv, failback.windowMs, base.assignments)
+  // Moving work off the base: the replicas it runs on clusters that stay keep their room.
+  let moved: PlacementDecision | undefined
+  const recomputeMove = (): PlacementDecision => (moved ??= placeInView(
+    withRoomGivenBack(pv.view, ownRoom(w, pv, [base.assignments, prev?.assignments ?? []])), ctx.policiesFor(w.origin), w))
   const withBase = { base, displaced, ...(ob.policy !== undefined ? { policy: ob.policy } : {}) }
 
   if (ob.generation !== w.generation) {
@@ -233,7 +257,7 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
     }
     if (ob.degraded !== undefined && stateless && ctx.availability.unavailableSites.has(w.origin)) {
       // A down origin cannot improve its degraded binding; the survivors may.
-      const r = recompute()
+      const r = recomputeMove()
       if (improves(r, running)) {
         return fromScheduler(r, 'failover', `the origin ${w.origin} is unavailable and its binding is degraded (${ob.degraded}); recomputed: ${r.explanation.summary}`, withBase)
       }
@@ -247,7 +271,7 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
     return kept(`${unmovable(w)} does not move: ${totalReplicas(gone)} replicas on ${describeDisplaced(gone)}`)
   }
 
-  const r = recompute()
+  const r = recomputeMove()
   const why = `avoiding ${describeDisplaced(displaced)}`
   if (improves(r, running)) return fromScheduler(r, 'failover', `${why}; recomputed: ${r.explanation.summary}`, withBase)
   if (gone.length === 0) return asBase(`origin binding by ${base.decidedBy}: no placement without the stabilizing clusters holds its replicas (${why})`)

@@ -39,9 +39,19 @@ function migrationCause (after: EffectivePlacement, from: readonly ClusterId[]):
   return list.map((d) => `${d.cluster} ${d.state}: ${d.reason}`).join('; ')
 }
 
-function classify (before: EffectivePlacement, after: EffectivePlacement, moved: Moved): { kind: EventKind, cause: string } | undefined {
+/** Clusters the observer cannot use this tick, with why (`ClusterAvailability.unavailable` and `reasons`). */
+export interface UnavailableClusters {
+  unavailable: ReadonlySet<ClusterId>
+  reasons: ReadonlyMap<ClusterId, string>
+}
+
+function classify (before: EffectivePlacement, after: EffectivePlacement, moved: Moved, gone: UnavailableClusters | undefined): { kind: EventKind, cause: string } | undefined {
   const awayFromDisplaced = moved.from.some((c) => after.displaced.some((d) => d.cluster === c))
   if (after.mode === 'failover' || awayFromDisplaced) return { kind: 'migration', cause: migrationCause(after, moved.from) }
+  // The origin rebinds around a cluster it cannot use in the same tick, so its new binding
+  // displaces nothing and the mode stays `origin`: still a move away from a failure.
+  const awayFromGone = gone === undefined ? [] : moved.from.filter((c) => gone.unavailable.has(c))
+  if (awayFromGone.length > 0) return { kind: 'migration', cause: awayFromGone.map((c) => `${c} unavailable: ${gone!.reasons.get(c) ?? 'unusable'}`).join('; ') }
   if (after.mode === 'origin' && (before.mode === 'failover' || before.mode === 'kept')) {
     const back = before.displaced.filter((d) => moved.to.includes(d.cluster)).map((d) => d.cluster)
     const rule = after.failback.policy === 'never'
@@ -56,10 +66,12 @@ function classify (before: EffectivePlacement, after: EffectivePlacement, moved:
  * The events for the step from `before` to `after` (this observer's effective placements
  * at its previous and current tick), at wall time `at`. Workloads present on one side
  * only (new or deleted) produce no movement; a workload newly degraded, or degraded for
- * a new reason, produces a `degraded` event; one that recovers an `info` event.
+ * a new reason, produces a `degraded` event; one that recovers an `info` event. `gone`
+ * (the observer's unavailable clusters) makes a move away from one of them a migration
+ * even when the effective placement is a fresh origin binding.
  */
 export function migrationEvents (
-  before: ReadonlyMap<WorkloadKey, EffectivePlacement>, after: ReadonlyMap<WorkloadKey, EffectivePlacement>, at: number
+  before: ReadonlyMap<WorkloadKey, EffectivePlacement>, after: ReadonlyMap<WorkloadKey, EffectivePlacement>, at: number, gone?: UnavailableClusters
 ): DecisionEvent[] {
   const grouped = new Map<string, { kind: EventKind, cause: string, moved: Moved[] }>()
   const add = (kind: EventKind, cause: string, moved: Moved): void => {
@@ -73,7 +85,7 @@ export function migrationEvents (
     const b = before.get(key)
     if (b !== undefined) {
       const moved = movement(b, a)
-      const c = moved === undefined ? undefined : classify(b, a, moved)
+      const c = moved === undefined ? undefined : classify(b, a, moved, gone)
       if (moved !== undefined && c !== undefined) add(c.kind, c.cause, moved)
     }
     if (a.degraded !== undefined && a.degraded !== b?.degraded) {

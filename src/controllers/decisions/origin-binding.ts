@@ -81,6 +81,18 @@ export function originBinding (input: OriginBindingInput): OriginBindingDecision
     if (e.mode === 'computed') return recompute('no-binding', 'the previous binding was unusable')
     return e.degraded === current.degraded ? keep(current) : { ...keep(current), write: true, trigger: 'degraded', ...(e.degraded !== undefined ? { degraded: e.degraded } : {}) }
   }
+  // A degradation noted while clusters were gone (kept in place) ends when the scheduler
+  // places the workload cleanly where it already is: rewrite the same placement without
+  // the note, or the binding would report the workload degraded for ever.
+  if (current.degraded !== undefined) {
+    const r = placeInView(pv.view, set, w)
+    if (r.degraded === undefined && sameAssignments(r.assignments, current.placement)) {
+      return {
+        write: true, trigger: 'degraded', placement: sortAssignments(r.assignments), reason: `no longer degraded: ${r.explanation.summary}`,
+        ...(r.policy !== undefined ? { policy: r.policy } : {})
+      }
+    }
+  }
   if (failback.policy === 'never' || input.previousNow === undefined) return keep(current)
   const back = new Set<ClusterId>(stabilizedSince(ctx.availability, input.previousNow, failback.windowMs))
   if (back.size === 0) return keep(current)

@@ -209,17 +209,28 @@ describe('effectivePlacement: failover', () => {
 
   it('takes a partial recomputation that runs more replicas than what survives, degraded', () => {
     const w = deployment('web', { replicas: 6 })
-    const fits = { 'eu1.b': 0, 'eu2.a': 2, 'us1.a': 3, 'us2.a': 0 }
+    // us1.a is full with its own 3; eu2.a has room for 2: five of six beat the three that survive.
+    const fits = { 'eu1.b': 0, 'eu2.a': 2, 'us1.a': 0, 'us2.a': 0 }
     const e = decide({ clusters: fleet({ fits, down: ['eu1.a'] }), policies: [dividedPolicy] }, w, bindingOf(w, { 'eu1.a': 3, 'us1.a': 3 }))
     expect(e.mode).toBe('failover')
     expect(asMap(e.assignments)).toEqual({ 'eu2.a': 2, 'us1.a': 3 })
     expect(e.degraded).toMatch(/^insufficient-capacity: /)
   })
 
+  it('counts the room the workload\'s own surviving replicas hold: displaced replicas that fit beside them move', () => {
+    const w = deployment('web', { replicas: 6 })
+    // us1.a runs 3 of the workload and has free room for 3 more: all six fit there (the free room alone holds only three).
+    const fits = { 'eu1.b': 0, 'eu2.a': 0, 'us1.a': 3, 'us2.a': 0 }
+    const e = decide({ clusters: fleet({ fits, down: ['eu1.a'] }), policies: [dividedPolicy] }, w, bindingOf(w, { 'eu1.a': 3, 'us1.a': 3 }))
+    expect(e.mode).toBe('failover')
+    expect(asMap(e.assignments)).toEqual({ 'us1.a': 6 })
+    expect(e.degraded).toBeUndefined()
+  })
+
   it('keeps the old placement when the best effort runs no more than what survives', () => {
     const w = deployment('web', { replicas: 6 })
-    // us1.a already runs its 3 (they count against its free room): the best effort cannot beat the 3 that survive.
-    const fits = { 'eu1.b': 0, 'eu2.a': 0, 'us1.a': 3, 'us2.a': 0 }
+    // us1.a is full with its own 3 and nothing else has room: the best effort cannot beat the 3 that survive.
+    const fits = { 'eu1.b': 0, 'eu2.a': 0, 'us1.a': 0, 'us2.a': 0 }
     const e = decide({ clusters: fleet({ fits, down: ['eu1.a'] }), policies: [dividedPolicy] }, w, bindingOf(w, { 'eu1.a': 3, 'us1.a': 3 }))
     expect(e.mode).toBe('kept')
     expect(asMap(e.assignments)).toEqual({ 'eu1.a': 3, 'us1.a': 3 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { effectivePlacement, migrationEvents, type AvailabilityMemory, type EffectivePlacement } from '../../../src/controllers/decisions/index.ts'
+import { effectivePlacement, migrationEvents, originBinding, type AvailabilityMemory, type EffectivePlacement } from '../../../src/controllers/decisions/index.ts'
 import type { WorkloadRecord } from '../../../src/model/federation.ts'
 import { cluster, deployment, policy, pp } from '../../schedule/fixtures.ts'
 import { placeWorkload } from '../../../src/schedule/index.ts'
@@ -77,6 +77,21 @@ describe('migrationEvents', () => {
     }])
     expect(migrationEvents(down!, still!, 2)).toEqual([])
     expect(migrationEvents(still!, back!, 3)).toMatchObject([{ kind: 'info', subject: db.key }])
+  })
+
+  it('writes a migration at the origin, which rebinds around the failed cluster in the same tick', () => {
+    const up = tick({ clusters: fleet, policies: [dividedPolicy], now: -1000 })
+    const down = tick({ clusters: fleet, policies: [dividedPolicy], unavailableSites: ['eu2'], memory: up.memory, now: 0 })
+    const current = bindingOf(web, webPlaced, { policy: dividedPolicy.key })
+    const before = new Map([[web.key, effectivePlacement({ context: up.context, workload: web, originBinding: current })]])
+    const rebound = originBinding({ context: down.context, workload: web, current })
+    expect(rebound).toMatchObject({ write: true, trigger: 'failover' })
+    // The effective placement follows the new binding at once: mode origin, nothing displaced.
+    const after = new Map([[web.key, effectivePlacement({ context: down.context, workload: web, originBinding: bindingOf(web, rebound.placement, { policy: dividedPolicy.key }) })]])
+    expect(after.get(web.key)).toMatchObject({ mode: 'origin', displaced: [] })
+    const events = migrationEvents(before, after, 5, down.availability)
+    expect(events).toMatchObject([{ kind: 'migration', subject: web.key, cause: "eu2.a unavailable: site eu2 is failed or recovering per this site's failure detector" }])
+    expect(events[0]!.moved).toEqual([{ workload: web.key, from: ['eu2.a'], to: expect.any(Array) }])
   })
 
   it('writes nothing for workloads that appear or disappear', () => {

@@ -52,6 +52,27 @@ describe('originBinding', () => {
     expect(d.degraded).toMatch(/^generation 2: cannot be placed \(no-feasible-cluster/)
   })
 
+  it('clears a degradation it recorded once the clusters are back and the placement is clean again', () => {
+    const db = { ...deployment('db', { replicas: 1, kind: 'StatefulSet' }), stateless: false }
+    const policy = pp({}, { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'StatefulSet' }] })
+    const base = bindingOf(db, placeWorkload({ workload: db, policies: [policy], clusters: fleet }).assignments, { policy: 'PropagationPolicy/default/pp' })
+    expect(asMap(base.placement)['eu2.a']).toBe(1)
+    const down = tick({ clusters: fleet, policies: [policy], unavailableSites: ['eu2'], now: 0 })
+    const kept = originBinding({ context: down.context, workload: db, current: base })
+    expect(kept.degraded).toBeDefined()
+    const noted = bindingOf(db, kept.placement, { policy: 'PropagationPolicy/default/pp', degraded: kept.degraded! })
+    // Still degraded while eu2 stabilizes after its return...
+    const back = tick({ clusters: fleet, policies: [policy], memory: down.memory, now: 10_000 })
+    expect(originBinding({ context: back.context, workload: db, current: noted, previousNow: 0 }).degraded).toBeDefined()
+    // ...and clean, in place, once the window has passed.
+    const stable = tick({ clusters: fleet, policies: [policy], memory: back.memory, now: 41_000 })
+    const cleared = originBinding({ context: stable.context, workload: db, current: noted, previousNow: 10_000 })
+    expect(cleared).toMatchObject({ write: true, trigger: 'degraded', placement: base.placement })
+    expect(cleared.degraded).toBeUndefined()
+    const after = originBinding({ context: stable.context, workload: db, current: bindingOf(db, cleared.placement, { policy: 'PropagationPolicy/default/pp' }), previousNow: 41_000 })
+    expect(after.write).toBe(false)
+  })
+
   /** The origin's binding through eu2 failing at 0, returning at 10 s; ticks at `times`. */
   function run (times: number[], policy = divided) {
     let memory: AvailabilityMemory = new Map()
