@@ -50,7 +50,9 @@ export function listSites (view: GlobalView, status: SiteStatus, index: Workload
     const endpoints = v?.info?.endpoints
     return {
       id, region, zone, ...(peerId === undefined ? {} : { peerId }), self,
-      member: v?.member ?? regionOf.has(id),
+      // The roster this site enforces is its config's (its peers and itself); the federation
+      // document's member list is empty until roster changes are replicated.
+      member: v?.member === true || regionOf.has(id) || health.has(id),
       health: h?.health ?? 'unknown',
       connected: self || peer?.connected === true,
       ...(peer?.lastHeartbeatAgoMs === undefined ? {} : { lastHeartbeatAgoMs: peer.lastHeartbeatAgoMs }),
