@@ -109,7 +109,34 @@ export function createControllers (options: ControllersOptions): Controllers {
   const unsubscribers: Array<() => void> = []
   const own = new Map(options.clusters.map((c) => [clusterId(siteId, c.settings.name), c]))
 
-  function renderFor (w: WorkloadRecord, cluster: ClusterRecord, replicas: number, view: GlobalView): DesiredObject {
+  /**
+   * Rendered objects by everything a rendering depends on (workload generation, cluster
+   * attributes the overrides select on, replicas, the origin's override policies), so an
+   * unchanged share costs a map lookup per tick rather than a deep clone and the override
+   * pipeline; entries not used in a tick are dropped at its end.
+   */
+  let renderCache = new Map<string, DesiredObject>()
+  let nextRenderCache = new Map<string, DesiredObject>()
+  /** Cache key of each rendered object, for the cheap desired-set digest in `applyDesired`. */
+  const renderKeys = new WeakMap<DesiredObject, string>()
+
+  function overrideSignature (view: GlobalView, origin: SiteId): string {
+    return view.policies.filter((p) => p.origin === origin && p.kind === 'OverridePolicy').map((p) => `${p.key}@${p.generation}`).join(',')
+  }
+
+  function renderFor (w: WorkloadRecord, cluster: ClusterRecord, replicas: number, view: GlobalView, overrideSigs: Map<SiteId, string>): DesiredObject {
+    let sig = overrideSigs.get(w.origin)
+    if (sig === undefined) overrideSigs.set(w.origin, sig = overrideSignature(view, w.origin))
+    const key = `${w.key}|${w.generation}|${replicas}|${cluster.id}|${cluster.provider}|${cluster.region}|${cluster.zone}|${canonicalJson(cluster.labels)}|${sig}`
+    const cached = renderCache.get(key) ?? nextRenderCache.get(key)
+    if (cached !== undefined) { nextRenderCache.set(key, cached); return cached }
+    const rendered = render(w, cluster, replicas, view)
+    renderKeys.set(rendered, key)
+    nextRenderCache.set(key, rendered)
+    return rendered
+  }
+
+  function render (w: WorkloadRecord, cluster: ClusterRecord, replicas: number, view: GlobalView): DesiredObject {
     const base: KubeObject = structuredClone(w.manifest)
     if (dividesReplicas(base.kind)) base.spec = { ...(base.spec ?? {}), replicas }
     const overrides = view.policies.filter((p) => p.origin === w.origin && p.kind === 'OverridePolicy')
@@ -203,6 +230,8 @@ export function createControllers (options: ControllersOptions): Controllers {
     const next = new Map<string, EffectivePlacement>()
     const nextRunning = new Map<string, Map<ClusterId, number>>()
     const perCluster = new Map<ClusterId, DesiredObject[]>()
+    const overrideSigs = new Map<SiteId, string>()
+    nextRenderCache = new Map()
     const workloads: Array<{ w: WorkloadRecord, bindings: readonly Binding[], shares: GlobalView['workloads'][number]['shares'], local: boolean }> = [
       ...view.workloads.map((w) => ({ w, bindings: w.bindings, shares: w.shares, local: false })),
       ...local.map((w) => {
@@ -251,7 +280,7 @@ export function createControllers (options: ControllersOptions): Controllers {
         mine.set(cid, share.replicas)
         let list = perCluster.get(cid)
         if (list === undefined) perCluster.set(cid, list = [])
-        list.push(renderFor(w, rec, share.replicas, view))
+        list.push(renderFor(w, rec, share.replicas, view, overrideSigs))
       }
       if (mine.size > 0) nextRunning.set(w.key, mine)
 
@@ -290,6 +319,7 @@ export function createControllers (options: ControllersOptions): Controllers {
       if (e.kind === 'failback') counts.failbacks += e.moved?.length ?? 1
     }
     for (const key of [...handBacks.keys()]) if (!next.has(key)) handBacks.delete(key)
+    renderCache = nextRenderCache
     previous = next
     running = nextRunning
     previousNow = now
@@ -351,7 +381,9 @@ export function createControllers (options: ControllersOptions): Controllers {
       for (const [id, c] of own) {
         const objects = desired.get(id)
         if (objects === undefined) continue
-        const digest = digestOf(objects.map((o) => [o.key, o.generation, o.object]))
+        // A rendered object is fully determined by its cache key; only namespaces (and
+        // anything else not from the cache) need hashing.
+        const digest = digestOf(objects.map((o) => renderKeys.get(o) ?? [o.key, o.generation, o.object]))
         if (applied.get(id) === digest) continue
         applied.set(id, digest)
         c.driver.setDesired(objects)
