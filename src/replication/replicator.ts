@@ -41,6 +41,11 @@ export interface ReplicatorOptions {
     changesPerSecond: number
     maxConcurrentStreams: number
   }
+  /**
+   * How many other sites there are (the roster less this one). A local change pushed to
+   * that many peers is not announced: everyone has it. Default: always announce.
+   */
+  peerCount?: () => number
   /** Digest exchange with every peer this often (default 5,000 ms, ±20 % jitter). */
   antiEntropyMs?: number
   /** A session without progress for this long is abandoned (default 10,000 ms). */
@@ -528,15 +533,21 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
           }
         }
       })
+      // Only the writer announces, and only to reach sites its push did not: gossip relays
+      // an announcement to every site through any connected path, and the sites on that
+      // path hold the change, so re-announcing every arrival (N announcements per change,
+      // each relayed through the mesh) bought nothing but traffic. Anti-entropy covers a
+      // lost push or announcement.
       unsubscribeStore = store.onChange((docId, entries, origin) => {
-        if (origin === 'local') {
-          const frames = chunked(entries.map((e) => e.env))
-          for (const peer of network.connectedPeers()) {
-            if (bannedPeers.has(peer)) continue
-            for (const chunk of frames) send(peer, { type: 'changes', session: 0, docId, changes: chunk, more: false, toResponder: false })
-          }
+        if (origin !== 'local') return
+        const frames = chunked(entries.map((e) => e.env))
+        let pushed = 0
+        for (const peer of network.connectedPeers()) {
+          if (bannedPeers.has(peer)) continue
+          for (const chunk of frames) send(peer, { type: 'changes', session: 0, docId, changes: chunk, more: false, toResponder: false })
+          pushed++
         }
-        scheduleAnnounce(docId)
+        if (options.peerCount === undefined || pushed < options.peerCount()) scheduleAnnounce(docId)
       })
       unsubscribeEvidence = store.onEvidence((ev) => {
         // The forked writer's own traffic is refused from now on; its changes may still

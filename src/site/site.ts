@@ -124,6 +124,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   const replicator = createReplicator({
     store, network, clock, rng, logger: logger.child({ component: 'replication' }),
     isKnownDocument: (d) => known.has(d),
+    peerCount: () => roster.length - 1,
     limits: { maxFrameBytes: options.limits.maxFrameBytes, changesPerSecond: options.limits.changesPerSecond, maxConcurrentStreams: options.limits.maxConcurrentStreams },
     ...(options.antiEntropyMs === undefined ? {} : { antiEntropyMs: options.antiEntropyMs })
   })
