@@ -25,6 +25,7 @@ export interface SimFlags {
   clusters?: string
   loss?: string
   dup?: string
+  bandwidth?: string
 }
 
 /** The scenario-shaping flags, in the order a replay command lists them. */
@@ -41,7 +42,8 @@ const SCENARIO_FLAGS: ReadonlyArray<[keyof SimFlags, string, string]> = [
   ['changeEvery', '--change-every <time>', 'mean interval between workload changes (0 for none)'],
   ['clusters', '--clusters <n>', 'clusters per site'],
   ['loss', '--loss <p>', 'frame loss probability on every link'],
-  ['dup', '--dup <p>', 'frame duplication probability on every link']
+  ['dup', '--dup <p>', 'frame duplication probability on every link'],
+  ['bandwidth', '--bandwidth <mbps>', 'serialisation rate of every link in Mbit/s (default unlimited)']
 ]
 
 /** Adds the scenario-shaping options to a command (without --seed, which callers add their way). */
@@ -110,6 +112,11 @@ export function scenarioFromFlags (flags: SimFlags): ScenarioInput {
   const network: NonNullable<ScenarioInput['network']> = {}
   if (flags.loss !== undefined) network.loss = probability('loss', flags.loss)
   if (flags.dup !== undefined) network.duplicate = probability('dup', flags.dup)
+  if (flags.bandwidth !== undefined) {
+    const mbps = Number(flags.bandwidth)
+    if (flags.bandwidth.trim() === '' || !(mbps > 0) || !Number.isFinite(mbps)) throw new FlotillaError('input-invalid', `'--bandwidth' must be a positive number of Mbit/s: received ${JSON.stringify(flags.bandwidth)}`, 'Pass e.g. --bandwidth 100.')
+    network.bandwidthMbps = mbps
+  }
   if (Object.keys(network).length > 0) o.network = network
   return withScenario(scenario, o)
 }

@@ -50,6 +50,8 @@ export interface RunResult {
   ok: boolean
   /** The run stopped at its first violation (swarm mode) before the end. */
   stoppedEarly: boolean
+  /** The run stopped when its wall-clock budget (`RunHooks.maxWallMs`) ran out, before the end. */
+  outOfWallBudget: boolean
   invariants: InvariantResult[]
   /** Failures of the simulator itself (a site that could not boot, an exception out of an event). */
   internalErrors: string[]
@@ -62,6 +64,8 @@ export interface RunResult {
 }
 
 const CHUNK_MS = 5_000
+/** Finer steps under a wall budget, so a slow run overshoots it by less. */
+const BUDGET_CHUNK_MS = 1_000
 const START_WALL_MS = Date.UTC(2025, 0, 1)
 
 /**
@@ -81,9 +85,16 @@ function failoverEntries (world: World): TimelineEntry[] {
   return out
 }
 
-/** For tools and tests that watch a run from inside: called once the world is built, before virtual time starts. */
+/** For tools and tests that watch or bound a run. */
 export interface RunHooks {
+  /** Called once the world is built, before virtual time starts. */
   world? (world: World): void
+  /**
+   * Stop after this much wall time (checked after every virtual second), for
+   * benchmarks that must end. A run stopped so is not checked at the end: its verdicts
+   * cover only the virtual time it reached (`stats.virtualMs`).
+   */
+  maxWallMs?: number
 }
 
 export async function runScenario (input: ScenarioInput, hooks: RunHooks = {}): Promise<RunResult> {
@@ -114,12 +125,14 @@ async function execute (options: ScenarioOptions, hooks: RunHooks): Promise<RunR
   let stop = false
   if (options.checks.stopOnViolation) monitor.sink.onFirst(() => { stop = true })
   let events = 0
+  let outOfWallBudget = false
   const internalErrors = world.internalErrors
   try {
     while (engine.nowMs() < options.durationMs && !stop && internalErrors.length === 0) {
-      events += await engine.runUntil(Math.min(options.durationMs, engine.nowMs() + CHUNK_MS))
+      events += await engine.runUntil(Math.min(options.durationMs, engine.nowMs() + (hooks.maxWallMs === undefined ? CHUNK_MS : BUDGET_CHUNK_MS)))
+      if (hooks.maxWallMs !== undefined && performance.now() - startedAt > hooks.maxWallMs && engine.nowMs() < options.durationMs) { outOfWallBudget = true; break }
     }
-    if (!stop && internalErrors.length === 0) await monitor.finish()
+    if (!stop && !outOfWallBudget && internalErrors.length === 0) await monitor.finish()
   } catch (e) {
     internalErrors.push(`the run stopped at ${engine.nowMs()} ms: ${(e as Error).stack ?? String(e)}`)
   }
@@ -133,6 +146,7 @@ async function execute (options: ScenarioOptions, hooks: RunHooks): Promise<RunR
     traceHash: world.trace.hash(),
     ok: internalErrors.length === 0 && invariants.every((i) => i.ok),
     stoppedEarly: stop,
+    outOfWallBudget,
     invariants,
     internalErrors,
     stats: {

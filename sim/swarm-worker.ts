@@ -17,6 +17,8 @@ export interface SeedVerdict {
   traceHash: string
   wallMs: number
   virtualMs: number
+  /** Process id of the worker that ran the seed. */
+  worker: number
   /** `invariant/rule: message` of the first violations, and simulator errors. */
   failures: string[]
 }
@@ -43,9 +45,9 @@ async function runOne (seed: number): Promise<void> {
       ...r.invariants.flatMap((i) => i.violations.slice(0, 2).map((v) => `${i.name}/${v.rule} at ${(v.timeMs / 1000).toFixed(1)} s: ${v.message}`)),
       ...r.internalErrors.map((e) => `simulator error: ${e.split('\n')[0] ?? ''}`)
     ]
-    verdict = { type: 'verdict', seed, ok: r.ok, traceHash: r.traceHash, wallMs: r.stats.wallMs, virtualMs: r.stats.virtualMs, failures }
+    verdict = { type: 'verdict', seed, ok: r.ok, traceHash: r.traceHash, wallMs: r.stats.wallMs, virtualMs: r.stats.virtualMs, worker: process.pid, failures }
   } catch (e) {
-    verdict = { type: 'verdict', seed, ok: false, traceHash: '', wallMs: 0, virtualMs: 0, failures: [`simulator error: ${(e as Error).message}`] }
+    verdict = { type: 'verdict', seed, ok: false, traceHash: '', wallMs: 0, virtualMs: 0, worker: process.pid, failures: [`simulator error: ${(e as Error).message}`] }
   }
   process.send?.(verdict)
 }

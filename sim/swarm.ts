@@ -71,7 +71,7 @@ export async function runSwarm (o: SwarmOptions): Promise<SwarmResult> {
           const onExit = (code: number | null): void => {
             cleanup()
             child = undefined
-            resolve({ type: 'verdict', seed, ok: false, traceHash: '', wallMs: 0, virtualMs: 0, failures: [`simulator error: the worker exited (code ${String(code)}) while running this seed`] })
+            resolve({ type: 'verdict', seed, ok: false, traceHash: '', wallMs: 0, virtualMs: 0, worker: c.pid ?? 0, failures: [`simulator error: the worker exited (code ${String(code)}) while running this seed`] })
           }
           const cleanup = (): void => { c.off('message', onMessage); c.off('exit', onExit) }
           c.on('message', onMessage)

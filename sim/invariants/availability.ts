@@ -4,18 +4,27 @@
  *
  * - no-gap: a workload that had ready replicas at one sample never has none at the next,
  *   unless a cluster that ran some of its ready replicas went dark within the excuse
- *   window before (suspectMs + 2 ticks + 2 samples). The window is the undetected-crash
- *   window of docs/failover.md: within suspectMs of a failure a dead site's last report
- *   still looks live, so a share may be released on a replacement that just died. No
- *   decision on observed state can close that window; anything else that empties a
- *   workload (eviction before the replacement is Ready, a deleted share) is a violation.
- * - recovery: once no fault has started or ended for the bound (T_fail + 15 s by
- *   default: detection, a tick, the pod ready delay and replication), and the workload's
- *   user has not changed it for as long, it is back at its desired ready replicas —
- *   where capacity allows: an independent first-fit packing of every live Deployment,
- *   in its allowed regions, onto the Ready nodes of up sites, fits it. Workloads bound by
- *   their origin to clusters of a site that lies about its clusters are exempt: a site
- *   can always black-hole work placed on its own clusters.
+ *   window before (suspectMs + 2 ticks + 2 samples), or a cluster of a Byzantine site
+ *   ran some of them within that window. The window is the undetected-crash window of
+ *   docs/failover.md: within suspectMs of a failure a dead site's last report still looks
+ *   live, so a share may be released on a replacement that just died. A Byzantine site
+ *   can likewise report Ready replicas and remove them the next moment: honest sites
+ *   trust the Ready reports of sites their detector holds alive, by design. No decision
+ *   on observed state can close those windows; anything else that empties a workload
+ *   (eviction before the replacement is Ready, a deleted share) is a violation.
+ * - recovery: a workload that was at its desired ready replicas since its user last
+ *   changed it, and then fell short, is back at them once no fault has started or ended
+ *   for the bound (T_fail + 15 s by default: detection, a tick, the pod ready delay and
+ *   replication) — where capacity allows: the missing replicas of every short Deployment
+ *   fit together, first-fit within their allowed regions, into the room free now
+ *   (allocatable − allocated) on the Ready nodes of up sites, without moving anything
+ *   that runs; under contention no single workload is blamed for being left out. A
+ *   workload that never reached its desired ready replicas is not judged here ("back at"
+ *   needs a before): sites place concurrently on capacity figures a moment old, so two
+ *   origins can fill the same GPU node, and the core has no descheduler to move Pending
+ *   replicas (the no-gap rule still watches it). Workloads bound by their origin to
+ *   clusters of a site that lies about its clusters are exempt: a site can always
+ *   black-hole work placed on its own clusters.
  * - no-false-failure: an honest site never judges another honest site failed while both
  *   were up and connected with no cut between them for the last T_fail + 2 s.
  */
@@ -28,16 +37,18 @@ export interface GapInput {
   ready: number
   /** True time a cluster running ready replicas of the workload last went dark. */
   lostAtMs: number
+  /** Last sample time at which a Byzantine site's cluster ran ready replicas of it; -Infinity if never. */
+  byzantineReadyAtMs: number
   excuseMs: number
   timeMs: number
 }
 
 export function gapViolation (g: GapInput): Violation | undefined {
   if (g.previousReady < 1 || g.ready > 0) return undefined
-  if (g.timeMs - g.lostAtMs <= g.excuseMs) return undefined
+  if (g.timeMs - g.lostAtMs <= g.excuseMs || g.timeMs - g.byzantineReadyAtMs <= g.excuseMs) return undefined
   return {
     invariant: 'availability', rule: 'no-gap', timeMs: g.timeMs, subject: g.key,
-    message: `${g.key} went from ${g.previousReady} ready replica(s) to none, with no cluster running it lost in the last ${g.excuseMs} ms (a share was removed before its replacement was Ready)`
+    message: `${g.key} went from ${g.previousReady} ready replica(s) to none, with no cluster running it lost, and none of a Byzantine site running it, in the last ${g.excuseMs} ms (a share was removed before its replacement was Ready)`
   }
 }
 
@@ -45,6 +56,8 @@ export interface RecoveryInput {
   key: string
   ready: number
   desired: number
+  /** Whether the workload was at `desired` ready replicas at some sample since its user's last change. */
+  reachedDesired: boolean
   /** Since when nothing excused a shortfall (last fault change, last user change). */
   quietSinceMs: number
   boundMs: number
@@ -52,7 +65,7 @@ export interface RecoveryInput {
 }
 
 export function recoveryViolation (r: RecoveryInput): Violation | undefined {
-  if (r.ready >= r.desired || r.timeMs - r.quietSinceMs < r.boundMs) return undefined
+  if (!r.reachedDesired || r.ready >= r.desired || r.timeMs - r.quietSinceMs < r.boundMs) return undefined
   return {
     invariant: 'availability', rule: 'recovery', timeMs: r.timeMs, subject: r.key,
     message: `${r.key} has ${r.ready} of ${r.desired} ready replicas ${Math.round((r.timeMs - r.quietSinceMs) / 1000)} s after the last fault change (bound ${Math.round(r.boundMs / 1000)} s), although capacity allows it`

@@ -27,7 +27,7 @@ export const INVARIANT_CHECKS: Record<InvariantName, string> = {
   convergence: 'a change by an honest site reaches every honest site that stayed up and connected to its author within the lag bound; after the quiet tail all honest sites hold identical heads of every document and build identical views',
   safety: 'every entry of every honest store\'s log carries a valid ed25519 signature by the roster key of its document\'s writer, an actor derived from that key and its own hash; no honest site holds convicting evidence against another honest site',
   residency: 'no change in an honest log and no frame sent by an honest origin names a local-only record (key, uid, namespace/name, also inside Automerge chunks); no honest cluster holds, and no honest binding places, a workload outside its allowed regions or (local-only) outside its origin',
-  availability: 'ground truth (cluster models): an honest stateless Deployment never drops from ready to none unless a cluster running it went dark within suspectMs + 2 ticks + 2 samples; after the bound without fault or user change it is at its desired ready replicas where an independent packing says capacity allows; no honest site judges another honest site failed while both were up and connected for T_fail + 2 s',
+  availability: 'ground truth (cluster models): an honest stateless Deployment never drops from ready to none unless a cluster running it went dark, or a cluster of a Byzantine site ran it, within suspectMs + 2 ticks + 2 samples; one that was at its desired ready replicas since its user last changed it and fell short is back at them once no fault has started or ended for the bound, where capacity allows: the missing replicas of every short Deployment fit together, first-fit, into the room free now on Ready nodes of up, non-lying sites; no honest site judges another honest site failed while both were up and connected for T_fail + 2 s',
   durability: 'after every restart the reopened store holds every change an earlier incarnation announced (announced only once durable), and every acknowledged putObject/deleteObject reads back at its generation or later'
 }
 
@@ -67,6 +67,7 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
   const judge = createEntryJudge(world.roster, createVerifier())
   const honest = world.sites.filter((s) => s.honest)
   const honestIds = new Set(honest.map((s) => s.id))
+  const byzantineClusters = new Set(world.sites.filter((s) => !s.honest).flatMap((s) => s.clusters.map((c) => c.id)))
   const clusters = new Map<string, PlacedCluster>(world.sites.flatMap((s) => s.clusters.map((c) => [c.id, { id: c.id, site: s.id, region: s.region }] as const)))
   const stats: MonitorStats = { logEntriesChecked: 0, changesTracked: 0, framesScanned: 0, samples: 0 }
   const excuseMs = o.failover.suspectMs + 2 * o.tickMs + 2 * o.checks.sampleMs
@@ -79,6 +80,8 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
   const lagBuckets = world.sites.map(() => new Map<number, number>())
   const availabilitySeries: Array<[number, number, number]> = []
   const prevReady = new Map<string, number>()
+  /** Per workload: the user's last change time at which it was last seen at desired ready replicas. */
+  const reachedAt = new Map<string, number>()
   const lastReadyAt = new Map<string, Map<string, number>>()
   const lostAt = new Map<string, number>()
   const wasDark = new Map<string, boolean>()
@@ -216,12 +219,15 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
       const prev = prevReady.get(spec.key) ?? 0
       prevReady.set(spec.key, ready)
       sink.checked('availability')
-      const gap = gapViolation({ key: spec.key, previousReady: prev, ready, lostAtMs: lostAt.get(spec.key) ?? -Infinity, excuseMs, timeMs: t })
+      let byzantineReadyAtMs = -Infinity
+      for (const [cid, at] of lastReadyAt.get(spec.key) ?? []) if (byzantineClusters.has(cid) && at > byzantineReadyAtMs) byzantineReadyAtMs = at
+      const gap = gapViolation({ key: spec.key, previousReady: prev, ready, lostAtMs: lostAt.get(spec.key) ?? -Infinity, byzantineReadyAtMs, excuseMs, timeMs: t })
       if (gap !== undefined) report(gap)
       if (ready < spec.shape.replicas) below++
+      else reachedAt.set(spec.key, spec.lastChangeMs)
       if (ready === 0) zero++
       const quietSince = Math.max(quietFault, spec.lastChangeMs)
-      if (ready < spec.shape.replicas && t - quietSince >= o.checks.availabilityBoundMs) shortfalls.push({ spec, ready, quietSince })
+      if (ready < spec.shape.replicas && reachedAt.get(spec.key) === spec.lastChangeMs && t - quietSince >= o.checks.availabilityBoundMs) shortfalls.push({ spec, ready, quietSince })
     }
     if (shortfalls.length > 0) checkRecovery(shortfalls, t)
     const second = Math.floor(t / 1000) * 1000
@@ -232,14 +238,19 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
   function checkRecovery (shortfalls: Array<{ spec: WorkloadSpec, ready: number, quietSince: number }>, t: number): void {
     const fresh = shortfalls.filter((x) => !reportedRecovery.has(`${x.spec.key}@${x.quietSince}`))
     if (fresh.length === 0) return
+    // Capacity allows it when the missing replicas of every short Deployment fit together
+    // into the room free now, without moving anything that runs: under contention no
+    // single workload is blamed for being the one left out.
     const usable: PackNode[] = []
     for (const s of world.sites) {
       if (s.state !== 'up' || s.lost || liars.has(s.id)) continue
-      for (const c of s.clusters) for (const n of c.model.nodes()) if (n.ready) usable.push({ cluster: c.id, name: n.name, allocatable: n.allocatable })
+      for (const c of s.clusters) for (const n of c.model.nodes()) if (n.ready) usable.push({ cluster: c.id, name: n.name, allocatable: n.free })
     }
     const pack: PackWorkload[] = []
     for (const spec of book.specs.values()) {
       if (spec.deleted) continue
+      const missing = spec.shape.replicas - truth.ready(spec.key)
+      if (missing <= 0) continue
       const regions = book.placementRegions(spec)
       const allowed = new Set<string>()
       for (const [id, c] of clusters) {
@@ -247,15 +258,14 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
         if (regions !== undefined && !regions.includes(c.region)) continue
         allowed.add(id)
       }
-      pack.push({ key: spec.key, replicas: spec.shape.replicas, perReplica: spec.perReplica, clusters: allowed })
+      pack.push({ key: spec.key, replicas: missing, perReplica: spec.perReplica, clusters: allowed })
     }
-    const fits = packWorkloads(pack, usable)
+    if (packWorkloads(pack, usable).size < pack.length) return
     for (const x of fresh) {
-      if (!fits.has(x.spec.key)) continue
       const origin = world.siteById(x.spec.origin)
       const binding = origin?.site?.view().workloads.find((w) => w.key === x.spec.key)?.bindings.find((b) => b.decidedBy === x.spec.origin)
       if (binding !== undefined && binding.placement.some((a) => liars.has(clusters.get(a.cluster)?.site ?? ''))) continue
-      const v = recoveryViolation({ key: x.spec.key, ready: x.ready, desired: x.spec.shape.replicas, quietSinceMs: x.quietSince, boundMs: o.checks.availabilityBoundMs, timeMs: t })
+      const v = recoveryViolation({ key: x.spec.key, ready: x.ready, desired: x.spec.shape.replicas, reachedDesired: true, quietSinceMs: x.quietSince, boundMs: o.checks.availabilityBoundMs, timeMs: t })
       if (v !== undefined) { reportedRecovery.add(`${x.spec.key}@${x.quietSince}`); report(v) }
     }
   }

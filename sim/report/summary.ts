@@ -32,6 +32,7 @@ export function summaryText (r: RunResult, replay: string, reportPath?: string):
   }
   for (const e of r.internalErrors) lines.push(`  SIMULATOR ERROR: ${e.split('\n').slice(0, 6).join('\n    ')}`)
   if (r.stoppedEarly) lines.push(`  stopped at the first violation (${seconds(r.stats.virtualMs)})`)
+  if (r.outOfWallBudget) lines.push(`  stopped when the wall-clock budget ran out, at ${seconds(r.stats.virtualMs)} virtual (final checks not run)`)
   const s = r.stats
   lines.push('  run:')
   lines.push(`    wall ${(s.wallMs / 1000).toFixed(1)} s, ${s.speedup.toFixed(1)} virtual s per wall s, ${fmt(s.events)} events`)

@@ -55,6 +55,8 @@ export interface NetworkOptions {
   loss: number
   /** Duplication probability per frame. Default 0.002. */
   duplicate: number
+  /** Serialisation rate of every link, Mbit/s; 0 for unlimited. Default 0. */
+  bandwidthMbps: number
 }
 
 export interface FaultOptions {
@@ -169,9 +171,10 @@ export function resolveScenario (input: ScenarioInput): ScenarioOptions {
   share('workload.localOnly', workload.localOnly)
   share('workload.gpu', workload.gpu)
   if (workload.regionRestricted + workload.localOnly > 1) bad('workload.regionRestricted + workload.localOnly', 'must not exceed 1', workload.regionRestricted + workload.localOnly)
-  const network: NetworkOptions = { loss: 0.002, duplicate: 0.002, ...input.network }
+  const network: NetworkOptions = { loss: 0.002, duplicate: 0.002, bandwidthMbps: 0, ...input.network }
   share('network.loss', network.loss)
   share('network.duplicate', network.duplicate)
+  if (!(typeof network.bandwidthMbps === 'number' && network.bandwidthMbps >= 0 && Number.isFinite(network.bandwidthMbps))) bad('network.bandwidthMbps', 'must be a finite number >= 0 (0: unlimited)', network.bandwidthMbps)
   const faults: FaultOptions = {
     kinds: [], meanIntervalMs: 30_000, scheduled: [], byzantine: 0, behaviours: [...BYZANTINE_BEHAVIOURS],
     warmupMs: Math.min(15_000, Math.floor(durationMs / 6)),

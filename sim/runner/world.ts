@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto'
 import { FlotillaError } from '../../src/model/errors.ts'
 import type { RosterMember } from '../../src/model/federation.ts'
-import { createSigner, keyPairFromSeed, type KeyPair } from '../../src/identity/keys.ts'
+import { createSigner, createVerifier, keyPairFromSeed, toHex, type KeyPair, type Verify } from '../../src/identity/keys.ts'
 import { peerIdFromPublicKey } from '../../src/identity/peer-id.ts'
 import type { Network, PeerId } from '../../src/ports/network.ts'
 import { randomInt } from '../../src/ports/rng.ts'
@@ -111,7 +111,11 @@ export function createWorld (options: ScenarioOptions): World {
   const timeline = createTimeline(trace)
   const logs = createLogSink()
   const internalErrors: string[] = []
-  const link = { loss: options.network.loss, duplicate: options.network.duplicate }
+  const link = {
+    loss: options.network.loss,
+    duplicate: options.network.duplicate,
+    ...(options.network.bandwidthMbps > 0 ? { bandwidthBytesPerSec: options.network.bandwidthMbps * 125_000 } : {})
+  }
   const fabric = createSimNetwork({
     clock: engine,
     rng: rng.fork('network'),
@@ -119,6 +123,7 @@ export function createWorld (options: ScenarioOptions): World {
     logger: createSimLogger(logs, 'network', () => engine.nowMs())
   })
   const hooks: WorldHooks[] = []
+  const verify = memoVerifier()
   const byzantineFrom = options.sites - options.faults.byzantine
 
   const sites: SimSite[] = []
@@ -195,6 +200,7 @@ export function createWorld (options: ScenarioOptions): World {
         storage: s.disk,
         network,
         logger,
+        verify,
         tickMs: o.tickMs,
         antiEntropyMs: o.antiEntropyMs
       })
@@ -263,6 +269,25 @@ export function createWorld (options: ScenarioOptions): World {
     },
     clearBlocked () { blocked.clear() },
     isBlocked: (a, b) => blocked.has(pairIndex(a, b))
+  }
+}
+
+/**
+ * One verifier for every simulated site, remembering verdicts: a heartbeat or change is
+ * verified once, not once per receiver and path. A verdict is a pure function of its
+ * inputs (the whole message is part of the key), so this changes no outcome and no trace.
+ */
+function memoVerifier (limit = 200_000): Verify {
+  const real = createVerifier()
+  const verdicts = new Map<string, boolean>()
+  return (publicKey, context, message, signature) => {
+    const key = `${context}|${toHex(publicKey)}|${toHex(signature)}|${toHex(message)}`
+    const known = verdicts.get(key)
+    if (known !== undefined) return known
+    const v = real(publicKey, context, message, signature)
+    if (verdicts.size >= limit) verdicts.clear()
+    verdicts.set(key, v)
+    return v
   }
 }
 

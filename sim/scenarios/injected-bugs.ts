@@ -2,7 +2,7 @@
  * Small, fast scenarios that give each injected bug (src/testing/injected-bugs.ts) its
  * chance to do harm, and the invariant rule that must catch it. The honest core must not
  * trip that rule on the same seeds, or a catch would prove nothing. Used by the tests
- * (the first few seeds) and by `sim/bug-sweep.ts` (the full sweep).
+ * (the first few seeds) and by `sim/injected-bug-sweep.ts` (the full sweep).
  */
 import type { InjectedBug } from '../../src/testing/injected-bugs.ts'
 import type { InvariantName } from '../invariants/types.ts'

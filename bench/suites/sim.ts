@@ -1,0 +1,88 @@
+/**
+ * Simulator benchmark (issue 9). Every run is the standard scenario's fault mix (random
+ * partitions of every shape, crashes, site losses, slow disks, clock steps, NotReady
+ * clusters, one Byzantine site with every behaviour) at seed 1, with every invariant
+ * checked, so the figures are what a developer gets from `npm run sim`.
+ * - speedup_10_sites: virtual seconds per wall second, 10 sites, 10 virtual minutes.
+ *   Baseline, same run: the same for the standard 5 sites.
+ * - sites_100_wall_s: wall seconds of 100 sites for 2 virtual minutes. The run stops at
+ *   a wall budget (`--budget-s`, default 600); if it did not finish, the figure is
+ *   extrapolated from the virtual time reached (a lower bound: work per virtual second
+ *   grows as the federation's documents do) and the note says so. Baseline, same run:
+ *   10 sites for 2 virtual minutes.
+ * - seeds_per_min: swarm throughput of the standard scenario with one worker per core.
+ *   Baseline, same run: one worker.
+ * `--quick` shortens the 10-site runs to 2 virtual minutes and the swarm to fewer seeds,
+ * for a smoke test of the suite itself.
+ */
+import { availableParallelism } from 'node:os'
+import type { BenchMetric, BenchSuite } from '../contract.ts'
+import { runScenario, type RunResult } from '../../sim/run.ts'
+import { FAULT_KINDS, type ScenarioInput } from '../../sim/runner/options.ts'
+import { runSwarm } from '../../sim/swarm.ts'
+
+function standard (sites: number, durationMs: number): ScenarioInput {
+  return { seed: 1, sites, regions: 3, durationMs, faults: { kinds: [...FAULT_KINDS], meanIntervalMs: 20_000, byzantine: 1 } }
+}
+
+function flagValue (args: readonly string[], flag: string, fallback: number): number {
+  const i = args.indexOf(flag)
+  const v = i < 0 ? undefined : Number(args[i + 1])
+  return v !== undefined && Number.isFinite(v) && v > 0 ? v : fallback
+}
+
+function speedup (r: RunResult): number {
+  return r.stats.virtualMs / Math.max(1, r.stats.wallMs)
+}
+
+function verdict (r: RunResult): string {
+  const bad = r.invariants.filter((i) => !i.ok).map((i) => i.name)
+  return r.internalErrors.length > 0 ? 'simulator error' : bad.length === 0 ? 'all invariants held' : `violations: ${bad.join(', ')}`
+}
+
+const suite: BenchSuite = {
+  name: 'sim',
+  description: 'deterministic simulator: virtual-time speedup at 10 sites, wall time at 100 sites, swarm seeds per minute',
+  async run (args) {
+    const quick = args.includes('--quick')
+    const budgetMs = flagValue(args, '--budget-s', 600) * 1000
+    const tenMinutes = quick ? 120_000 : 600_000
+    const metrics: BenchMetric[] = []
+
+    const ten = await runScenario(standard(10, tenMinutes))
+    const five = await runScenario(standard(5, tenMinutes))
+    metrics.push({
+      name: 'speedup_10_sites', value: speedup(ten), unit: 'virtual s / wall s',
+      baseline: { name: 'speedup_5_sites', value: speedup(five) },
+      target: { op: '>=', value: 60 },
+      note: `${tenMinutes / 60_000} virtual min, ${ten.stats.events.toLocaleString('en-US')} events, ${ten.stats.network.framesSent.toLocaleString('en-US')} frames, ${verdict(ten)}; trace ${ten.traceHash.slice(0, 16)}`
+    })
+
+    const tenShort = await runScenario(standard(10, 120_000))
+    const hundred = await runScenario(standard(100, 120_000), { maxWallMs: budgetMs })
+    const reached = hundred.stats.virtualMs
+    const finished = !hundred.outOfWallBudget
+    const wallS = finished ? hundred.stats.wallMs / 1000 : (hundred.stats.wallMs / 1000) * (120_000 / Math.max(1, reached))
+    metrics.push({
+      name: 'sites_100_wall_s', value: wallS, unit: 's',
+      baseline: { name: 'sites_10_wall_s', value: tenShort.stats.wallMs / 1000 },
+      target: { op: '<=', value: 120 },
+      note: finished
+        ? `finished: ${hundred.stats.events.toLocaleString('en-US')} events, ${verdict(hundred)}`
+        : `did NOT finish within the ${budgetMs / 1000} s budget: reached ${(reached / 1000).toFixed(0)} of 120 virtual s; the figure is extrapolated linearly (a lower bound)`
+    })
+
+    const jobs = Math.max(2, Math.min(availableParallelism(), 4))
+    const seeds = quick ? 2 * jobs : 4 * jobs
+    const parallel = await runSwarm({ seeds, from: 1, jobs, bugs: [], flags: {}, maxFailures: seeds })
+    const single = await runSwarm({ seeds: quick ? 1 : 2, from: 1, jobs: 1, bugs: [], flags: {}, maxFailures: seeds })
+    metrics.push({
+      name: 'seeds_per_min', value: parallel.seedsPerMinute, unit: 'seeds/min',
+      baseline: { name: 'seeds_per_min_1_worker', value: single.seedsPerMinute },
+      note: `standard scenario (5 sites, 2 virtual min), ${seeds} seeds on ${jobs} worker processes; ${parallel.failing.length} failing (${parallel.failing.map((f) => f.seed).join(', ') || 'none'})`
+    })
+    return metrics
+  }
+}
+
+export default suite
