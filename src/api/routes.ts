@@ -1,69 +1,13 @@
 /**
- * Parses request paths the way the kube-apiserver routes them: version and health,
- * discovery (`/api`, `/apis`, `/apis/<group>[/<version>]`), OpenAPI, and resource paths
- * (cluster-scoped or namespaced, collection or object, the legacy `/watch/` prefix).
- * `/api/v1/namespaces/<name>` is the Namespace object itself.
+ * The site API's routes: the apiserver's path grammar (`src/k8s/request-path.ts`) over the
+ * resources a site serves. A resource the site does not serve is simply not found.
  */
+import { parseKubePath, type KubeRoute } from '../k8s/request-path.ts'
 import { resourceByPlural, type ApiResource } from './resources.ts'
 
-export type Route =
-  | { type: 'version' }
-  | { type: 'health' }
-  | { type: 'api' }
-  | { type: 'apis' }
-  | { type: 'group', group: string }
-  | { type: 'group-version', group: string, version: string }
-  | { type: 'openapi-v2' }
-  | { type: 'openapi-v3' }
-  | { type: 'openapi-v3-gv', group: string, version: string }
-  | { type: 'resource', resource: ApiResource, namespace: string | undefined, name: string | undefined, subresource: string | undefined, watch: boolean }
-  | { type: 'not-found' }
-
-function segmentsOf (path: string): string[] {
-  return path.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s))
-}
-
-function resourceRoute (group: string, version: string, rest: string[]): Route {
-  let watch = false
-  if (rest[0] === 'watch') { watch = true; rest = rest.slice(1) }
-  let namespace: string | undefined
-  if (rest[0] === 'namespaces' && rest.length >= 3) {
-    const inner = resourceByPlural(group, version, rest[2] as string)
-    if (inner !== undefined && inner.namespaced) {
-      namespace = rest[1]
-      rest = rest.slice(2)
-    }
-  }
-  const [plural, name, subresource, ...extra] = rest
-  if (plural === undefined || extra.length > 0) return { type: 'not-found' }
-  const resource = resourceByPlural(group, version, plural)
-  if (resource === undefined) return { type: 'not-found' }
-  if (namespace !== undefined && !resource.namespaced) return { type: 'not-found' }
-  return { type: 'resource', resource, namespace, name, subresource, watch }
-}
+export type Route = Exclude<KubeRoute<ApiResource>, { type: 'unknown-resource' }>
 
 export function parseRoute (pathname: string): Route {
-  let s: string[]
-  try { s = segmentsOf(pathname) } catch { return { type: 'not-found' } }
-  if (s.length === 1 && s[0] === 'version') return { type: 'version' }
-  if (s.length >= 1 && (s[0] === 'healthz' || s[0] === 'livez' || s[0] === 'readyz')) return { type: 'health' }
-  if (s[0] === 'openapi') {
-    if (s[1] === 'v2' && s.length === 2) return { type: 'openapi-v2' }
-    if (s[1] === 'v3' && s.length === 2) return { type: 'openapi-v3' }
-    if (s[1] === 'v3' && s[2] === 'api' && s[3] !== undefined && s.length === 4) return { type: 'openapi-v3-gv', group: '', version: s[3] }
-    if (s[1] === 'v3' && s[2] === 'apis' && s.length === 5) return { type: 'openapi-v3-gv', group: s[3] as string, version: s[4] as string }
-    return { type: 'not-found' }
-  }
-  if (s[0] === 'api') {
-    if (s.length === 1) return { type: 'api' }
-    if (s.length === 2) return { type: 'group-version', group: '', version: s[1] as string }
-    return resourceRoute('', s[1] as string, s.slice(2))
-  }
-  if (s[0] === 'apis') {
-    if (s.length === 1) return { type: 'apis' }
-    if (s.length === 2) return { type: 'group', group: s[1] as string }
-    if (s.length === 3) return { type: 'group-version', group: s[1] as string, version: s[2] as string }
-    return resourceRoute(s[1] as string, s[2] as string, s.slice(3))
-  }
-  return { type: 'not-found' }
+  const r = parseKubePath(pathname, resourceByPlural)
+  return r.type === 'unknown-resource' ? { type: 'not-found' } : r
 }

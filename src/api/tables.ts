@@ -10,16 +10,8 @@ import { ORIGIN_ANNOTATION } from '../site/site-handle.ts'
 import { humanDuration, isPlainObject, type Json, type JsonObject } from '../k8s/index.ts'
 import type { FlotillaStatus } from './render.ts'
 import type { ApiResource } from './resources.ts'
+import type { ColumnDefinition, IncludeObject } from '../k8s/table.ts'
 
-export interface ColumnDefinition {
-  name: string
-  type: 'string' | 'integer' | 'date' | 'number' | 'boolean'
-  format: string
-  description: string
-  priority: number
-}
-
-export type IncludeObject = 'None' | 'Metadata' | 'Object'
 
 type Cell = string | number
 /** Facts known only at request time (e.g. a peer's liveness), by object name. */

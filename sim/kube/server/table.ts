@@ -10,20 +10,12 @@ import { conditionOf } from '../model/conditions.ts'
 import { humanDuration } from '../../../src/k8s/duration.ts'
 import { isPlainObject, type Json, type JsonObject } from '../../../src/k8s/json.ts'
 import { formatLabelSelector, fromStructured, type StructuredSelector } from '../../../src/k8s/label-selector.ts'
+import type { ColumnDefinition, IncludeObject } from '../../../src/k8s/table.ts'
 
-export interface ColumnDefinition {
-  name: string
-  type: 'string' | 'integer' | 'date' | 'number' | 'boolean'
-  format: string
-  description: string
-  priority: number
-}
-
-export type IncludeObject = 'None' | 'Metadata' | 'Object'
+export type { ColumnDefinition, IncludeObject }
 
 type Cell = string | number
 type Printer = (o: KubeObject, nowMs: number) => Cell[]
-
 
 function age (timestamp: unknown, nowMs: number): string {
   if (typeof timestamp !== 'string') return '<unknown>'
