@@ -7,6 +7,7 @@
  */
 import type { JsonObject } from '../k8s/index.ts'
 import { groupVersions, verbsOf, apiVersionOf, type ApiResource } from './resources.ts'
+import * as groups from '../k8s/discovery.ts'
 
 /** The Kubernetes version the API reports; kubectl 1.31-1.33 are within its supported skew. */
 export const KUBERNETES_VERSION = 'v1.32.0'
@@ -36,25 +37,14 @@ export function wantsAggregated (accept: string | undefined): boolean {
   })
 }
 
-export function apiVersions (serverAddress: string): JsonObject {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] }
-}
-
-function groupEntry (group: string): JsonObject | undefined {
-  const versions = groupVersions().filter((g) => g.group === group)
-  if (versions.length === 0) return undefined
-  const list = versions.map((v) => ({ groupVersion: `${group}/${v.version}`, version: v.version }))
-  return { name: group, versions: list, preferredVersion: list[0] as JsonObject }
-}
+export const apiVersions = groups.apiVersions
 
 export function apiGroupList (): JsonObject {
-  const groups = [...new Set(groupVersions().filter((g) => g.group !== '').map((g) => g.group))]
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((g) => groupEntry(g) as JsonObject) }
+  return groups.apiGroupList(groupVersions())
 }
 
 export function apiGroup (group: string): JsonObject | undefined {
-  const entry = groupEntry(group)
-  return entry === undefined ? undefined : { kind: 'APIGroup', apiVersion: 'v1', ...entry }
+  return groups.apiGroup(groupVersions(), group)
 }
 
 const SCALE_VERBS = ['get', 'patch', 'update']

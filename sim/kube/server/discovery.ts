@@ -6,6 +6,7 @@
  */
 import { fnv1a, type JsonObject } from '../../../src/k8s/json.ts'
 import { apiVersionOf, groupVersions, verbsOf, type ResourceType } from '../model/resource-types.ts'
+import * as groups from '../../../src/k8s/discovery.ts'
 
 export function versionInfo (gitVersion: string): JsonObject {
   const m = /^v(\d+)\.(\d+)/.exec(gitVersion)
@@ -22,25 +23,14 @@ export function versionInfo (gitVersion: string): JsonObject {
   }
 }
 
-export function apiVersions (serverAddress: string): JsonObject {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress }] }
-}
-
-function groupEntry (group: string): JsonObject | undefined {
-  const versions = groupVersions().filter((g) => g.group === group)
-  if (versions.length === 0) return undefined
-  const list = versions.map((v) => ({ groupVersion: `${group}/${v.version}`, version: v.version }))
-  return { name: group, versions: list, preferredVersion: list[0] as JsonObject }
-}
+export const apiVersions = groups.apiVersions
 
 export function apiGroupList (): JsonObject {
-  const groups = [...new Set(groupVersions().filter((g) => g.group !== '').map((g) => g.group))]
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groups.map((g) => groupEntry(g) as JsonObject) }
+  return groups.apiGroupList(groupVersions())
 }
 
 export function apiGroup (group: string): JsonObject | undefined {
-  const entry = groupEntry(group)
-  return entry === undefined ? undefined : { kind: 'APIGroup', apiVersion: 'v1', ...entry }
+  return groups.apiGroup(groupVersions(), group)
 }
 
 function resourceEntries (r: ResourceType): JsonObject[] {
