@@ -109,6 +109,12 @@ export interface Binding {
   policy?: string
   reason: string
   degraded?: string
+  /**
+   * Clusters a failover binding moved off (written by the origin only). The origin fails
+   * back when they have been available for its stabilisation window on its own clock,
+   * which needs no memory of the failure: a restarted origin still fails back.
+   */
+  avoided?: ClusterId[]
   decidedAt: number
 }
 

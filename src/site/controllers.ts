@@ -21,7 +21,7 @@ import { canonicalJson } from '../store/docs/canonical-json.ts'
 import {
   deleteBinding, deleteShare, putBinding, putCluster, putShare, putStub, type NewEvent, type SiteDoc
 } from '../store/docs/index.ts'
-import { applyOverrides, formatExplanation, placeInView, selectPolicy } from '../schedule/index.ts'
+import { applyOverrides, formatExplanation, placeInView, selectPolicy, type PolicySet } from '../schedule/index.ts'
 import {
   clusterAvailability, effectivePlacement, migrationEvents, originBinding, originBindingOf, ownShares,
   preparePlacementContext, trackAvailability, type AvailabilityMemory, type EffectivePlacement, type PlacementContext
@@ -29,6 +29,7 @@ import {
 import { clusterRecordFrom, shareStatusesFrom, type ClusterSettings, type HealthMemory } from '../controllers/cluster-status.ts'
 import type { FailoverSettings } from './site.ts'
 import type { EffectivePlacement as PlacementSummary } from './site-handle.ts'
+import { sameRecord } from './same-record.ts'
 
 export interface ControllersOptions {
   siteId: SiteId
@@ -53,12 +54,23 @@ export type DocWrite = (d: SiteDoc) => unknown
 export interface TickOutcome {
   writes: DocWrite[]
   events: NewEvent[]
+  /** New placements of this site's local-only workloads, for the local store (never the document). */
+  localBindings: Binding[]
+  /**
+   * The earliest monotonic time at which a decision of this tick could change with no new
+   * input — a failure threshold, a stabilisation window or an eviction timeout running
+   * out — or undefined if none is pending. Anything else that changes a decision (a
+   * document, a cluster observation, a liveness transition) asks for a tick itself.
+   */
+  wakeAt: number | undefined
 }
 
 export interface Controllers {
   start (): Promise<void>
   stop (): Promise<void>
   tick (view: GlobalView): TickOutcome
+  /** The placements of local-only workloads this site kept in its local store before a restart. */
+  restoreLocalBindings (bindings: readonly Binding[]): void
   /** Hands every cluster its desired objects (only when they changed). */
   applyDesired (): void
   onChange (listener: () => void): () => void
@@ -93,9 +105,10 @@ export function createControllers (options: ControllersOptions): Controllers {
   const policySigs = new Map<string, string>()
   /**
    * Origin bindings of this site's local-only workloads. They are never written to the
-   * replicated document, so they are kept here; without them every tick would see "no
-   * binding yet" and re-place the workload on the current free capacity, which its own
-   * replicas change — a share that flips on every cluster change.
+   * replicated document, so they are kept here (and in the local store, through
+   * `TickOutcome.localBindings`); without them every tick — or the first after a restart —
+   * would see "no binding yet" and re-place the workload on the current free capacity,
+   * which its own replicas hold: a share that flips, or shrinks, on every cluster change.
    */
   const localBindings = new Map<string, Binding>()
   /** Workloads handing back after a failover (see `handBack`). */
@@ -103,6 +116,7 @@ export function createControllers (options: ControllersOptions): Controllers {
   const desired = new Map<string, DesiredObject[]>()
   const applied = new Map<string, string>()
   let lastContext: PlacementContext | undefined
+  const policySetCache = new Map<string, PolicySet>()
   let degradedLines: string[] = []
   const counts = { placements: 0, migrations: 0, failbacks: 0, ticks: 0 }
   const listeners = new Set<() => void>()
@@ -168,6 +182,7 @@ export function createControllers (options: ControllersOptions): Controllers {
     counts.ticks++
     const writes: DocWrite[] = []
     const events: NewEvent[] = []
+    const newLocalBindings: Binding[] = []
     const local = options.localWorkloads()
     const localKeys = new Set(local.map((w) => w.key))
 
@@ -177,13 +192,17 @@ export function createControllers (options: ControllersOptions): Controllers {
     const replicated = new Set(view.workloads.map((w) => w.key))
     // What the document already holds (the view is fresh from it): an unchanged record is
     // not written again, which spares the tick reading every field back through Automerge.
-    const heldClusters = new Map(view.clusters.filter((c) => own.has(c.id)).map((c) => [c.id, canonicalJson(c)]))
-    const heldShares = new Map<string, string>()
-    for (const w of view.workloads) for (const sh of w.shares) if (own.has(sh.cluster)) heldShares.set(`${sh.workload}|${sh.cluster}`, canonicalJson(sh))
+    const heldClusters = new Map<ClusterId, ClusterRecord>(view.clusters.filter((c) => own.has(c.id)).map((c) => [c.id, c]))
+    const heldShares = new Map<string, GlobalView['workloads'][number]['shares'][number]>()
+    for (const w of view.workloads) for (const sh of w.shares) if (own.has(sh.cluster)) heldShares.set(`${sh.workload}|${sh.cluster}`, sh)
     const ownRecords = new Map<ClusterId, ClusterRecord>()
     let unheard = false
+    let wakeAt: number | undefined
+    const wakeBy = (at: number): void => { if (at > now && (wakeAt === undefined || at < wakeAt)) wakeAt = at }
     for (const [id, c] of own) {
       const obs = c.driver.observe()
+      // A silent cluster API turns the cluster NotReady when its threshold runs out.
+      if (!obs.reachable && obs.lastContactMs !== undefined) wakeBy(obs.lastContactMs + c.settings.failureThresholdMs)
       // A driver that has not reached its cluster yet since this process started says
       // nothing about it: keep the record the document holds (from before a restart)
       // instead of reporting it Unknown, which every observer would take for an outage and
@@ -196,12 +215,12 @@ export function createControllers (options: ControllersOptions): Controllers {
       const rec = clusterRecordFrom(siteId, c.settings, obs, health.get(c.settings.name), now, wall)
       health.set(c.settings.name, { health: rec.health, sinceWall: rec.healthSince })
       ownRecords.set(id, rec)
-      if (heldClusters.get(id) !== canonicalJson(rec)) writes.push((d) => putCluster(d, rec))
+      if (!sameRecord(heldClusters.get(id), rec)) writes.push((d) => putCluster(d, rec))
       const reported = new Set<string>()
       for (const s of shareStatusesFrom(siteId, c.settings.name, obs)) {
         if (localKeys.has(s.workload) || !replicated.has(s.workload)) continue
         reported.add(s.workload)
-        if (heldShares.get(`${s.workload}|${s.cluster}`) !== canonicalJson(s)) writes.push((d) => putShare(d, s))
+        if (!sameRecord(heldShares.get(`${s.workload}|${s.cluster}`), s)) writes.push((d) => putShare(d, s))
       }
       for (const w of view.workloads) {
         if (w.shares.some((s) => s.cluster === id) && !reported.has(w.key)) writes.push((d) => deleteShare(d, w.key, id))
@@ -213,7 +232,7 @@ export function createControllers (options: ControllersOptions): Controllers {
     // heard from, nothing is moved on ignorance: report, but keep running what runs.
     if (!options.settled() || unheard) {
       previousNow = now
-      return { writes, events }
+      return { writes, events, localBindings: newLocalBindings, wakeAt: now }
     }
 
     // 2. Which clusters this site can use.
@@ -221,7 +240,8 @@ export function createControllers (options: ControllersOptions): Controllers {
     availability = trackAvailability(availability, clusters, unavailableSites, now)
     const av = clusterAvailability({ clusters, unavailableSites, memory: availability, now, stabilizationMs: options.failover.stabilizationMs })
     const settings = { failback: options.failover.failback, stabilizationMs: options.failover.stabilizationMs, evictionTimeoutMs: options.failover.evictionTimeoutMs }
-    const context = preparePlacementContext({ clusters, policies: view.policies, availability: av, settings })
+    if (policySetCache.size > 4 * (view.sites.length + 1)) policySetCache.clear()
+    const context = preparePlacementContext({ clusters, policies: view.policies, availability: av, settings, policySetCache })
     lastContext = context
     const trusted = new Set([siteId, ...options.aliveSites()])
     const viewHeads = digestOf(view.sites.map((s) => [s.id, s.heads]))
@@ -241,6 +261,8 @@ export function createControllers (options: ControllersOptions): Controllers {
     ]
     for (const key of [...localBindings.keys()]) if (!localKeys.has(key)) localBindings.delete(key)
     const degraded: string[] = []
+    /** This site's own fail-backs as origin: its effective placement stays `origin` throughout, so they are named here. */
+    const originFailbacks = new Map<string, string>()
     for (const { w, bindings, shares, local: isLocal } of workloads) {
       let origin = originBindingOf(w, bindings)
       if (w.origin === siteId) {
@@ -254,10 +276,14 @@ export function createControllers (options: ControllersOptions): Controllers {
             workload: w.key, placement: decision.placement, decidedBy: siteId, generation: w.generation,
             inputHeads: viewHeads, reason: decision.reason, decidedAt: wall,
             ...(decision.policy !== undefined ? { policy: decision.policy } : {}),
-            ...(decision.degraded !== undefined ? { degraded: decision.degraded } : {})
+            ...(decision.degraded !== undefined ? { degraded: decision.degraded } : {}),
+            ...(decision.avoided !== undefined ? { avoided: decision.avoided } : {})
           }
-          if (isLocal) localBindings.set(w.key, binding)
-          else writes.push((d) => putBinding(d, binding))
+          if (decision.failbackCause !== undefined) originFailbacks.set(w.key, decision.failbackCause)
+          if (isLocal) {
+            localBindings.set(w.key, binding)
+            newLocalBindings.push(binding)
+          } else writes.push((d) => putBinding(d, binding))
           counts.placements++
           origin = binding
           policySigs.set(w.key, sig)
@@ -294,7 +320,7 @@ export function createControllers (options: ControllersOptions): Controllers {
             inputHeads: viewHeads, reason: eff.reason, decidedAt: wall,
             ...(eff.policy !== undefined ? { policy: eff.policy } : {}), ...(eff.degraded !== undefined ? { degraded: eff.degraded } : {})
           }
-          if (mineBinding === undefined || mineBinding.reason !== acting.reason || canonicalJson(mineBinding.placement) !== canonicalJson(acting.placement) || mineBinding.degraded !== acting.degraded) {
+          if (mineBinding === undefined || mineBinding.reason !== acting.reason || !sameRecord(mineBinding.placement, acting.placement) || mineBinding.degraded !== acting.degraded) {
             writes.push((d) => putBinding(d, acting))
           }
         } else if (mineBinding !== undefined) {
@@ -313,7 +339,7 @@ export function createControllers (options: ControllersOptions): Controllers {
       if (!liveKeys.has(key) && !localKeys.has(key)) writes.push((d) => deleteBinding(d, key))
     }
 
-    for (const e of migrationEvents(filterReplicated(previous, localKeys), filterReplicated(next, localKeys), wall, av)) {
+    for (const e of migrationEvents(filterReplicated(previous, localKeys), filterReplicated(next, localKeys), wall, av, originFailbacks)) {
       events.push(e)
       if (e.kind === 'migration') counts.migrations += e.moved?.length ?? 1
       if (e.kind === 'failback') counts.failbacks += e.moved?.length ?? 1
@@ -325,7 +351,13 @@ export function createControllers (options: ControllersOptions): Controllers {
     previousNow = now
     degradedLines = degraded.sort()
     for (const id of own.keys()) desired.set(id, withNamespaces(perCluster.get(id) ?? []))
-    return { writes, events }
+    // Every window a decision compares against runs from a transition this observer
+    // remembers (availability records, hand-backs): wake when one of them ends.
+    const windows = new Set([options.failover.stabilizationMs, options.failover.evictionTimeoutMs])
+    for (const e of next.values()) windows.add(e.failback.windowMs)
+    for (const rec of availability.values()) for (const w of windows) wakeBy(rec.since + w)
+    for (const h of handBacks.values()) for (const w of windows) wakeBy(h.since + w)
+    return { writes, events, localBindings: newLocalBindings, wakeAt }
   }
 
   /**
@@ -377,6 +409,9 @@ export function createControllers (options: ControllersOptions): Controllers {
       for (const c of options.clusters) await c.driver.stop()
     },
     tick,
+    restoreLocalBindings (bindings) {
+      for (const b of bindings) if (b.decidedBy === siteId) localBindings.set(b.workload, b)
+    },
     applyDesired () {
       for (const [id, c] of own) {
         const objects = desired.get(id)
@@ -417,7 +452,7 @@ export function createControllers (options: ControllersOptions): Controllers {
 
 function sameBase (a: EffectivePlacement['base'], b: EffectivePlacement['base']): boolean {
   return a !== undefined && b !== undefined && a.decidedBy === b.decidedBy && a.generation === b.generation &&
-    canonicalJson(a.assignments) === canonicalJson(b.assignments)
+    sameRecord(a.assignments, b.assignments)
 }
 
 function filterReplicated (m: ReadonlyMap<string, EffectivePlacement>, localKeys: ReadonlySet<string>): Map<string, EffectivePlacement> {

@@ -4,8 +4,10 @@
  * process (libp2p, LevelDB, the system clock, Kubernetes clients) and in the simulator
  * (virtual everything). Controllers run in ticks: each tick reads the global view once,
  * decides, writes everything it decided into this site's document as one change, and
- * hands each member cluster its desired objects. A tick runs every `tickMs` and soon
- * after anything relevant changes (a document, a cluster, a peer's liveness).
+ * hands each member cluster its desired objects. A tick runs soon after anything
+ * relevant changes (a peer's document, a cluster, a peer's liveness, a user's write), and
+ * otherwise only when a deadline the last tick named is due (checked every `tickMs`) or
+ * `idleTickMs` passed: an idle site costs next to nothing.
  */
 import * as A from '@automerge/automerge'
 import { FlotillaError } from '../model/errors.ts'
@@ -74,8 +76,14 @@ export interface SiteOptions {
   /** Signature verification (default: `createVerifier()`); the simulator shares one memoised verifier between its sites. */
   verify?: Verify
   endpoints?: SiteInfo['endpoints']
-  /** Controller tick period (default 1,000 ms). */
+  /** Controller tick period (default 1,000 ms): how often a due deadline is noticed. */
   tickMs?: number
+  /**
+   * Longest time without a tick (default 10,000 ms). Ticks otherwise run only when
+   * something changed or a deadline the last tick named is due; this bounds the cost of a
+   * deadline the controllers failed to name.
+   */
+  idleTickMs?: number
   /** Snapshot a document after this many changes (default 500). */
   snapshotEvery?: number
   /** Replication anti-entropy period (default 5,000 ms). */
@@ -105,6 +113,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   const ownDoc = siteDocId(siteId)
   const roster = [...options.roster]
   const tickMs = options.tickMs ?? 1000
+  const idleTickMs = Math.max(tickMs, options.idleTickMs ?? 10_000)
   const startedAt = clock.wallMs()
 
   let localRecords: WorkloadRecord[] = []
@@ -160,6 +169,10 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   })
   let tickTimer: Timer | undefined
   let soonTimer: Timer | undefined
+  /** Something asked for a tick since the last one began. */
+  let dirty = true
+  let lastTickAt = -Infinity
+  let wakeAt: number | undefined
   let ticking: Promise<void> | undefined
   let running = false
   const unsubscribers: Array<() => void> = []
@@ -203,6 +216,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   }
 
   function scheduleSoon (): void {
+    dirty = true
     if (!running || soonTimer !== undefined) return
     soonTimer = clock.setTimer(50, () => { soonTimer = undefined; void runTick() })
   }
@@ -219,8 +233,11 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     // Yield first, so `ticking` is set before any of the tick runs.
     await Promise.resolve()
     {
+      dirty = false
+      lastTickAt = clock.monotonicMs()
       try {
         const outcome = controllers.tick(refreshView())
+        wakeAt = outcome.wakeAt
         const evidence = pendingEvidence.splice(0).map((m) => evidenceFromMisbehaviour(m, siteId, siteOfPeer(m.peer), clock.wallMs()))
         const events = [...pendingEvents.splice(0), ...outcome.events]
         if (outcome.writes.length > 0 || evidence.length > 0 || events.length > 0) {
@@ -230,17 +247,28 @@ export async function createSite (options: SiteOptions): Promise<Site> {
             for (const ev of events) appendEvent(d, ev)
           }, 'controller tick')
         }
+        // Durable before acted on, like the document's bindings.
+        for (const b of outcome.localBindings) await localStore.putBinding(b)
         controllers.applyDesired()
         refreshView()
       } catch (e) {
+        // The next periodic tick retries.
+        dirty = true
         logger.error({ err: (e as Error).message, code: (e as FlotillaError).code, stack: (e as Error).stack }, 'controller tick failed')
       }
     }
   }
 
+  /** Whether the periodic tick has work: new input, a deadline due, or the idle bound reached. */
+  function tickDue (): boolean {
+    const now = clock.monotonicMs()
+    return dirty || (wakeAt !== undefined && now >= wakeAt) || now - lastTickAt >= idleTickMs
+  }
+
   function scheduleTicks (): void {
     tickTimer = clock.setTimer(tickMs, () => {
       if (!running) return
+      if (!tickDue()) { scheduleTicks(); return }
       void runTick().finally(() => { if (running) scheduleTicks() })
     })
   }
@@ -275,8 +303,10 @@ export async function createSite (options: SiteOptions): Promise<Site> {
       await ensureSiteDoc()
       const loaded = await localStore.loadAll()
       localRecords = loaded.workloads
+      controllers.restoreLocalBindings(loaded.bindings)
       for (const c of loaded.corrupt) logger.error({ key: c.key, err: c.error.message }, 'skipped a corrupt local-only record')
-      unsubscribers.push(store.onChange(() => { scheduleSoon() }))
+      // A local change is this site's own tick or write (which asks for a tick itself).
+      unsubscribers.push(store.onChange((_doc, _entries, origin) => { if (origin === 'remote') scheduleSoon() }))
       unsubscribers.push(replicator.onMisbehaviour(onMisbehaviour))
       unsubscribers.push(liveness.onMisbehaviour(onMisbehaviour))
       unsubscribers.push(liveness.onTransition(onTransition))

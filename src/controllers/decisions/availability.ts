@@ -46,6 +46,8 @@ export interface ClusterAvailability {
   unavailableSince: Map<ClusterId, number>
   /** When each cluster that came back after an absence did so (kept while it stays available). */
   returnedAt: Map<ClusterId, number>
+  /** Since when this observer has seen each available cluster available (its return, or first sight). */
+  availableSince: Map<ClusterId, number>
 }
 
 export interface ClusterAvailabilityInput {
@@ -129,7 +131,8 @@ export function clusterAvailability (input: ClusterAvailabilityInput): ClusterAv
     stabilizing: new Set(),
     reasons: new Map(),
     unavailableSince: new Map(),
-    returnedAt: new Map()
+    returnedAt: new Map(),
+    availableSince: new Map()
   }
   for (const c of sortedClusters(input.clusters)) {
     const why = unavailabilityReason(c, input.unavailableSites)
@@ -140,6 +143,7 @@ export function clusterAvailability (input: ClusterAvailabilityInput): ClusterAv
       out.unavailableSince.set(c.id, rec.since)
       continue
     }
+    out.availableSince.set(c.id, rec.since)
     if (!rec.returned) continue
     out.returnedAt.set(c.id, rec.since)
     if (now - rec.since < stabilizationMs) {
@@ -179,6 +183,21 @@ export function stabilizedSince (av: ClusterAvailability, previousNow: number, w
   for (const [id, at] of av.returnedAt) {
     const end = at + windowMs
     if (end > previousNow && end <= av.now) out.push(id)
+  }
+  return out
+}
+
+/**
+ * Those of `clusters` this observer has seen available for at least `windowMs` without a
+ * break, in id order. Unlike `stabilizedSince` it needs no memory of the failure, so a
+ * restarted origin can tell that the clusters its failover binding avoided are back.
+ */
+export function stableFor (av: ClusterAvailability, clusters: readonly ClusterId[], windowMs: number): ClusterId[] {
+  checkDuration('windowMs', windowMs)
+  const out: ClusterId[] = []
+  for (const id of [...clusters].sort(compareStrings)) {
+    const since = av.availableSince.get(id)
+    if (since !== undefined && av.now - since >= windowMs) out.push(id)
   }
   return out
 }

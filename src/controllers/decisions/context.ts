@@ -67,6 +67,17 @@ export interface PlacementContextInput {
   policies: readonly PolicyRecord[]
   availability: ClusterAvailability
   settings: FailoverSettings
+  /**
+   * Prepared policy sets by content, kept by the caller from tick to tick: preparing
+   * validates every policy of an origin, which would otherwise be redone every tick.
+   */
+  policySetCache?: Map<string, PolicySet>
+}
+
+/** What a prepared policy set depends on: the origin's propagation policy records, by key, generation and write time. */
+function policySetSignature (origin: SiteId, records: readonly PolicyRecord[]): string {
+  const parts = records.filter((r) => r.kind !== 'OverridePolicy').map((r) => `${r.key}@${r.generation}@${r.updatedAt}`).sort()
+  return `${origin}\n${parts.join('\n')}`
 }
 
 export function preparePlacementContext (input: PlacementContextInput): PlacementContext {
@@ -91,7 +102,11 @@ export function preparePlacementContext (input: PlacementContextInput): Placemen
     policiesFor (origin) {
       let set = policySets.get(origin)
       if (set === undefined) {
-        set = preparePolicies(recordsByOrigin.get(origin) ?? [])
+        const records = recordsByOrigin.get(origin) ?? []
+        const cache = input.policySetCache
+        const sig = cache === undefined ? '' : policySetSignature(origin, records)
+        set = cache?.get(sig) ?? preparePolicies(records)
+        cache?.set(sig, set)
         policySets.set(origin, set)
       }
       return set

@@ -45,7 +45,10 @@ export interface UnavailableClusters {
   reasons: ReadonlyMap<ClusterId, string>
 }
 
-function classify (before: EffectivePlacement, after: EffectivePlacement, moved: Moved, gone: UnavailableClusters | undefined): { kind: EventKind, cause: string } | undefined {
+function classify (
+  before: EffectivePlacement, after: EffectivePlacement, moved: Moved, gone: UnavailableClusters | undefined, failback: string | undefined
+): { kind: EventKind, cause: string } | undefined {
+  if (failback !== undefined && after.mode === 'origin') return { kind: 'failback', cause: failback }
   const awayFromDisplaced = moved.from.some((c) => after.displaced.some((d) => d.cluster === c))
   if (after.mode === 'failover' || awayFromDisplaced) return { kind: 'migration', cause: migrationCause(after, moved.from) }
   // The origin rebinds around a cluster it cannot use in the same tick, so its new binding
@@ -68,10 +71,14 @@ function classify (before: EffectivePlacement, after: EffectivePlacement, moved:
  * only (new or deleted) produce no movement; a workload newly degraded, or degraded for
  * a new reason, produces a `degraded` event; one that recovers an `info` event. `gone`
  * (the observer's unavailable clusters) makes a move away from one of them a migration
- * even when the effective placement is a fresh origin binding.
+ * even when the effective placement is a fresh origin binding. `originFailbacks` names
+ * the workloads whose origin — this observer — wrote a fail-back binding this tick, with
+ * its reason: the origin acts on its own binding throughout, so its effective placement
+ * stays `origin` and the move back would otherwise pass unrecorded.
  */
 export function migrationEvents (
-  before: ReadonlyMap<WorkloadKey, EffectivePlacement>, after: ReadonlyMap<WorkloadKey, EffectivePlacement>, at: number, gone?: UnavailableClusters
+  before: ReadonlyMap<WorkloadKey, EffectivePlacement>, after: ReadonlyMap<WorkloadKey, EffectivePlacement>, at: number, gone?: UnavailableClusters,
+  originFailbacks: ReadonlyMap<WorkloadKey, string> = new Map()
 ): DecisionEvent[] {
   const grouped = new Map<string, { kind: EventKind, cause: string, moved: Moved[] }>()
   const add = (kind: EventKind, cause: string, moved: Moved): void => {
@@ -85,7 +92,7 @@ export function migrationEvents (
     const b = before.get(key)
     if (b !== undefined) {
       const moved = movement(b, a)
-      const c = moved === undefined ? undefined : classify(b, a, moved, gone)
+      const c = moved === undefined ? undefined : classify(b, a, moved, gone, originFailbacks.get(key))
       if (moved !== undefined && c !== undefined) add(c.kind, c.cause, moved)
     }
     if (a.degraded !== undefined && a.degraded !== b?.degraded) {

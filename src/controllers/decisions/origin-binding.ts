@@ -4,12 +4,15 @@
  * change, a cluster of the binding gone, or (fail-back after stabilisation) a cluster
  * whose window just ended and that the placement would use again. On a failure the
  * origin writes exactly the failover placement every other observer computes
- * (`effectivePlacement`), so when its new binding arrives nothing moves a second time.
+ * (`effectivePlacement`), so when its new binding arrives nothing moves a second time,
+ * and names the clusters it moved off (`avoided`): once those have been available for
+ * the window on the origin's own clock it fails back, even if it restarted meanwhile
+ * and so never saw them fail.
  */
 import type { Binding, ClusterAssignment, ClusterId, WorkloadRecord } from '../../model/federation.ts'
 import { placeInView, selectPolicy } from '../../schedule/index.ts'
 import { sameAssignments, sortAssignments } from './assignments.ts'
-import { stabilizedSince } from './availability.ts'
+import { stabilizedSince, stableFor } from './availability.ts'
 import { failbackRule, type PlacementContext } from './context.ts'
 import { degradedText, effectivePlacement, improves, runningOf } from './effective-placement.ts'
 
@@ -35,13 +38,23 @@ export interface OriginBindingDecision {
   policy?: string
   reason: string
   degraded?: string
+  /** Clusters the placement moved off after a failure and may fail back to (sorted). */
+  avoided?: ClusterId[]
+  /** For a fail-back that moves the workload: its cause, the same for every workload it moves (events group by it). */
+  failbackCause?: string
 }
 
 function keep (current: Binding): OriginBindingDecision {
   return {
     write: false, placement: sortAssignments(current.placement), reason: current.reason,
-    ...(current.policy !== undefined ? { policy: current.policy } : {}), ...(current.degraded !== undefined ? { degraded: current.degraded } : {})
+    ...(current.policy !== undefined ? { policy: current.policy } : {}), ...(current.degraded !== undefined ? { degraded: current.degraded } : {}),
+    ...avoidedField(current.avoided ?? [])
   }
+}
+
+function avoidedField (list: Iterable<ClusterId>): { avoided?: ClusterId[] } {
+  const sorted = [...new Set(list)].sort()
+  return sorted.length === 0 ? {} : { avoided: sorted }
 }
 
 /** What the origin of `workload` should hold as its binding this tick. */
@@ -51,6 +64,13 @@ export function originBinding (input: OriginBindingInput): OriginBindingDecision
   const selected = selectPolicy(set, w.manifest).policy
   const failback = failbackRule(selected?.spec, ctx.settings)
   const pv = ctx.viewFor(failback.windowMs)
+  // Clusters a failover moved off stay owed a fail-back through later rewrites, until
+  // they have been stable for the window (or fail-back is Never).
+  const stillAvoided = (): ClusterId[] => {
+    if (failback.policy === 'never' || current?.avoided === undefined) return []
+    const stable = new Set(stableFor(ctx.availability, current.avoided, failback.windowMs))
+    return current.avoided.filter((c) => !stable.has(c))
+  }
   const recompute = (trigger: OriginTrigger, why: string): OriginBindingDecision => {
     const r = placeInView(pv.view, set, w)
     const degraded = degradedText(r.degraded)
@@ -61,7 +81,8 @@ export function originBinding (input: OriginBindingInput): OriginBindingDecision
     }
     return {
       write: true, trigger, placement: sortAssignments(r.assignments), reason: `${why}: ${r.explanation.summary}`,
-      ...(r.policy !== undefined ? { policy: r.policy } : {}), ...(degraded !== undefined ? { degraded } : {})
+      ...(r.policy !== undefined ? { policy: r.policy } : {}), ...(degraded !== undefined ? { degraded } : {}),
+      ...avoidedField(stillAvoided())
     }
   }
 
@@ -73,7 +94,8 @@ export function originBinding (input: OriginBindingInput): OriginBindingDecision
   if (e.mode === 'failover') {
     return {
       write: true, trigger: 'failover', placement: e.assignments, reason: e.reason,
-      ...(e.policy !== undefined ? { policy: e.policy } : {}), ...(e.degraded !== undefined ? { degraded: e.degraded } : {})
+      ...(e.policy !== undefined ? { policy: e.policy } : {}), ...(e.degraded !== undefined ? { degraded: e.degraded } : {}),
+      ...(failback.policy === 'never' ? {} : avoidedField([...(current.avoided ?? []), ...e.displaced.map((d) => d.cluster)]))
     }
   }
   if (e.mode !== 'origin') {
@@ -89,21 +111,30 @@ export function originBinding (input: OriginBindingInput): OriginBindingDecision
     if (r.degraded === undefined && sameAssignments(r.assignments, current.placement)) {
       return {
         write: true, trigger: 'degraded', placement: sortAssignments(r.assignments), reason: `no longer degraded: ${r.explanation.summary}`,
-        ...(r.policy !== undefined ? { policy: r.policy } : {})
+        ...(r.policy !== undefined ? { policy: r.policy } : {}), ...avoidedField(stillAvoided())
       }
     }
   }
-  if (failback.policy === 'never' || input.previousNow === undefined) return keep(current)
-  const back = new Set<ClusterId>(stabilizedSince(ctx.availability, input.previousNow, failback.windowMs))
+  if (failback.policy === 'never') return keep(current)
+  const owed = stableFor(ctx.availability, current.avoided ?? [], failback.windowMs)
+  const back = new Set<ClusterId>([...(input.previousNow === undefined ? [] : stabilizedSince(ctx.availability, input.previousNow, failback.windowMs)), ...owed])
   if (back.size === 0) return keep(current)
   // Fail back only where the placement would use a returned cluster again.
   const r = placeInView(pv.view, set, w)
-  if (!r.assignments.some((a) => back.has(a.cluster) && a.replicas > 0) || sameAssignments(r.assignments, current.placement)) return keep(current)
-  if (r.degraded !== undefined && !improves(r, runningOf(ctx, current.placement))) return keep(current)
+  const unused = !r.assignments.some((a) => back.has(a.cluster) && a.replicas > 0) || sameAssignments(r.assignments, current.placement) ||
+    (r.degraded !== undefined && !improves(r, runningOf(ctx, current.placement)))
+  if (unused) {
+    // Stable again but not wanted (capacity moved on): stop owing them a fail-back, so the
+    // placement is not recomputed every tick for ever.
+    if (owed.length === 0) return keep(current)
+    const { avoided: _settled, ...kept } = keep(current)
+    return { ...kept, write: true, trigger: 'failback', reason: `kept: ${owed.join(', ')} stable again, but the placement does not need them back`, ...avoidedField(stillAvoided()) }
+  }
   const degraded = degradedText(r.degraded)
+  const cause = `${[...back].sort().join(', ')} available and stable for ${failback.windowMs} ms: fail-back per the ${failback.source === 'policy' ? 'policy' : 'site default'}`
   return {
-    write: true, trigger: 'failback', placement: sortAssignments(r.assignments),
-    reason: `fail-back after ${failback.windowMs} ms stable (${[...back].join(', ')}): ${r.explanation.summary}`,
-    ...(r.policy !== undefined ? { policy: r.policy } : {}), ...(degraded !== undefined ? { degraded } : {})
+    write: true, trigger: 'failback', placement: sortAssignments(r.assignments), failbackCause: cause,
+    reason: `fail-back after ${failback.windowMs} ms stable (${[...back].sort().join(', ')}): ${r.explanation.summary}`,
+    ...(r.policy !== undefined ? { policy: r.policy } : {}), ...(degraded !== undefined ? { degraded } : {}), ...avoidedField(stillAvoided())
   }
 }

@@ -99,6 +99,7 @@ export const bindingCodec: RecordCodec<BindingEntry> = {
   policy: optional(str),
   reason: str,
   degraded: optional(str),
+  avoided: optional(json(checkStringList)),
   decidedAt: num
 }
 

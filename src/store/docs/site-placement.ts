@@ -40,12 +40,13 @@ export function listBindings (doc: Doc<SiteDoc>): Binding[] {
 
 /**
  * Whether two bindings describe the same decision: same placement, generation, policy,
- * reason and degradation. A controller rewrites a binding only when its decision
+ * reason, degradation and avoided clusters. A controller rewrites a binding only when its decision
  * changed, not merely because its inputs' heads or the clock moved.
  */
 export function sameDecision (a: Binding, b: Binding): boolean {
   return a.workload === b.workload && a.decidedBy === b.decidedBy && a.generation === b.generation &&
     a.policy === b.policy && a.reason === b.reason && a.degraded === b.degraded &&
+    (a.avoided ?? []).join(',') === (b.avoided ?? []).join(',') &&
     a.placement.length === b.placement.length &&
     a.placement.every((p, i) => p.cluster === b.placement[i]!.cluster && p.replicas === b.placement[i]!.replicas)
 }

@@ -94,6 +94,24 @@ describe('migrationEvents', () => {
     expect(events[0]!.moved).toEqual([{ workload: web.key, from: ['eu2.a'], to: expect.any(Array) }])
   })
 
+  it('writes a fail-back at the origin, whose own binding moves the work back', () => {
+    const up = tick({ clusters: fleet, policies: [dividedPolicy], now: -1000 })
+    const down = tick({ clusters: fleet, policies: [dividedPolicy], unavailableSites: ['eu2'], memory: up.memory, now: 0 })
+    const rebound = originBinding({ context: down.context, workload: web, current: bindingOf(web, webPlaced, { policy: dividedPolicy.key }) })
+    const failover = bindingOf(web, rebound.placement, { policy: dividedPolicy.key, avoided: rebound.avoided! })
+    const back = tick({ clusters: fleet, policies: [dividedPolicy], memory: down.memory, now: 10_000 })
+    const stable = tick({ clusters: fleet, policies: [dividedPolicy], memory: back.memory, now: 40_000 })
+    const decision = originBinding({ context: stable.context, workload: web, current: failover, previousNow: 10_000 })
+    expect(decision).toMatchObject({ write: true, trigger: 'failback', placement: webPlaced })
+    const before = new Map([[web.key, effectivePlacement({ context: back.context, workload: web, originBinding: failover })]])
+    const after = new Map([[web.key, effectivePlacement({ context: stable.context, workload: web, originBinding: bindingOf(web, decision.placement, { policy: dividedPolicy.key }) })]])
+    // Both sides are the origin's own bindings (mode origin): without the origin's word this move is silent.
+    expect(migrationEvents(before, after, 6, stable.availability)).toEqual([])
+    const events = migrationEvents(before, after, 6, stable.availability, new Map([[web.key, decision.failbackCause!]]))
+    expect(events).toMatchObject([{ kind: 'failback', subject: web.key, cause: 'eu2.a available and stable for 30000 ms: fail-back per the site default' }])
+    expect(events[0]!.moved![0]!.to).toEqual(['eu2.a'])
+  })
+
   it('writes nothing for workloads that appear or disappear', () => {
     const [, down] = ticks([-1000, 0])
     expect(migrationEvents(new Map(), down!, 1)).toEqual([])

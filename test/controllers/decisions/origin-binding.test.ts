@@ -83,7 +83,7 @@ describe('originBinding', () => {
       const t = tick({ clusters: fleet, policies: [policy], unavailableSites: now >= 0 && now < 10_000 ? ['eu2'] : [], memory, now })
       memory = t.memory
       const d = originBinding({ context: t.context, workload: w, current, ...(previousNow !== undefined ? { previousNow } : {}) })
-      if (d.write) current = bindingOf(w, d.placement, { ...(d.policy !== undefined ? { policy: d.policy } : {}) })
+      if (d.write) current = bindingOf(w, d.placement, { ...(d.policy !== undefined ? { policy: d.policy } : {}), ...(d.avoided !== undefined ? { avoided: d.avoided } : {}) })
       out.push(d)
       previousNow = now
     }
@@ -99,6 +99,42 @@ describe('originBinding', () => {
     expect(stable).toMatchObject({ write: true, trigger: 'failback', placement: b0.placement })
     expect(stable!.reason).toContain('fail-back after 30000 ms stable (eu2.a)')
     expect(after!.write).toBe(false)
+  })
+
+  it('names the clusters a failover moved off, and owes them nothing under fail-back Never', () => {
+    const [, down] = run([-1000, 0])
+    expect(down!.avoided).toEqual(['eu2.a'])
+    const [, downNever] = run([-1000, 0], never)
+    expect(downNever!.avoided).toBeUndefined()
+  })
+
+  it('fails back after a restart that forgot the failure, once the avoided cluster is stable for the window on the new clock', () => {
+    const [, down] = run([-1000, 0])
+    const failover = bindingOf(w, down!.placement, { policy: 'PropagationPolicy/default/pp', avoided: down!.avoided! })
+    // The origin restarts at 20 s with empty memory: eu2 is first seen available then.
+    const first = tick({ clusters: fleet, policies: [divided], now: 20_000 })
+    expect(originBinding({ context: first.context, workload: w, current: failover }).write).toBe(false)
+    const early = tick({ clusters: fleet, policies: [divided], memory: first.memory, now: 49_000 })
+    expect(originBinding({ context: early.context, workload: w, current: failover, previousNow: 20_000 }).write).toBe(false)
+    const late = tick({ clusters: fleet, policies: [divided], memory: early.memory, now: 50_000 })
+    const back = originBinding({ context: late.context, workload: w, current: failover, previousNow: 49_000 })
+    expect(back).toMatchObject({ write: true, trigger: 'failback', placement: b0.placement })
+    expect(back.avoided).toBeUndefined()
+    expect(back.failbackCause).toContain('eu2.a available and stable for 30000 ms')
+  })
+
+  it('stops owing a fail-back to a stable cluster the placement no longer wants, without moving anything', () => {
+    // The failover binding avoided us9.z, which has since been tainted: the scheduler would not use it now.
+    const failover = bindingOf(w, b0.placement, { policy: 'PropagationPolicy/default/pp', avoided: ['us9.z'] })
+    const tainted = cluster('us9.z', { region: 'us', taints: [{ key: 'maintenance', effect: 'NoSchedule' }] })
+    const t0 = tick({ clusters: [...fleet, tainted], policies: [divided], now: 0 })
+    const t1 = tick({ clusters: [...fleet, tainted], policies: [divided], memory: t0.memory, now: 31_000 })
+    const d = originBinding({ context: t1.context, workload: w, current: failover, previousNow: 0 })
+    expect(d).toMatchObject({ write: true, trigger: 'failback', placement: b0.placement })
+    expect(d.avoided).toBeUndefined()
+    expect(d.failbackCause).toBeUndefined()
+    const next = bindingOf(w, d.placement, { policy: 'PropagationPolicy/default/pp', reason: d.reason })
+    expect(originBinding({ context: t1.context, workload: w, current: next, previousNow: 31_000 }).write).toBe(false)
   })
 
   it('never fails back under fail-back Never', () => {

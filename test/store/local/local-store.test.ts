@@ -26,10 +26,43 @@ describe('local-only store', () => {
     expect(await store.getWorkload(a.key)).toEqual(a)
     expect(await store.getWorkload('apps/Deployment/hr/missing')).toBeUndefined()
     expect([...storage.data.keys()].every((k) => k.startsWith(LOCAL_PREFIX))).toBe(true)
-    expect(await store.loadAll()).toEqual({ workloads: [b, a], corrupt: [] })
+    expect(await store.loadAll()).toEqual({ workloads: [b, a], bindings: [], corrupt: [] })
     expect(await store.deleteWorkload(a.key)).toBe(true)
     expect(await store.deleteWorkload(a.key)).toBe(false)
     expect((await store.loadAll()).workloads).toEqual([b])
+  })
+
+  it('keeps this site\'s placement of a local-only workload until the workload is deleted', async () => {
+    const storage = memoryStorage()
+    const store = createLocalStore({ storage })
+    const a = local('payroll')
+    await store.putWorkload(a)
+    const binding = {
+      workload: a.key, placement: [{ cluster: `${S}.gpu`, replicas: 2 }], decidedBy: S, generation: 1, inputHeads: 'h',
+      reason: 'first placement', decidedAt: 5, policy: 'PropagationPolicy/hr/local', avoided: [`${S}.cpu`]
+    }
+    await store.putBinding(binding)
+    expect(await store.loadAll()).toEqual({ workloads: [a], bindings: [binding], corrupt: [] })
+    expect([...storage.data.keys()].every((k) => k.startsWith(LOCAL_PREFIX))).toBe(true)
+    await store.deleteWorkload(a.key)
+    expect([...storage.data.keys()]).toEqual([])
+    // A placement whose workload is gone (a crash between two writes) is not loaded.
+    await store.putBinding(binding)
+    expect((await store.loadAll()).bindings).toEqual([])
+  })
+
+  it('reports a damaged placement with corrupt-record and still loads its workload', async () => {
+    const storage = memoryStorage()
+    const store = createLocalStore({ storage })
+    const a = local('payroll')
+    await store.putWorkload(a)
+    await store.putBinding({ workload: a.key, placement: [{ cluster: `${S}.a`, replicas: 2 }], decidedBy: S, generation: 1, inputHeads: '', reason: 'r', decidedAt: 0 })
+    const key = `${LOCAL_PREFIX}bindings/${a.key}`
+    storage.data.get(key)![12]! ^= 0x04
+    const loaded = await store.loadAll()
+    expect(loaded.workloads).toEqual([a])
+    expect(loaded.bindings).toEqual([])
+    expect(loaded.corrupt.map((c) => [c.key, c.error.code])).toEqual([[key, 'corrupt-record']])
   })
 
   it('refuses a record that is not local-only, or whose key does not match its manifest', async () => {
