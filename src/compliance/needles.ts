@@ -5,7 +5,9 @@
  * *strong*: nothing else carries them, and the runtime guard refuses a change that
  * holds one. A bare name or a content string may legitimately occur elsewhere (a
  * global workload of the same name, a shared image), so they are *weak*: the compliance
- * scan reports them for an officer to judge.
+ * scan reports them for an officer to judge. Metadata the API server sets (timestamps,
+ * resource versions, managed fields) is not content: every object created in the same
+ * second shares its `creationTimestamp`, and counting it sent clean sites to review.
  */
 import type { WorkloadRecord } from '../model/federation.ts'
 import type { WorkloadKey } from '../model/kube.ts'
@@ -44,10 +46,19 @@ export function localOnlyNeedles (records: readonly WorkloadRecord[], opts: Need
     if (typeof meta.uid === 'string') add(meta.uid, 'uid', rec.key)
     if (meta.namespace !== undefined) add(`${meta.namespace}/${meta.name}`, 'qualified-name', rec.key)
     add(meta.name, 'name', rec.key)
-    for (const s of stringLeaves(rec.manifest)) if (s.length >= minContent) add(s, 'content', rec.key)
+    for (const s of stringLeaves(userContent(rec.manifest))) if (s.length >= minContent) add(s, 'content', rec.key)
     for (const s of opts.extra?.[rec.key] ?? []) add(s, 'content', rec.key)
   }
   return out
+}
+
+/** Metadata fields the API server writes, not the user; `uid` is a needle of its own. */
+const SERVER_SET_METADATA = ['creationTimestamp', 'deletionTimestamp', 'resourceVersion', 'managedFields', 'selfLink', 'uid', 'generation']
+
+function userContent (manifest: WorkloadRecord['manifest']): unknown {
+  const metadata: Record<string, unknown> = { ...manifest.metadata }
+  for (const f of SERVER_SET_METADATA) delete metadata[f]
+  return { ...manifest, metadata }
 }
 
 function stringLeaves (value: unknown, out: string[] = []): string[] {

@@ -32,6 +32,16 @@ describe('local-only needles', () => {
     expect(byKind('content')).not.toContain('apps/v1')
   })
 
+  it('leave out metadata the API server sets, which clean objects share', () => {
+    const stamped = { ...secretRecord.manifest.metadata, creationTimestamp: '2026-11-26T04:00:00Z', resourceVersion: '123456789012345678', managedFields: [{ manager: 'kubectl-client-side-apply', time: '2026-11-26T04:00:00Z' }] }
+    const needles = localOnlyNeedles([{ ...secretRecord, manifest: { ...secretRecord.manifest, metadata: stamped } }])
+    const content = needles.filter((n) => n.kind === 'content').map((n) => n.text)
+    expect(content).toContain(SECRET)
+    expect(content).not.toContain('2026-11-26T04:00:00Z')
+    expect(content).not.toContain('123456789012345678')
+    expect(content).not.toContain('kubectl-client-side-apply')
+  })
+
   it('match whole tokens only', () => {
     expect(findToken('{"name":"web"}', 'web')).toBe(9)
     expect(findToken('web-frontend', 'web')).toBe(-1)
