@@ -267,7 +267,7 @@ function explainBody (ctx: FlotillaRouteContext, key: string): ExplanationBody {
   const effective = site.placement(key)
   const record = w ?? local
   const status = record === undefined ? undefined
-    : flotillaStatus({ record, bindings: w?.bindings ?? [], shares: w?.shares ?? [], effective })
+    : flotillaStatus({ record, bindings: w?.bindings ?? [], shares: w?.shares ?? site.localShares(key), effective })
   const parsed = parseWorkloadKey(key)
   return {
     workload: { key, group: parsed.group, kind: parsed.kind, ...(parsed.namespace === undefined ? {} : { namespace: parsed.namespace }), name: parsed.name },

@@ -155,8 +155,8 @@ export function createObjectTracker (options: ObjectTrackerOptions): ObjectTrack
       if (resource === undefined) continue
       out.push({
         resource, namespace: resource.namespaced ? l.manifest.metadata.namespace : undefined, name: l.manifest.metadata.name, localOnly: true,
-        inputs: [l, placementJson(l.key)],
-        render: () => renderWorkload({ record: l, bindings: [], shares: [], effective: site.placement(l.key) })
+        inputs: [l, placementJson(l.key), JSON.stringify(site.localShares(l.key))],
+        render: () => renderWorkload({ record: l, bindings: [], shares: site.localShares(l.key), effective: site.placement(l.key) })
       })
     }
     for (const p of view.policies) {

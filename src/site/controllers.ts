@@ -10,7 +10,7 @@
  * nothing naming them is ever written to the replicated document.
  */
 import { createHash } from 'node:crypto'
-import type { Binding, ClusterAssignment, ClusterId, ClusterRecord, RedactedStub, SiteId, WorkloadRecord } from '../model/federation.ts'
+import type { Binding, ClusterAssignment, ClusterId, ClusterRecord, RedactedStub, ShareStatus, SiteId, WorkloadRecord } from '../model/federation.ts'
 import { clusterId } from '../model/federation.ts'
 import type { KubeObject } from '../model/kube.ts'
 import type { GlobalView } from '../model/view.ts'
@@ -78,6 +78,8 @@ export interface Controllers {
   explain (view: GlobalView, key: string): string | undefined
   /** One line per degraded workload, for alarms. */
   degraded (): string[]
+  /** The share status of a local-only workload on this site's clusters, as of the last tick. */
+  localShares (key: string): ShareStatus[]
   counters (): { placements: number, migrations: number, failbacks: number, ticks: number }
 }
 
@@ -116,6 +118,8 @@ export function createControllers (options: ControllersOptions): Controllers {
   const desired = new Map<string, DesiredObject[]>()
   const applied = new Map<string, string>()
   let lastContext: PlacementContext | undefined
+  /** What this site's clusters report of its local-only workloads (never written to the document). */
+  let localShares = new Map<string, ShareStatus[]>()
   const policySetCache = new Map<string, PolicySet>()
   let degradedLines: string[] = []
   const counts = { placements: 0, migrations: 0, failbacks: 0, ticks: 0 }
@@ -196,6 +200,7 @@ export function createControllers (options: ControllersOptions): Controllers {
     const heldShares = new Map<string, GlobalView['workloads'][number]['shares'][number]>()
     for (const w of view.workloads) for (const sh of w.shares) if (own.has(sh.cluster)) heldShares.set(`${sh.workload}|${sh.cluster}`, sh)
     const ownRecords = new Map<ClusterId, ClusterRecord>()
+    const nextLocalShares = new Map<string, ShareStatus[]>()
     let unheard = false
     let wakeAt: number | undefined
     const wakeBy = (at: number): void => { if (at > now && (wakeAt === undefined || at < wakeAt)) wakeAt = at }
@@ -218,7 +223,13 @@ export function createControllers (options: ControllersOptions): Controllers {
       if (!sameRecord(heldClusters.get(id), rec)) writes.push((d) => putCluster(d, rec))
       const reported = new Set<string>()
       for (const s of shareStatusesFrom(siteId, c.settings.name, obs)) {
-        if (localKeys.has(s.workload) || !replicated.has(s.workload)) continue
+        if (localKeys.has(s.workload)) {
+          let list = nextLocalShares.get(s.workload)
+          if (list === undefined) nextLocalShares.set(s.workload, list = [])
+          list.push(s)
+          continue
+        }
+        if (!replicated.has(s.workload)) continue
         reported.add(s.workload)
         if (!sameRecord(heldShares.get(`${s.workload}|${s.cluster}`), s)) writes.push((d) => putShare(d, s))
       }
@@ -227,6 +238,7 @@ export function createControllers (options: ControllersOptions): Controllers {
       }
     }
     const clusters = [...view.clusters.filter((c) => !ownRecords.has(c.id)), ...ownRecords.values()].sort((a, b) => a.id < b.id ? -1 : 1)
+    localShares = nextLocalShares
 
     // Until the failure detector has judged everyone and every own cluster has been
     // heard from, nothing is moved on ignorance: report, but keep running what runs.
@@ -446,6 +458,7 @@ export function createControllers (options: ControllersOptions): Controllers {
       return lines.join('\n')
     },
     degraded: () => degradedLines,
+    localShares: (key) => localShares.get(key) ?? [],
     counters: () => ({ ...counts })
   }
 }

@@ -5,7 +5,7 @@
  * local-only objects, in its non-replicated local store. The site core implements it;
  * surfaces depend only on this interface, so they can be tested against a fake.
  */
-import type { ClusterAssignment, EvidenceRecord, FederationEvent, PolicyRecord, Residency, WorkloadRecord } from '../model/federation.ts'
+import type { ClusterAssignment, EvidenceRecord, FederationEvent, PolicyRecord, Residency, ShareStatus, WorkloadRecord } from '../model/federation.ts'
 import type { KubeObject } from '../model/kube.ts'
 import type { GlobalView } from '../model/view.ts'
 
@@ -147,6 +147,8 @@ export interface SiteHandle {
   getRecord (key: string): WorkloadRecord | PolicyRecord | LocalWorkloadRecord | undefined
   /** This site's local-only workloads (for the auditor role; never replicated). */
   localWorkloads (): LocalWorkloadRecord[]
+  /** What this site's clusters report of one of its local-only workloads (never replicated, so not in the view). */
+  localShares (key: string): ShareStatus[]
   /** Where this site believes the workload runs now, and why. */
   placement (key: string): EffectivePlacement | undefined
   /** `flotilla explain`: the scheduler's full explanation for a workload, as text. */

@@ -192,12 +192,29 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     const next = viewCache.refresh(documents())
     if (next !== view) {
       view = next
-      version++
-      for (const l of viewListeners) {
-        try { l(version) } catch (e) { logger.error({ err: (e as Error).message }, 'view listener failed') }
-      }
+      announceVersion()
     }
     return view
+  }
+
+  function announceVersion (): void {
+    version++
+    for (const l of viewListeners) {
+      try { l(version) } catch (e) { logger.error({ err: (e as Error).message }, 'view listener failed') }
+    }
+  }
+
+  /**
+   * Where this site's local-only workloads run and how ready they are is not in the view
+   * (nothing names them there), so a change of it is announced as a new version by itself.
+   */
+  let localStateSig = ''
+  function announceLocalState (): void {
+    if (localRecords.length === 0 && localStateSig === '') return
+    const sig = JSON.stringify(localRecords.map((r) => [r.key, controllers.placement(r.key), controllers.localShares(r.key)]))
+    if (sig === localStateSig) return
+    localStateSig = sig
+    announceVersion()
   }
 
   function siteOfPeer (peer: string): string {
@@ -251,6 +268,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
         for (const b of outcome.localBindings) await localStore.putBinding(b)
         controllers.applyDesired()
         refreshView()
+        announceLocalState()
       } catch (e) {
         // The next periodic tick retries.
         dirty = true
@@ -412,6 +430,10 @@ export async function createSite (options: SiteOptions): Promise<Site> {
 
     localWorkloads (): LocalWorkloadRecord[] {
       return localRecords.map((r) => ({ key: r.key, manifest: r.manifest, generation: r.generation, updatedAt: r.updatedAt }))
+    },
+
+    localShares (key) {
+      return controllers.localShares(key)
     },
 
     placement (key): EffectivePlacement | undefined {

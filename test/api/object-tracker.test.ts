@@ -65,6 +65,19 @@ describe('API object tracker', () => {
     expect(tracker.get(DEPLOY, 'default', 'a')).toBeUndefined()
   })
 
+  it('serves the ready replicas of a local-only workload from what this site\'s clusters report', async () => {
+    const { site, tracker, events } = setup()
+    await site.putObject(deployment('payroll', { replicas: 2, annotations: { 'flotilla.io/residency': 'local-only' } }))
+    const key = 'apps/Deployment/default/payroll'
+    site.setPlacement(key, { assignments: [{ cluster: 'eu-west.c1', replicas: 2 }], mode: 'Divided', reason: 'one cluster' })
+    events.length = 0
+    site.setShares(key, [{ workload: key, cluster: 'eu-west.c1', desired: 2, ready: 2, available: 2, conditions: [], observedGeneration: 1 }])
+    expect(summary(events).map((s) => s.split('@')[0])).toEqual(['MODIFIED Deployment/payroll'])
+    expect(tracker.get(DEPLOY, 'default', 'payroll')!.object.status).toMatchObject({
+      readyReplicas: 2, availableReplicas: 2, flotilla: { residency: 'local-only', ready: 2, desired: 2, placement: [{ cluster: 'eu-west.c1', replicas: 2, ready: 2 }] }
+    })
+  })
+
   it('keeps a bounded history per kind and refuses versions it no longer holds or never had', async () => {
     const { site, tracker } = setup(3)
     const start = tracker.version()

@@ -100,6 +100,7 @@ export function createFakeSite (options: FakeSiteOptions): FakeSite {
   const listeners = new Set<(v: number) => void>()
   const local = new Map<string, WorkloadRecord>()
   const placements = new Map<string, EffectivePlacement>()
+  const localShareMap = new Map<string, ShareStatus[]>()
   let peers: PeerStatus[] = []
   let writeLatencyMs = 0
   const storage = async (): Promise<void> => {
@@ -197,6 +198,7 @@ export function createFakeSite (options: FakeSiteOptions): FakeSite {
       return [...local.values()].sort(byString((r) => r.key)).map((r) => ({ key: r.key, manifest: r.manifest, generation: r.generation, updatedAt: r.updatedAt }))
     },
     placement: (key) => placements.get(key),
+    localShares: (key) => localShareMap.get(key) ?? [],
     explain: (key) => (findRecord(key) === undefined && !local.has(key) ? undefined : `workload ${key}: ${placements.get(key)?.reason ?? 'not placed yet'}`),
     events: () => [],
     evidence: () => [],
@@ -232,6 +234,12 @@ export function createFakeSite (options: FakeSiteOptions): FakeSite {
     },
 
     setShares (key, shares) {
+      if (local.has(key)) {
+        // A local-only workload's shares are not in the view; the site announces a new version.
+        localShareMap.set(key, shares)
+        publish({ ...view, sites: ownSiteHeads(view) })
+        return
+      }
       publish({ ...view, workloads: view.workloads.map((w) => (w.key === key ? workloadView(w, w.bindings, shares) : w)) })
     },
 
