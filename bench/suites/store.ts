@@ -15,14 +15,6 @@
  * - view_build_ms_20x2k / view_refresh_ms_20x2k: `buildView` over those 20 documents,
  *   and `createViewCache().refresh` after a tick in which 3 sites changed 10 workloads
  *   and 10 shares each (median of several ticks).
- * - remote_apply_ms_2k: the cost of one small remote change (one workload's replicas) to
- *   a received 2,000-workload site document, as the store applies it (materialised-doc.ts:
- *   into the history at once, in runs of at most MAX_OPS_PER_APPLY ops; the value
- *   patched when read, here after every 10 changes, a site's tick); baseline
- *   remote_apply_eager_ms_2k, `A.applyChanges` per batch as the store did before (the
- *   document received in batches of 500 changes, then patched after every change).
- *   remote_apply_read_each_ms_2k: the store's way, read after every change. Best of three
- *   interleaved rounds; REMOTE_APPLY_N=<workloads> tries another document size.
  */
 import * as Automerge from '@automerge/automerge'
 import { spawnSync } from 'node:child_process'
@@ -42,7 +34,6 @@ import { buildView } from '../../src/view/build-view.ts'
 import { createViewCache } from '../../src/view/view-cache.ts'
 import { binding, cluster, newSiteDoc, share, workload } from '../../test/store/docs/fixtures.ts'
 import { measureLoad, measureVerifyApply } from '../lib/signed-store.ts'
-import { createMaterialisedDoc, type ChangeToApply } from '../../src/store/materialised-doc.ts'
 
 type Measure = (args: readonly string[]) => Promise<BenchMetric[]>
 
@@ -223,88 +214,12 @@ const measureMemoryAndView: Measure = async () => {
   ]
 }
 
-/** A writer's site document of `n` workloads, one per change, then `updates` one-workload changes: all as change bytes. */
-function writerHistory (n: number, updates: number): { build: ChangeToApply[], stream: ChangeToApply[] } {
-  let doc = Automerge.change(newSiteDoc('writer'), () => {})
-  const build: ChangeToApply[] = Automerge.getAllChanges(doc).map((change) => ({ change, ops: Automerge.decodeChange(change).ops.length }))
-  const take = (into: ChangeToApply[]): void => {
-    const change = Automerge.getLastLocalChange(doc)!
-    into.push({ change, ops: Automerge.decodeChange(change).ops.length })
-  }
-  for (let i = 0; i < n; i++) {
-    doc = Automerge.change(doc, (d) => { putWorkload(d, workload('writer', workloadName(i))) })
-    take(build)
-  }
-  const stream: ChangeToApply[] = []
-  for (let u = 0; u < updates; u++) {
-    doc = Automerge.change(doc, (d) => { putWorkload(d, workload('writer', workloadName((u * 97) % n), { replicas: 3 + (u % 5) })) })
-    take(stream)
-  }
-  return { build, stream }
-}
-
-const measureRemoteApply: Measure = async () => {
-  const n = Number(process.env['REMOTE_APPLY_N'] ?? 2000)
-  const { build, stream } = writerHistory(n, 200)
-  const actor = 'ab'.repeat(32)
-  const batches = (xs: ChangeToApply[], size: number): Uint8Array[][] => {
-    const out: Uint8Array[][] = []
-    for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size).map((c) => c.change))
-    return out
-  }
-  let expected: string | undefined
-  const check = (doc: Automerge.Doc<unknown>): void => {
-    const json = JSON.stringify(Automerge.toJS(doc))
-    if ((expected ??= json) !== json) throw new Error('deferred and eager documents differ')
-  }
-  // Before: the document received in batches of 500, then A.applyChanges (patches included) per change.
-  const eagerRun = (): number => {
-    let doc = Automerge.init<unknown>({ actor })
-    for (const b of batches(build, 500)) doc = Automerge.applyChanges(doc, b)[0]
-    const t0 = performance.now()
-    for (const c of stream) doc = Automerge.applyChanges(doc, [c.change])[0]
-    const ms = (performance.now() - t0) / stream.length
-    check(doc)
-    Automerge.free(doc)
-    return ms
-  }
-  // Now: the same batches through a materialised document, read every `every` changes.
-  const deferredRun = (every: number): number => {
-    const doc = createMaterialisedDoc(Automerge.init<unknown>({ actor }))
-    for (let i = 0; i < build.length; i += 500) doc.apply(build.slice(i, i + 500))
-    doc.value()
-    const t0 = performance.now()
-    for (const [i, c] of stream.entries()) {
-      doc.apply([c])
-      if ((i + 1) % every === 0) doc.value()
-    }
-    doc.value()
-    const ms = (performance.now() - t0) / stream.length
-    check(doc.value())
-    Automerge.free(doc.value())
-    return ms
-  }
-  // Best of three rounds, in a different order each round, each document freed after its run,
-  // so neither a busy moment nor the wasm heap grown by an earlier run weighs on one variant.
-  const runs: Record<'eager' | 'tick' | 'each', () => number> = { eager: eagerRun, tick: () => deferredRun(10), each: () => deferredRun(1) }
-  const best = { eager: Infinity, tick: Infinity, each: Infinity }
-  const orders = [['eager', 'tick', 'each'], ['each', 'tick', 'eager'], ['tick', 'each', 'eager']] as const
-  for (const order of orders) for (const k of order) best[k] = Math.min(best[k], runs[k]())
-  const { eager: eagerMs, tick: tickMs, each: eachMs } = best
-  return [
-    { name: 'remote_apply_ms_2k', value: tickMs, unit: 'ms', baseline: { name: 'remote_apply_eager_ms_2k', value: eagerMs },
-      note: `one small remote change to a received ${n}-workload document, value read every 10 changes (mean of ${stream.length}, best of 3 rounds); baseline: A.applyChanges per change after 500-change batches` },
-    { name: 'remote_apply_read_each_ms_2k', value: eachMs, unit: 'ms', note: 'the same, value read after every change' }
-  ]
-}
-
 /** Metric groups in run order; the lead's groups (verify_apply_per_s, load_ms_10k) go here. */
 const MEASURES: Array<{ prefixes: string[], measure: Measure, optIn?: string }> = [
   { prefixes: ['verify_apply_per_s', 'tweetnacl_verify_per_s', 'node_verify_per_s'], measure: measureVerifyApply },
   { prefixes: ['load_ms_10k', 'update_ms_after_load'], measure: measureLoad },
   { prefixes: ['update_ms_10k', 'flat_update_ms_10k', 'update_ms_10k_loaded', 'update_ms_10k_loaded_clustered'], measure: measureUpdate },
   { prefixes: ['rss_mb_20x2k', 'view_'], measure: measureMemoryAndView },
-  { prefixes: ['remote_apply_ms_2k', 'remote_apply_eager_ms_2k', 'remote_apply_read_each_ms_2k'], measure: measureRemoteApply },
   { prefixes: ['update_ms_10k_buckets'], measure: measureBucketChoices, optIn: '--explore-buckets' }
 ]
 

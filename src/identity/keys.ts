@@ -3,9 +3,7 @@
  * node:crypto (about 100x faster than tweetnacl here); tweetnacl derives keys from a seed
  * portably (the simulator seeds keys from its PRNG) and serves as an independent
  * cross-check of the fast path. Every signature is domain-separated by a context string
- * so a signature made for one purpose can never be replayed as another. The node:crypto
- * verifier can also check many signatures at once on libuv's thread pool (`many`), so a
- * batch of received changes is verified on every core while the main thread goes on.
+ * so a signature made for one purpose can never be replayed as another.
  */
 import { createPrivateKey, createPublicKey, sign as nodeSign, verify as nodeVerify, type KeyObject } from 'node:crypto'
 import nacl from 'tweetnacl'
@@ -79,33 +77,11 @@ export function createPortableSigner (keys: KeyPair): Signer {
 
 export type Verify = (publicKey: Uint8Array, context: SignatureContext, message: Uint8Array, signature: Uint8Array) => boolean
 
-export interface VerifyItem {
-  publicKey: Uint8Array
-  context: SignatureContext
-  message: Uint8Array
-  signature: Uint8Array
-}
-
-/** Verdicts for many signatures, in order, each exactly what `Verify` would answer. */
-export type VerifyMany = (items: readonly VerifyItem[]) => Promise<boolean[]>
-
-/** A `Verify` that can also check many signatures at once off the main thread. */
-export interface Verifier extends Verify {
-  readonly many: VerifyMany
-}
-
-/** The batch form of `verify`, if it has one (a plain `Verify`, e.g. a memoising wrapper, has none). */
-export function verifyManyOf (verify: Verify): VerifyMany | undefined {
-  const many = (verify as Partial<Verifier>).many
-  return typeof many === 'function' ? many : undefined
-}
-
 /**
  * A verifier on node:crypto with a bounded cache of parsed public keys (parsing a key
  * costs about as much as a verification). Malformed keys or signatures verify false.
- * `many` runs each verification as a thread-pool job (node:crypto's callback form).
  */
-export function createVerifier (cacheSize = 4096): Verifier {
+export function createVerifier (cacheSize = 4096): Verify {
   const cache = new Map<string, KeyObject | null>()
   const keyObject = (publicKey: Uint8Array): KeyObject | null => {
     const id = toHex(publicKey)
@@ -122,7 +98,7 @@ export function createVerifier (cacheSize = 4096): Verifier {
     cache.set(id, key)
     return key
   }
-  const one: Verify = (publicKey, context, message, signature) => {
+  return (publicKey, context, message, signature) => {
     if (signature.length !== 64) return false
     const key = keyObject(publicKey)
     if (key === null) return false
@@ -132,20 +108,6 @@ export function createVerifier (cacheSize = 4096): Verifier {
       return false
     }
   }
-  const verifyOff = (item: VerifyItem): Promise<boolean> | boolean => {
-    if (item.signature.length !== 64) return false
-    const key = keyObject(item.publicKey)
-    if (key === null) return false
-    return new Promise<boolean>((resolve) => {
-      try {
-        nodeVerify(null, signedBytes(item.context, item.message), key, item.signature, (err, ok) => { resolve(err === null && ok) })
-      } catch {
-        resolve(false)
-      }
-    })
-  }
-  const many: VerifyMany = async (items) => await Promise.all(items.map(verifyOff))
-  return Object.assign(one, { many })
 }
 
 /** tweetnacl verification: the portable cross-check of `createVerifier`. */

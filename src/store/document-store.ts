@@ -5,11 +5,6 @@
  * for anyone else (so a crash can never make this site reuse a sequence number); remote
  * changes are verified, persisted and only then applied. One operation at a time: all
  * mutations run through a queue, so a document value never forks inside the process.
- *
- * Received changes are applied to each document's history at once but reach its plain
- * JS value only when it is next read (materialised-doc.ts), so many small batches cost
- * one set of patches per read. A verifier that can check many signatures off the main
- * thread (`verifyManyOf`) verifies a received batch on the thread pool.
  */
 import * as A from '@automerge/automerge'
 import { FlotillaError } from '../model/errors.ts'
@@ -17,13 +12,12 @@ import type { Clock } from '../ports/clock.ts'
 import type { Logger } from '../ports/logger.ts'
 import type { Rng } from '../ports/rng.ts'
 import type { Storage, StorageOp } from '../ports/storage.ts'
-import { toHex, verifyManyOf, type Signer, type Verify } from '../identity/keys.ts'
-import { readChangeHeader, readChangeHeaderFast, type ChangeHeader } from './log/change-header.ts'
-import { createDocumentLog, dependencyOrder, type DocumentLog, type EquivocationEvidence, type LogEntry } from './log/change-log.ts'
+import { toHex, type Signer, type Verify } from '../identity/keys.ts'
+import { readChangeHeader, readChangeHeaderFast } from './log/change-header.ts'
+import { createDocumentLog, type DocumentLog, type EquivocationEvidence, type LogEntry } from './log/change-log.ts'
 import { decodeSignedChange, encodeSignedChange, signChange, type SignedChange } from './log/envelope.ts'
 import { decodeRecord, decodeSnapshot, encodeRecord, encodeSnapshot, logKey, logPrefix, metaKey, snapshotKey } from './log/records.ts'
-import { verifySignedChange, verifySignedChanges, type VerifiedChange, type VerifyLimits, type WritePolicy } from './log/verify.ts'
-import { createMaterialisedDoc, type ChangeToApply, type MaterialisedDoc } from './materialised-doc.ts'
+import { verifySignedChange, type VerifyLimits, type WritePolicy } from './log/verify.ts'
 
 export type DocId = string
 
@@ -99,15 +93,12 @@ export interface DocumentStore {
 }
 
 const DEFAULT_SNAPSHOT_EVERY = 500
-/** Received changes verified per slice: each slice is added and applied while later ones are checked. */
-const VERIFY_SLICE = 100
 
 export async function openDocumentStore (options: DocumentStoreOptions): Promise<DocumentStore> {
   const { storage, clock, signer, verify, writePolicy, limits, logger } = options
   const snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY
   const logs = new Map<DocId, DocumentLog>()
-  const docs = new Map<DocId, MaterialisedDoc>()
-  const verifyMany = verifyManyOf(verify)
+  const docs = new Map<DocId, A.Doc<unknown>>()
   const sinceSnapshot = new Map<DocId, number>()
   const changeListeners = new Set<ChangeListener>()
   const evidenceListeners = new Set<(e: EquivocationEvidence) => void>()
@@ -140,105 +131,36 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     return log
   }
 
-  function entryOf (env: SignedChange, header = readChangeHeader(env.change), signerHex = signerHexOf(env.signer)): LogEntry {
-    return { hash: header.hash, actor: header.actor, seq: header.seq, deps: header.deps, signer: signerHex, ops: header.ops, time: header.time, env }
+  function entryOf (env: SignedChange, header = readChangeHeader(env.change)): LogEntry {
+    return { hash: header.hash, actor: header.actor, seq: header.seq, deps: header.deps, signer: toHex(env.signer), ops: header.ops, time: header.time, env }
   }
 
   function emptyDoc (): A.Doc<unknown> {
     return A.init<unknown>({ actor })
   }
 
-  /** Rebuilds the value from the log; `now` builds it at once (at load) instead of on the next read. */
-  function rebuild (docId: DocId, now = false): void {
-    const doc = createMaterialisedDoc(emptyDoc())
-    const changes = logFor(docId).materialisedInOrder().map(toApply)
-    if (now) doc.applyNow(changes)
-    else doc.apply(changes)
+  function rebuild (docId: DocId): void {
+    const log = logFor(docId)
+    const [doc] = A.applyChanges(emptyDoc(), log.materialisedInOrder().map((e) => e.env.change))
     docs.set(docId, doc)
   }
 
-  /**
-   * Finds the materialised changes of `docId` that Automerge refuses to apply, replacing
-   * the log with one without them (their dependents wait for a dependency that never
-   * comes). Runs only when an apply failed, so it may replay the whole document.
-   */
-  function dropRefused (docId: DocId): LogEntry[] {
-    const log = logFor(docId)
-    const refused: LogEntry[] = []
-    const accepted: Uint8Array[] = []
-    let probe = A.getBackend(emptyDoc())
-    for (const e of log.materialisedInOrder()) {
-      try {
-        probe.applyChanges([e.env.change])
-        accepted.push(e.env.change)
-      } catch {
-        refused.push(e)
-        // A refused apply may leave the probe half-changed: start again from what was accepted.
-        probe = A.getBackend(emptyDoc())
-        if (accepted.length > 0) probe.applyChanges(accepted)
-      }
+  function applyEntries (docId: DocId, entries: readonly LogEntry[]): void {
+    if (entries.length === 0) return
+    const [doc] = A.applyChanges(docs.get(docId) ?? emptyDoc(), entries.map((e) => e.env.change))
+    docs.set(docId, doc)
+  }
+
+  function snapshotOps (docId: DocId, applied: number): StorageOp[] {
+    const count = (sinceSnapshot.get(docId) ?? 0) + applied
+    if (count < snapshotEvery) {
+      sinceSnapshot.set(docId, count)
+      return []
     }
-    if (refused.length === 0) return refused
-    const bad = new Set(refused.map((e) => e.hash))
-    const keep: LogEntry[] = []
-    for (const h of log.hashes()) if (!bad.has(h)) keep.push(log.get(h)!)
-    // Everything kept was held before, quarantined or not: re-add it without the limit.
-    const limit = logOptions.maxPending
-    logOptions.maxPending = Infinity
-    try {
-      const rebuilt = createDocumentLog(docId, logOptions)
-      rebuilt.add(dependencyOrder(keep))
-      logs.set(docId, rebuilt)
-    } finally {
-      logOptions.maxPending = limit
-    }
-    for (const e of refused) rememberRefused(e.hash)
-    return refused
-  }
-
-  /** Hashes of changes Automerge refused lately: offered again, they are rejected at once. */
-  const refusedLately = new Set<string>()
-  function rememberRefused (hash: string): void {
-    if (refusedLately.size >= 1024) refusedLately.delete(refusedLately.values().next().value as string)
-    refusedLately.add(hash)
-  }
-
-  /** Verifies received envelopes in order: each the verified change or the error that rejects it. */
-  async function verifyAll (envs: readonly SignedChange[], headers: ReadonlyArray<ChangeHeader | undefined>): Promise<Array<VerifiedChange | FlotillaError>> {
-    if (verifyMany !== undefined && envs.length > 1) return await verifySignedChanges(envs, verifyMany, writePolicy, limits, headers)
-    return envs.map((env, i) => {
-      try {
-        return verifySignedChange(env, verify, writePolicy, limits, headers[i])
-      } catch (e) {
-        if (!(e instanceof FlotillaError)) throw e
-        return e
-      }
-    })
-  }
-
-  function snapshotPut (docId: DocId, heads: readonly string[], saved: Uint8Array): StorageOp {
     sinceSnapshot.set(docId, 0)
-    return { type: 'put', key: snapshotKey(docId), value: encodeRecord('snapshot', encodeSnapshot(heads, saved)) }
-  }
-
-  /**
-   * Snapshots of the documents that applied `snapshotEvery` changes since their last one,
-   * as they are now (everything applied is durable). They ride in the next write batch
-   * instead of a batch (and an fsync) of their own, and an ingest takes them while its
-   * signatures are being verified on the thread pool.
-   */
-  function dueSnapshots (except?: DocId): StorageOp[] {
-    const out: StorageOp[] = []
-    for (const [docId, count] of sinceSnapshot) {
-      if (count < snapshotEvery || docId === except) continue
-      const doc = docs.get(docId)
-      if (doc !== undefined) out.push(snapshotPut(docId, doc.heads(), doc.save()))
-    }
-    return out
-  }
-
-  function countApplied (docId: DocId, applied: number): void {
-    sinceSnapshot.set(docId, (sinceSnapshot.get(docId) ?? 0) + applied)
+    const doc = docs.get(docId)
+    if (doc === undefined) return []
+    return [{ type: 'put', key: snapshotKey(docId), value: encodeRecord('snapshot', encodeSnapshot(A.getHeads(doc), A.save(doc))) }]
   }
 
   async function load (): Promise<void> {
@@ -257,21 +179,8 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
       }
     }
     for (const [docId, entries] of byDoc) {
-      // Records come in hash order; adding them parents first makes each one materialise on arrival.
-      logFor(docId).add(dependencyOrder(entries))
-      try {
-        await materialiseFromDisk(docId)
-      } catch (e) {
-        // A change Automerge refuses, written before such changes were caught at ingest:
-        // skip it (reported like a corrupt record) and build the document without it.
-        const dropped = dropRefused(docId)
-        if (dropped.length === 0) throw e
-        for (const r of dropped) {
-          corrupt.push({ key: logKey(docId, r.hash), message: `Automerge refuses change ${r.hash}: ${(e as Error).message}` })
-          logger.error({ docId, hash: r.hash }, 'skipped a stored change Automerge refuses')
-        }
-        rebuild(docId, true)
-      }
+      logFor(docId).add(entries)
+      await materialiseFromDisk(docId)
     }
     logOptions.maxPending = limits.maxPendingChanges
   }
@@ -294,12 +203,8 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
             covered.add(h)
             stack.push(...(log.get(h)?.deps ?? []))
           }
-          const rest: LogEntry[] = []
-          for (const h of log.hashes()) if (!covered.has(h) && log.isMaterialised(h)) rest.push(log.get(h)!)
-          // Opened means ready: the value is built now, not on the first read.
-          const materialised = createMaterialisedDoc(doc)
-          materialised.applyNow(dependencyOrder(rest).map(toApply))
-          docs.set(docId, materialised)
+          docs.set(docId, doc)
+          applyEntries(docId, log.materialisedInOrder().filter((e) => !covered.has(e.hash)))
           return
         }
         logger.warn({ docId }, 'snapshot holds changes the log no longer materialises; rebuilding from the log')
@@ -308,7 +213,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
         logger.error({ key, err: (e as Error).message }, 'skipped a corrupt snapshot; rebuilding from the log')
       }
     }
-    rebuild(docId, true)
+    rebuild(docId)
   }
 
   /** Runs `op` after every earlier operation; a storage failure stops the store for good. */
@@ -348,7 +253,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     actor,
     corrupt,
     documentIds: () => [...logs.keys()].filter((d) => (logs.get(d)?.size() ?? 0) > 0).sort(),
-    document: <T>(docId: DocId) => docs.get(docId)?.visible() as A.Doc<T> | undefined,
+    document: <T>(docId: DocId) => docs.get(docId) as A.Doc<T> | undefined,
     log: (docId) => logs.get(docId),
     heads: (docId) => logs.get(docId)?.heads() ?? [],
 
@@ -358,7 +263,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
           throw new FlotillaError('unauthorized-writer', `this site may not write document "${docId}"`,
             'A site writes only its own site document and, as a roster member, the federation document.')
         }
-        const before = (docs.get(docId)?.value() ?? emptyDoc()) as A.Doc<T>
+        const before = (docs.get(docId) ?? emptyDoc()) as A.Doc<T>
         const opts: A.ChangeOptions<T> = { time: Math.floor(clock.wallMs() / 1000) }
         if (message !== undefined) opts.message = message
         const after = A.change(before, opts, fn)
@@ -376,29 +281,13 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
         const env = signChange(signer, docId, bytes)
         const entry = entryOf(env)
         const log = logFor(docId)
-        const ops: StorageOp[] = [{ type: 'put', key: logKey(docId, entry.hash), value: encodeRecord('change', encodeSignedChange(env)) }]
-        // This document's snapshot, if this change makes one due, holds the change and is
-        // written with it; A.change has already moved the document's history on.
-        if ((sinceSnapshot.get(docId) ?? 0) + 1 >= snapshotEvery) {
-          const backend = A.getBackend(after)
-          ops.push(snapshotPut(docId, backend.getHeads(), backend.save()))
-        } else {
-          countApplied(docId, 1)
-        }
-        ops.push(...dueSnapshots(docId))
-        await persist(ops)
+        await persist([{ type: 'put', key: logKey(docId, entry.hash), value: encodeRecord('change', encodeSignedChange(env)) }])
         const outcome = log.add([entry])
         if (outcome.applicable.length !== 1) {
-          // A.change moved the value on in place: rebuild it from the log, or every later
-          // change would fail on an outdated document.
-          rebuild(docId)
-          const why = outcome.dropped.map((d) => d.code).join(', ') || 'it waits on changes the log does not hold'
-          throw new FlotillaError('internal', `local change ${entry.hash} to ${docId} was not materialised (${why})`,
-            'The log refuses this site\'s own changes — as after an equivocation by its actor, e.g. a data directory restored from an old copy. Check `flotilla evidence`; a site that equivocated must be re-initialised with a new key.')
+          throw new FlotillaError('internal', `local change ${entry.hash} to ${docId} was not materialised`, 'This is a bug; restart the site.')
         }
-        const current = docs.get(docId)
-        if (current === undefined) docs.set(docId, createMaterialisedDoc(after as A.Doc<unknown>))
-        else current.set(after as A.Doc<unknown>)
+        docs.set(docId, after as A.Doc<unknown>)
+        await persist(snapshotOps(docId, 1))
         emit(docId, [entry], 'local')
         return entry
       })
@@ -407,127 +296,46 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     ingest (envelopes) {
       return serialise(async () => {
         const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [], dropped: [], evidence: [] }
-        const fresh: SignedChange[] = []
-        const headers: Array<ChangeHeader | undefined> = []
+        const byDoc = new Map<DocId, LogEntry[]>()
         for (const env of envelopes) {
-          const header = fastHeader(env)
-          if (header !== undefined && logs.get(env.docId)?.has(header.hash) === true) { report.duplicates++; continue }
-          if (header !== undefined && refusedLately.has(header.hash)) {
-            const rejection: Rejection = { code: 'malformed', docId: env.docId, message: `Automerge refused change ${header.hash} before`, signer: toHex(env.signer) }
+          const known = fastHash(env)
+          if (known !== undefined && logs.get(env.docId)?.has(known) === true) { report.duplicates++; continue }
+          try {
+            const verified = verifySignedChange(env, verify, writePolicy, limits)
+            let list = byDoc.get(env.docId)
+            if (list === undefined) byDoc.set(env.docId, list = [])
+            list.push(entryOf(env, verified.header))
+          } catch (e) {
+            if (!(e instanceof FlotillaError)) throw e
+            const rejection: Rejection = { code: e.code, docId: env.docId, message: e.message, signer: toHex(env.signer) }
             if (env.change.length <= 4096) rejection.bytes = encodeSignedChange(env)
             report.rejected.push(rejection)
-            continue
           }
-          fresh.push(env)
-          headers.push(header)
         }
-        // Every signature is submitted at once; slices are taken up in order as their
-        // verdicts arrive, so the main thread adds and applies one slice while the
-        // thread pool still checks the next ones (and takes due snapshots meanwhile).
-        const slices: Array<{ envs: SignedChange[], verdicts: Promise<Array<VerifiedChange | FlotillaError>> }> = []
-        for (let at = 0; at < fresh.length; at += VERIFY_SLICE) {
-          const envs = fresh.slice(at, at + VERIFY_SLICE)
-          const verdicts = verifyAll(envs, headers.slice(at, at + VERIFY_SLICE))
-          // Handled here so a slice never awaited (an earlier one failed) rejects no one.
-          verdicts.catch(() => undefined)
-          slices.push({ envs, verdicts })
-        }
-        const snapshots = dueSnapshots()
         const ops: StorageOp[] = []
-        const touched = new Map<DocId, { added: LogEntry[], applicable: LogEntry[], rebuild: boolean }>()
-        const byId = (a: [DocId, unknown], b: [DocId, unknown]): number => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0
-        const held = new Set<MaterialisedDoc>()
-        const refused = new Set<string>()
-        try {
-          for (const slice of slices) {
-            const verdicts = await slice.verdicts
-            const byDoc = new Map<DocId, LogEntry[]>()
-            for (const [i, env] of slice.envs.entries()) {
-              const verified = verdicts[i]!
-              if (verified instanceof FlotillaError) {
-                const rejection: Rejection = { code: verified.code, docId: env.docId, message: verified.message, signer: toHex(env.signer) }
-                if (env.change.length <= 4096) rejection.bytes = encodeSignedChange(env)
-                report.rejected.push(rejection)
-                continue
-              }
-              let list = byDoc.get(env.docId)
-              if (list === undefined) byDoc.set(env.docId, list = [])
-              list.push(entryOf(env, verified.header, verified.signerHex))
-            }
-            for (const [docId, entries] of [...byDoc].sort(byId)) {
-              const outcome = logFor(docId).add(entries)
-              for (const e of outcome.added) ops.push({ type: 'put', key: logKey(docId, e.hash), value: encodeRecord('change', encodeSignedChange(e.env)) })
-              report.accepted += outcome.added.length
-              report.duplicates += outcome.duplicates
-              for (const d of outcome.dropped) report.dropped.push({ code: d.code, docId, hash: d.entry.hash })
-              report.evidence.push(...outcome.evidence)
-              let t = touched.get(docId)
-              if (t === undefined) touched.set(docId, t = { added: [], applicable: [], rebuild: false })
-              t.added.push(...outcome.added)
-              t.rebuild ||= outcome.rebuild
-              if (t.rebuild || outcome.applicable.length === 0) continue
-              t.applicable.push(...outcome.applicable)
-              // Into the document's history now; readers see it only once it is durable.
-              let doc = docs.get(docId)
-              if (doc === undefined) {
-                docs.set(docId, doc = createMaterialisedDoc(emptyDoc()))
-                doc.hold(true)
-              } else {
-                doc.hold()
-              }
-              held.add(doc)
-              try {
-                doc.apply(outcome.applicable.map(toApply))
-              } catch (e) {
-                // Automerge refused a change that passed every check (signed by its writer, but
-                // its ops do not decode or apply). It is dropped, never written, and reported;
-                // the document is rebuilt without it once the rest is durable.
-                const dropped = dropRefused(docId)
-                if (dropped.length === 0) throw e
-                const addedNow = new Set(t.added.map((x) => x.hash))
-                for (const r of dropped) {
-                  if (!addedNow.has(r.hash)) {
-                    // Held and applied before: Automerge changed its mind (a different version?).
-                    corrupt.push({ key: logKey(docId, r.hash), message: `Automerge now refuses change ${r.hash}` })
-                    logger.error({ docId, hash: r.hash }, 'dropped a held change Automerge now refuses')
-                    continue
-                  }
-                  refused.add(logKey(docId, r.hash))
-                  report.accepted--
-                  const rejection: Rejection = { code: 'malformed', docId, message: `Automerge refused change ${r.hash} though it passed verification: ${(e as Error).message}`, signer: r.signer }
-                  if (r.env.change.length <= 4096) rejection.bytes = encodeSignedChange(r.env)
-                  report.rejected.push(rejection)
-                }
-                t.rebuild = true
-              }
-            }
-          }
-        } catch (e) {
-          // The log (and perhaps a document's history) is now ahead of the disk: only a
-          // restart, which reloads from disk, is safe.
-          if (held.size > 0 || ops.length > 0) {
-            failure = new FlotillaError('internal', `ingesting changes failed half-way: ${(e as Error).message}`,
-              'The store stopped before writing the batch; restart the site (it reloads from disk).', { cause: e })
-            throw failure
-          }
-          throw e
-        }
-        await persist([...(refused.size === 0 ? ops : ops.filter((o) => !refused.has(o.key))), ...snapshots])
-        for (const doc of held) doc.release()
-        const stale: StorageOp[] = []
-        for (const [docId, t] of touched) {
-          if (t.rebuild) {
+        const outcomes = [...byDoc].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([docId, entries]) => {
+          const outcome = logFor(docId).add(entries)
+          for (const e of outcome.added) ops.push({ type: 'put', key: logKey(docId, e.hash), value: encodeRecord('change', encodeSignedChange(e.env)) })
+          report.accepted += outcome.added.length
+          report.duplicates += outcome.duplicates
+          for (const d of outcome.dropped) report.dropped.push({ code: d.code, docId, hash: d.entry.hash })
+          report.evidence.push(...outcome.evidence)
+          return { docId, outcome }
+        })
+        await persist(ops)
+        const snapshots: StorageOp[] = []
+        for (const { docId, outcome } of outcomes) {
+          if (outcome.rebuild) {
             rebuild(docId)
-            stale.push({ type: 'del', key: snapshotKey(docId) })
+            snapshots.push({ type: 'del', key: snapshotKey(docId) })
             sinceSnapshot.set(docId, 0)
           } else {
-            countApplied(docId, t.applicable.length)
+            applyEntries(docId, outcome.applicable)
+            snapshots.push(...snapshotOps(docId, outcome.applicable.length))
           }
         }
-        await persist(stale)
-        for (const [docId, t] of [...touched].sort(byId)) {
-          emit(docId, t.rebuild ? t.added.filter((e) => !refused.has(logKey(docId, e.hash))) : t.applicable, 'remote')
-        }
+        await persist(snapshots)
+        for (const { docId, outcome } of outcomes) emit(docId, outcome.rebuild ? outcome.added : outcome.applicable, 'remote')
         for (const ev of report.evidence) {
           for (const l of evidenceListeners) {
             try { l(ev) } catch (e) { logger.error({ err: (e as Error).message }, 'evidence listener failed') }
@@ -559,35 +367,13 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     },
 
     async close () {
-      await serialise(async () => {
-        try {
-          await persist(dueSnapshots())
-        } catch (e) {
-          logger.warn({ err: (e as Error).message }, 'could not write the due snapshots at close; the next open replays the log instead')
-        } finally {
-          closed = true
-        }
-      })
+      await serialise(async () => { closed = true })
     }
   }
 }
 
-function toApply (e: LogEntry): ChangeToApply {
-  return { change: e.env.change, ops: e.ops }
-}
-
-/** The header read by the fast path, or undefined (the full check reads it again and decides). */
-function fastHeader (env: SignedChange): ChangeHeader | undefined {
-  try { return readChangeHeaderFast(env.change) } catch { return undefined }
-}
-
-let lastSigner: { bytes: Uint8Array, hex: string } | undefined
-
-/** Hex of a signer key; consecutive changes mostly share one signer, so the last is remembered. */
-function signerHexOf (bytes: Uint8Array): string {
-  if (lastSigner !== undefined && lastSigner.bytes.length === bytes.length && Buffer.compare(lastSigner.bytes, bytes) === 0) return lastSigner.hex
-  lastSigner = { bytes: Uint8Array.from(bytes), hex: toHex(bytes) }
-  return lastSigner.hex
+function fastHash (env: SignedChange): string | undefined {
+  try { return readChangeHeaderFast(env.change)?.hash } catch { return undefined }
 }
 
 /** The write policy of a roster: a site writes `site:<its id>`; members write `federation`. */

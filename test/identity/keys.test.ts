@@ -62,28 +62,4 @@ describe('peer ids', () => {
     expect(publicKeyFromPeerId('QmYyQSo1c1Ym7orWxLYvCrM2EmxFTANf8wXmmE7DWjhx5N')).toBeUndefined()
     expect(publicKeyFromPeerId('not base58!')).toBeUndefined()
   })
-
-  it('verifies many signatures off the main thread with the verdicts of one at a time', async () => {
-    const keys = keyPairFromSeed(new Uint8Array(32).fill(3))
-    const signer = createSigner(keys)
-    await fc.assert(fc.asyncProperty(fc.array(fc.record({
-      msg: fc.uint8Array({ maxLength: 64 }),
-      flipSig: fc.option(fc.nat(63), { nil: undefined }),
-      flipKey: fc.option(fc.nat(31), { nil: undefined }),
-      shortSig: fc.boolean(),
-      context: fc.constantFrom('flotilla/change/v1' as const, 'flotilla/heartbeat/v1' as const)
-    }), { maxLength: 20 }), async (cases) => {
-      const items = cases.map((c) => {
-        let signature = signer.sign('flotilla/change/v1', c.msg)
-        if (c.flipSig !== undefined) signature[c.flipSig]! ^= 1
-        if (c.shortSig) signature = signature.subarray(0, 63)
-        const publicKey = Uint8Array.from(keys.publicKey)
-        if (c.flipKey !== undefined) publicKey[c.flipKey]! ^= 0x20
-        return { publicKey, context: c.context, message: c.msg, signature }
-      })
-      const many = await verify.many(items)
-      expect(many).toEqual(items.map((i) => verify(i.publicKey, i.context, i.message, i.signature)))
-      expect(many).toEqual(items.map((i) => verifyPortable(i.publicKey, i.context, i.message, i.signature)))
-    }), { numRuns: 30 })
-  })
 })

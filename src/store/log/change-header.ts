@@ -11,7 +11,7 @@
  * bytes)) columns(uleb n, n x (uleb spec, uleb len)) column data... The hash is SHA-256
  * over type, length and body; the checksum is its first four bytes.
  */
-import { hash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { decodeChange } from '@automerge/automerge'
 import { FlotillaError } from '../../model/errors.ts'
 
@@ -73,24 +73,8 @@ class Cursor {
   }
 }
 
-/** Hex of `n` bytes at the cursor, read through a Buffer view of the whole change (no copy). */
-function hexTake (c: Cursor, view: Buffer, n: number): string {
-  const start = c.pos
-  c.take(n)
-  return view.toString('hex', start, start + n)
-}
-
-let lastActor: { bytes: Buffer, hex: string } | undefined
-
-/** The actor's hex: consecutive changes mostly share an actor, so the last one is remembered. */
-function actorTake (c: Cursor, view: Buffer, n: number): string {
-  const start = c.pos
-  c.take(n)
-  const last = lastActor
-  if (last !== undefined && last.bytes.length === n && view.compare(last.bytes, 0, n, start, start + n) === 0) return last.hex
-  const bytes = Buffer.from(view.subarray(start, start + n))
-  lastActor = { bytes, hex: bytes.toString('hex') }
-  return lastActor.hex
+function hex (b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
 }
 
 /** Rows in an RLE-encoded uleb column: runs of (sleb n; n>0 repeat one value, n<0 literals, 0 nulls). */
@@ -111,13 +95,12 @@ export function readChangeHeaderFast (bytes: Uint8Array): ChangeHeader | undefin
   const c = new Cursor(bytes, 9, bytes.length)
   const length = c.uleb()
   if (c.pos + length !== bytes.length) return undefined
-  const hashBytes = hash('sha256', bytes.subarray(8), 'buffer')
+  const hashBytes = createHash('sha256').update(bytes.subarray(8)).digest()
   for (let i = 0; i < 4; i++) if (hashBytes[i] !== bytes[4 + i]) return undefined
-  const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const depCount = c.uleb()
   const deps: string[] = []
-  for (let i = 0; i < depCount; i++) deps.push(hexTake(c, view, 32))
-  const actor = actorTake(c, view, c.uleb())
+  for (let i = 0; i < depCount; i++) deps.push(hex(c.take(32)))
+  const actor = hex(c.take(c.uleb()))
   const seq = c.uleb()
   const startOp = c.uleb()
   const time = c.sleb()
@@ -144,7 +127,7 @@ export function readChangeHeaderFast (bytes: Uint8Array): ChangeHeader | undefin
   } else if (columnCount > 0) {
     return undefined
   }
-  return { hash: hashBytes.toString('hex'), actor, seq, startOp, time, deps: deps.sort(), ops }
+  return { hash: hex(hashBytes), actor, seq, startOp, time, deps: deps.sort(), ops }
 }
 
 /**

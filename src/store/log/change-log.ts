@@ -96,34 +96,6 @@ function compareStrings (a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-/**
- * `entries` reordered so that each comes after those of its dependencies that are among
- * them (a depth-first post-order from the entries in the order given). Adding a log in
- * this order lets every entry materialise on arrival instead of waiting in quarantine.
- */
-export function dependencyOrder (entries: readonly LogEntry[]): LogEntry[] {
-  const byHash = new Map<string, LogEntry>()
-  for (const e of entries) byHash.set(e.hash, e)
-  const out: LogEntry[] = []
-  const seen = new Set<string>()
-  for (const root of entries) {
-    if (seen.has(root.hash)) continue
-    seen.add(root.hash)
-    const stack: Array<{ e: LogEntry, next: number }> = [{ e: root, next: 0 }]
-    while (stack.length > 0) {
-      const top = stack[stack.length - 1]!
-      if (top.next < top.e.deps.length) {
-        const dep = byHash.get(top.e.deps[top.next++]!)
-        if (dep !== undefined && !seen.has(dep.hash)) { seen.add(dep.hash); stack.push({ e: dep, next: 0 }) }
-      } else {
-        stack.pop()
-        out.push(top.e)
-      }
-    }
-  }
-  return out
-}
-
 interface Fork {
   actor: string
   seq: number
@@ -140,18 +112,17 @@ function forkLess (a: Fork, b: Fork): boolean {
 
 export function createDocumentLog (docId: string, options: DocumentLogOptions): DocumentLog {
   const entries = new Map<string, LogEntry>()
-  /** actor → seq → hashes held at that position. */
-  const bySeq = new Map<string, Map<number, string | string[]>>()
-  /**
-   * dependency hash → retained entries that list it: one hash, or a set when several do
-   * (most changes have one successor; a set each would double the objects a loaded log holds).
-   */
-  const dependents = new Map<string, string | Set<string>>()
+  /** `${actor}:${seq}` → hashes held at that position. */
+  const bySeq = new Map<string, string[]>()
+  /** dependency hash → retained entries that list it. */
+  const dependents = new Map<string, Set<string>>()
   const materialised = new Set<string>()
   const complete = new Set<string>()
   const excluded = new Set<string>()
   const forks = new Map<string, Fork>()
   let headsCache: string[] | undefined
+
+  const seqKey = (actor: string, seq: number): string => `${actor}:${seq}`
 
   function isMaterialisable (e: LogEntry): boolean {
     if (excluded.has(e.hash)) return false
@@ -163,28 +134,18 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
     return entries.size - materialised.size - excluded.size
   }
 
-  /** Holds `e`; returns how many entries are now held at its (actor, seq). */
-  function insert (e: LogEntry): number {
+  function insert (e: LogEntry): void {
     entries.set(e.hash, e)
-    let seqs = bySeq.get(e.actor)
-    if (seqs === undefined) bySeq.set(e.actor, seqs = new Map())
-    const at = seqs.get(e.seq)
-    let held = 1
-    if (at === undefined) seqs.set(e.seq, e.hash)
-    else if (typeof at === 'string') { seqs.set(e.seq, [at, e.hash]); held = 2 } else held = at.push(e.hash)
+    const k = seqKey(e.actor, e.seq)
+    const at = bySeq.get(k)
+    if (at === undefined) bySeq.set(k, [e.hash])
+    else at.push(e.hash)
     for (const d of e.deps) {
-      const cur = dependents.get(d)
-      if (cur === undefined) dependents.set(d, e.hash)
-      else if (typeof cur === 'string') { if (cur !== e.hash) dependents.set(d, new Set([cur, e.hash])) } else cur.add(e.hash)
+      let set = dependents.get(d)
+      if (set === undefined) dependents.set(d, set = new Set())
+      set.add(e.hash)
     }
     headsCache = undefined
-    return held
-  }
-
-  /** The retained entries that list `hash` as a dependency. */
-  function dependentsOf (hash: string): readonly string[] | ReadonlySet<string> | undefined {
-    const d = dependents.get(hash)
-    return typeof d === 'string' ? [d] : d
   }
 
   /** Marks `start` complete if its deps are, and every waiting entry that unblocks. */
@@ -195,7 +156,7 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
       if (complete.has(e.hash) || !e.deps.every((d) => complete.has(d))) continue
       complete.add(e.hash)
       headsCache = undefined
-      const waiting = dependentsOf(e.hash)
+      const waiting = dependents.get(e.hash)
       if (waiting === undefined) continue
       for (const h of waiting) {
         const w = entries.get(h)
@@ -212,9 +173,9 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
       if (materialised.has(e.hash) || !isMaterialisable(e)) continue
       materialised.add(e.hash)
       out.push(e)
-      const waiting = dependentsOf(e.hash)
+      const waiting = dependents.get(e.hash)
       if (waiting === undefined) continue
-      for (const h of Array.isArray(waiting) ? waiting : [...waiting].sort(compareStrings)) {
+      for (const h of [...waiting].sort(compareStrings)) {
         const w = entries.get(h)
         if (w !== undefined && !materialised.has(h) && isMaterialisable(w)) queue.push(w)
       }
@@ -242,7 +203,7 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
     const stack = [...roots]
     while (stack.length > 0) {
       const h = stack.pop()!
-      const next = dependentsOf(h)
+      const next = dependents.get(h)
       if (next === undefined) continue
       for (const c of next) {
         if (!seen.has(c)) { seen.add(c); stack.push(c) }
@@ -254,8 +215,8 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
   /** The lowest evidence pair among a signer's retained entries, if any. */
   function lowestFork (signer: string): Fork | undefined {
     let best: Fork | undefined
-    for (const hashes of [...bySeq.values()].flatMap((seqs) => [...seqs.values()])) {
-      if (typeof hashes === 'string') continue
+    for (const [, hashes] of bySeq) {
+      if (hashes.length < 2) continue
       const first = entries.get(hashes[0]!)
       if (first === undefined || first.signer !== signer) continue
       const sorted = [...hashes].sort(compareStrings)
@@ -329,11 +290,11 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
         out.dropped.push({ entry: e, code: 'quarantine-full' })
         continue
       }
-      const atSeq = insert(e)
+      insert(e)
       completeFrom(e)
       out.added.push(e)
       // bugActive: a test-only injected bug for the simulator's self-test (src/testing/injected-bugs.ts); always off in production.
-      if (atSeq > 1 && !bugActive('equivocation-rule-off')) conflicted.add(e.signer)
+      if (bySeq.get(seqKey(e.actor, e.seq))!.length > 1 && !bugActive('equivocation-rule-off')) conflicted.add(e.signer)
       else if (materialisable) materialiseFrom(e, out.applicable)
     }
     if (conflicted.size === 0 && forks.size === 0) return out
@@ -369,7 +330,7 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
       if (headsCache === undefined) {
         headsCache = []
         for (const h of complete) {
-          const ds = dependentsOf(h)
+          const ds = dependents.get(h)
           let head = true
           if (ds !== undefined) for (const d of ds) if (complete.has(d)) { head = false; break }
           if (head) headsCache.push(h)

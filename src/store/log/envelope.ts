@@ -5,7 +5,7 @@
  * document and no byte of it can be altered. The binary encoding is what goes on disk
  * and on the wire.
  */
-import { hash } from 'node:crypto'
+import { createHash } from 'node:crypto'
 import { FlotillaError } from '../../model/errors.ts'
 import type { Signer } from '../../identity/keys.ts'
 
@@ -25,7 +25,7 @@ const decoder = new TextDecoder('utf-8', { fatal: true })
 /** The message an author signs: document id, a zero byte, SHA-256 of the change. */
 export function signedChangeMessage (docId: string, change: Uint8Array): Uint8Array {
   const id = encoder.encode(docId)
-  const digest = hash('sha256', change, 'buffer')
+  const digest = createHash('sha256').update(change).digest()
   const out = new Uint8Array(id.length + 1 + digest.length)
   out.set(id, 0)
   out.set(digest, id.length + 1)
@@ -68,28 +68,6 @@ function malformed (why: string): FlotillaError {
     'The sender produced corrupt bytes; it is recorded as evidence against that peer.')
 }
 
-/** A copy of `view` in a buffer of its own (never a view into the bytes it was read from). */
-function copyOf (view: Uint8Array): Uint8Array {
-  const out = new Uint8Array(view.length)
-  out.set(view)
-  return out
-}
-
-let lastDocId: { bytes: Uint8Array, id: string } | undefined
-
-/** The document id in `view`; consecutive envelopes mostly name one document, so the last is remembered. */
-function docIdOf (view: Uint8Array): string {
-  const last = lastDocId
-  if (last !== undefined && last.bytes.length === view.length) {
-    let same = true
-    for (let i = 0; i < view.length; i++) if (last.bytes[i] !== view[i]) { same = false; break }
-    if (same) return last.id
-  }
-  const id = decoder.decode(view)
-  lastDocId = { bytes: copyOf(view), id }
-  return id
-}
-
 /** Decodes one envelope starting at `offset`; returns it and the offset after it. */
 export function decodeSignedChangeAt (bytes: Uint8Array, offset = 0): { env: SignedChange, next: number } {
   let pos = offset
@@ -118,13 +96,13 @@ export function decodeSignedChangeAt (bytes: Uint8Array, offset = 0): { env: Sig
       'Upgrade this site to the Flotilla version the sender runs.')
   }
   let docId: string
-  try { docId = docIdOf(take(uleb(), 'document id')) } catch (e) {
+  try { docId = decoder.decode(take(uleb(), 'document id')) } catch (e) {
     if (e instanceof FlotillaError) throw e
     throw malformed('document id is not UTF-8')
   }
-  const signer = copyOf(take(32, 'signer'))
-  const signature = copyOf(take(64, 'signature'))
-  const change = copyOf(take(uleb(), 'change'))
+  const signer = Uint8Array.from(take(32, 'signer'))
+  const signature = Uint8Array.from(take(64, 'signature'))
+  const change = Uint8Array.from(take(uleb(), 'change'))
   return { env: { docId, change, signer, signature }, next: pos }
 }
 

@@ -5,7 +5,7 @@
  * actor-mismatch → oversized (ops). A rejected change leaves no trace in any state.
  */
 import { FlotillaError } from '../../model/errors.ts'
-import { toHex, type Verify, type VerifyItem, type VerifyMany } from '../../identity/keys.ts'
+import { toHex, type Verify } from '../../identity/keys.ts'
 import { readChangeHeader, type ChangeHeader } from './change-header.ts'
 import { signedChangeMessage, type SignedChange } from './envelope.ts'
 import { bugActive } from '../../testing/injected-bugs.ts'
@@ -33,8 +33,7 @@ export function actorBelongsTo (actorHex: string, signerHex: string): boolean {
   return actorHex.startsWith(signerHex) && actorHex.length <= signerHex.length + 32
 }
 
-/** The checks before the signature (bytes, document, writer); returns the signer in hex. */
-function checkAuthority (env: SignedChange, mayWrite: WritePolicy, limits: VerifyLimits): string {
+export function verifySignedChange (env: SignedChange, verify: Verify, mayWrite: WritePolicy, limits: VerifyLimits): VerifiedChange {
   if (env.change.length > limits.maxChangeBytes) {
     throw new FlotillaError('oversized', `change of ${env.change.length} bytes exceeds the limit of ${limits.maxChangeBytes}`,
       'Split large updates into several changes, or raise limits.maxChangeBytes on every site.', { details: { docId: env.docId } })
@@ -49,20 +48,12 @@ function checkAuthority (env: SignedChange, mayWrite: WritePolicy, limits: Verif
     throw new FlotillaError('unauthorized-writer', `key ${signerHex.slice(0, 16)}… may not write document "${env.docId}"`,
       'Only a site may write its own document, and only roster members the federation document.', { details: { docId: env.docId, signer: signerHex } })
   }
-  return signerHex
-}
-
-function checkSignatureVerdict (env: SignedChange, signerHex: string, valid: boolean): void {
   // bugActive: a test-only injected bug for the simulator's self-test (src/testing/injected-bugs.ts); always off in production.
-  if (!valid && !bugActive('skip-signature-check')) {
+  if (!verify(env.signer, 'flotilla/change/v1', signedChangeMessage(env.docId, env.change), env.signature) && !bugActive('skip-signature-check')) {
     throw new FlotillaError('bad-signature', `signature on a change to "${env.docId}" does not verify`,
       'The change was forged or corrupted in transit; it is recorded as evidence against the sender.', { details: { docId: env.docId, signer: signerHex } })
   }
-}
-
-/** The checks after the signature (decodes, actor bound to signer, op count). */
-function checkContent (env: SignedChange, signerHex: string, limits: VerifyLimits, parsed: ChangeHeader | undefined): VerifiedChange {
-  const header = parsed ?? readChangeHeader(env.change)
+  const header = readChangeHeader(env.change)
   if (!actorBelongsTo(header.actor, signerHex)) {
     throw new FlotillaError('actor-mismatch', `change authored as actor ${header.actor.slice(0, 16)}… is signed by another key ${signerHex.slice(0, 16)}…`,
       'A writer may only author changes under actor ids derived from its own key.', { details: { docId: env.docId, actor: header.actor } })
@@ -72,50 +63,4 @@ function checkContent (env: SignedChange, signerHex: string, limits: VerifyLimit
       'Split large updates into several changes, or raise limits.maxChangeOps on every site.', { details: { docId: env.docId } })
   }
   return { env, header, signerHex }
-}
-
-/**
- * All checks, in the precedence above. `parsed` is the change's header if the caller
- * already read it from these same bytes (`readChangeHeaderFast`); it saves a second parse.
- */
-export function verifySignedChange (env: SignedChange, verify: Verify, mayWrite: WritePolicy, limits: VerifyLimits, parsed?: ChangeHeader): VerifiedChange {
-  const signerHex = checkAuthority(env, mayWrite, limits)
-  checkSignatureVerdict(env, signerHex, verify(env.signer, 'flotilla/change/v1', signedChangeMessage(env.docId, env.change), env.signature))
-  return checkContent(env, signerHex, limits, parsed)
-}
-
-/**
- * `verifySignedChange` for many envelopes, with the signatures checked together by
- * `verifyMany` (off the main thread). Each result is what `verifySignedChange` gives for
- * that envelope: the verified change, or the FlotillaError it would throw.
- */
-export async function verifySignedChanges (
-  envs: readonly SignedChange[], verifyMany: VerifyMany, mayWrite: WritePolicy, limits: VerifyLimits, parsed: ReadonlyArray<ChangeHeader | undefined> = []
-): Promise<Array<VerifiedChange | FlotillaError>> {
-  const out: Array<VerifiedChange | FlotillaError> = []
-  const signers: string[] = []
-  const pending: number[] = []
-  const items: VerifyItem[] = []
-  for (const [i, env] of envs.entries()) {
-    try {
-      signers[i] = checkAuthority(env, mayWrite, limits)
-      pending.push(i)
-      items.push({ publicKey: env.signer, context: 'flotilla/change/v1', message: signedChangeMessage(env.docId, env.change), signature: env.signature })
-    } catch (e) {
-      if (!(e instanceof FlotillaError)) throw e
-      out[i] = e
-    }
-  }
-  const verdicts = items.length === 0 ? [] : await verifyMany(items)
-  for (const [k, i] of pending.entries()) {
-    const env = envs[i]!
-    try {
-      checkSignatureVerdict(env, signers[i]!, verdicts[k] === true)
-      out[i] = checkContent(env, signers[i]!, limits, parsed[i])
-    } catch (e) {
-      if (!(e instanceof FlotillaError)) throw e
-      out[i] = e
-    }
-  }
-  return out
 }
