@@ -284,7 +284,12 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
         await persist([{ type: 'put', key: logKey(docId, entry.hash), value: encodeRecord('change', encodeSignedChange(env)) }])
         const outcome = log.add([entry])
         if (outcome.applicable.length !== 1) {
-          throw new FlotillaError('internal', `local change ${entry.hash} to ${docId} was not materialised`, 'This is a bug; restart the site.')
+          // A.change moved the value on in place: rebuild it from the log, or every later
+          // change would fail on an outdated document.
+          rebuild(docId)
+          const why = outcome.dropped.map((d) => d.code).join(', ') || 'it waits on changes the log does not hold'
+          throw new FlotillaError('internal', `local change ${entry.hash} to ${docId} was not materialised (${why})`,
+            'The log refuses this site\'s own changes — as after an equivocation by its actor, e.g. a data directory restored from an old copy. Check `flotilla evidence`; a site that equivocated must be re-initialised with a new key.')
         }
         docs.set(docId, after as A.Doc<unknown>)
         await persist(snapshotOps(docId, 1))
