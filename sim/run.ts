@@ -64,8 +64,6 @@ export interface RunResult {
 }
 
 const CHUNK_MS = 5_000
-/** Finer steps under a wall budget, so a slow run overshoots it by less. */
-const BUDGET_CHUNK_MS = 200
 const START_WALL_MS = Date.UTC(2025, 0, 1)
 
 /**
@@ -90,9 +88,9 @@ export interface RunHooks {
   /** Called once the world is built, before virtual time starts. */
   world? (world: World): void
   /**
-   * Stop after this much wall time (checked after every 200 virtual ms), for
-   * benchmarks that must end. A run stopped so is not checked at the end: its verdicts
-   * cover only the virtual time it reached (`stats.virtualMs`).
+   * Stop after this much wall time (checked between events), for benchmarks that must
+   * end. A run stopped so is not checked at the end: its verdicts cover only the
+   * virtual time it reached (`stats.virtualMs`).
    */
   maxWallMs?: number
 }
@@ -129,7 +127,9 @@ async function execute (options: ScenarioOptions, hooks: RunHooks): Promise<RunR
   const internalErrors = world.internalErrors
   try {
     while (engine.nowMs() < options.durationMs && !stop && internalErrors.length === 0) {
-      events += await engine.runUntil(Math.min(options.durationMs, engine.nowMs() + (hooks.maxWallMs === undefined ? CHUNK_MS : BUDGET_CHUNK_MS)))
+      const budget = hooks.maxWallMs
+      events += await engine.runUntil(Math.min(options.durationMs, engine.nowMs() + CHUNK_MS),
+        budget === undefined ? undefined : () => performance.now() - startedAt > budget)
       if (hooks.maxWallMs !== undefined && performance.now() - startedAt > hooks.maxWallMs && engine.nowMs() < options.durationMs) { outOfWallBudget = true; break }
     }
     if (!stop && !outOfWallBudget && internalErrors.length === 0) await monitor.finish()

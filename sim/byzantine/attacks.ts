@@ -184,15 +184,16 @@ const attacks: Partial<Record<ByzantineBehaviour, (ctx: AttackContext) => void>>
       const own = siteDocId(ctx.self.id)
       const log = ctx.site.store.log(own)
       const envs = log === undefined ? [] : [...log.hashes()].slice(-50).map((h) => log.get(h)!.env)
+      // The attacker's own cost stays small: the burst is encoded once and sent 50 times
+      // to every peer (the fabric copies each frame, so the receivers pay in full).
+      const burst = envs.length === 0 ? undefined : pushFrame(own, Array.from({ length: 60 }, (_, i) => envs[i % envs.length]!))
+      const bloom = buildBloom([], 0, 1)
       for (const to of connected(ctx)) {
         // More concurrent sessions than the limit, then a burst of changes above the rate.
         for (let i = 0; i < 20; i++) {
-          send(ctx, to, encodeDirect({ type: 'sync-open', session: 900_000 + randomInt(ctx.rng, 0, 99_999), docId: own, heads: [], since: [], bloom: buildBloom([], 0, 1) }))
+          send(ctx, to, encodeDirect({ type: 'sync-open', session: 900_000 + randomInt(ctx.rng, 0, 99_999), docId: own, heads: [], since: [], bloom }))
         }
-        if (envs.length > 0) {
-          const burst = Array.from({ length: 60 }, (_, i) => envs[i % envs.length]!)
-          for (let i = 0; i < 50; i++) send(ctx, to, pushFrame(own, burst))
-        }
+        if (burst !== undefined) for (let i = 0; i < 50; i++) send(ctx, to, burst)
       }
       ctx.count('floods')
     })

@@ -10,19 +10,19 @@
 export interface QueuedEvent {
   readonly time: number
   readonly seq: number
-  /** What to run; undefined once the event is cancelled or taken. */
-  run: (() => void) | undefined
+  /** What to run (its result is handed back to the engine); undefined once the event is cancelled or taken. */
+  run: (() => unknown) | undefined
 }
 
 export interface EventQueue {
   /** Adds an event at `time` (any finite number); later pushes at the same time run later. */
-  push (time: number, run: () => void): QueuedEvent
+  push (time: number, run: () => unknown): QueuedEvent
   /** Cancels a pending event; returns false if it already ran or was cancelled. */
   cancel (event: QueuedEvent): boolean
   /** The next live event, without removing it. */
   peek (): QueuedEvent | undefined
   /** Removes the next live event and returns it with what to run; it can no longer be cancelled. */
-  pop (): { time: number, seq: number, run: () => void } | undefined
+  pop (): { time: number, seq: number, run: () => unknown } | undefined
   /** Live (not cancelled) events. */
   size (): number
 }

@@ -12,7 +12,10 @@
  * of an event, and every timer it schedules, settles before the next event is taken.
  * The guarantee holds as long as code driven by the engine waits only on the engine (its
  * ports): a real timer, real I/O or an async native call (e.g. `crypto.subtle`) would
- * complete at a wall-clock moment and break replay.
+ * complete at a wall-clock moment and break replay. The barrier costs a turn of Node's
+ * event loop; a simulator event that ran only synchronous simulator code (a duplicate
+ * gossip frame dropped on arrival, a lazy-gossip round) returns `NOTHING_TO_SETTLE` and
+ * skips it: it left no continuation behind, since the barrier before it drained all.
  */
 import { FlotillaError } from '../../src/model/errors.ts'
 import { checkDelayMs } from '../../src/platform/delay.ts'
@@ -53,8 +56,13 @@ export interface VirtualClock extends Clock {
   nowMs (): number
   /** Runs the next event (advancing time to it) and lets its microtasks settle; false if none is pending. */
   step (): Promise<boolean>
-  /** Runs every event due at or before true time `timeMs`, then sets the time to `timeMs`; returns the events run. */
-  runUntil (timeMs: number): Promise<number>
+  /**
+   * Runs every event due at or before true time `timeMs`, then sets the time to `timeMs`;
+   * returns the events run. `interrupt`, asked between events (every few), stops the run
+   * early, leaving the time at the last event run (for wall-clock budgets; a run so
+   * stopped is not a replay of anything).
+   */
+  runUntil (timeMs: number, interrupt?: () => boolean): Promise<number>
   /** `runUntil(nowMs() + ms)`. */
   runFor (ms: number): Promise<number>
   /** Runs events until none is pending; throws `sim-runaway` past `maxEvents` (default 1,000,000). Returns the events run. */
@@ -68,6 +76,15 @@ export interface VirtualClock extends Clock {
 }
 
 const DEFAULT_START_WALL_MS = Date.UTC(2025, 0, 1)
+/** Events between two questions to a `runUntil` interrupt. */
+const INTERRUPT_EVERY = 16
+
+/**
+ * What an engine timer's callback returns when it ran only synchronous simulator code —
+ * no site handler, no promise, no `process.nextTick` — so the engine need not wait for
+ * microtasks before the next event. Anything else (the usual `undefined`) waits.
+ */
+export const NOTHING_TO_SETTLE: unique symbol = Symbol('nothing to settle')
 
 /** Waits until Node has drained the nextTick and microtask queues (see the module comment). */
 export function settleMicrotasks (): Promise<void> {
@@ -133,7 +150,7 @@ export function createVirtualClock (options: VirtualClockOptions = {}): VirtualC
         const at = fireTime(now, ms)
         const event = queue.push(at, () => {
           timers.delete(event)
-          fn()
+          return (fn as () => unknown)()
         })
         timers.add(event)
         return {
@@ -177,13 +194,12 @@ export function createVirtualClock (options: VirtualClockOptions = {}): VirtualC
         'something re-arms a 0 ms timer (or answers a message instantly) forever; give the loop a delay or a bound',
         { details: { timeMs: now, events: eventsAtNow } })
     }
-    trace?.record(now, 'event', { seq: event.seq })
-    event.run()
-    await settleMicrotasks()
+    trace?.recordEvent(now, event.seq)
+    if (event.run() !== NOTHING_TO_SETTLE) await settleMicrotasks()
     return true
   }
 
-const runUntil = async (timeMs: number): Promise<number> => {
+const runUntil = async (timeMs: number, interrupt?: () => boolean): Promise<number> => {
     if (!Number.isFinite(timeMs) || timeMs < now) {
       throw new FlotillaError('input-invalid', `'timeMs' must be a finite time not before now (${now}): received ${timeMs}`,
         'virtual time only moves forward')
@@ -197,6 +213,7 @@ const runUntil = async (timeMs: number): Promise<number> => {
         if (next === undefined || next.time > timeMs) break
         await runNext()
         ran++
+        if (interrupt !== undefined && ran % INTERRUPT_EVERY === 0 && interrupt()) return ran
       }
       if (timeMs > now) {
         now = timeMs

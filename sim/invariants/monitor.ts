@@ -19,7 +19,8 @@ import { createConnectivity } from './connectivity.ts'
 import { lagViolation, replicaDifferences, viewDigest, type ReplicaSnapshot } from './convergence.ts'
 import { lostAcknowledgement, lostChanges } from './durability.ts'
 import { createGroundTruth } from './ground-truth.ts'
-import { bindingsOutside, leaksIn, outsideResidency, strongNeedles, type PlacedCluster, type ResidencyRule } from './residency.ts'
+import { createLeakScanner } from './leak-scan.ts'
+import { bindingsOutside, outsideResidency, strongNeedles, type PlacedCluster, type ResidencyRule } from './residency.ts'
 import { createEntryJudge, honestConvictions } from './safety.ts'
 import { createViolationSink, type InvariantName, type InvariantResult, type ViolationSink } from './types.ts'
 
@@ -42,6 +43,8 @@ export interface MonitorStats {
   logEntriesChecked: number
   changesTracked: number
   framesScanned: number
+  /** Distinct Automerge chunks the residency scan decoded (each once per needle set). */
+  chunksDecoded: number
   samples: number
 }
 
@@ -69,7 +72,7 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
   const honestIds = new Set(honest.map((s) => s.id))
   const byzantineClusters = new Set(world.sites.filter((s) => !s.honest).flatMap((s) => s.clusters.map((c) => c.id)))
   const clusters = new Map<string, PlacedCluster>(world.sites.flatMap((s) => s.clusters.map((c) => [c.id, { id: c.id, site: s.id, region: s.region }] as const)))
-  const stats: MonitorStats = { logEntriesChecked: 0, changesTracked: 0, framesScanned: 0, samples: 0 }
+  const stats: Omit<MonitorStats, 'chunksDecoded'> = { logEntriesChecked: 0, changesTracked: 0, framesScanned: 0, samples: 0 }
   const excuseMs = o.failover.suspectMs + 2 * o.tickMs + 2 * o.checks.sampleMs
 
   // per site index
@@ -87,10 +90,9 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
   const wasDark = new Map<string, boolean>()
   const reportedRecovery = new Set<string>()
   const reportedPlacement = new Set<string>()
-  const leakVerdicts = new Map<string, string[]>()
+  const scanner = createLeakScanner()
   const needlesBySite = new Map<string, Needle[]>()
   let allNeedles: Needle[] = []
-  let needleDigest = ''
 
   const report = sink.report.bind(sink)
 
@@ -164,22 +166,19 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
       needlesBySite.set(s.id, merged)
     }
     allNeedles = [...needlesBySite.values()].flat()
-    const digest = allNeedles.map((n) => n.text).join('|')
-    if (digest !== needleDigest) { needleDigest = digest; leakVerdicts.clear() }
+    scanner.setNeedles(allNeedles)
   }
 
   function installFrameScan (): void {
     for (const s of honest) {
-      world.fabric.interceptOutbound(s.peer, (frame) => {
+      world.fabric.observeOutbound(s.peer, (frame) => {
         const needles = needlesBySite.get(s.id)
-        if (needles !== undefined && needles.length > 0) {
-          stats.framesScanned++
-          const leaks = leaksIn(`frame ${s.id}→${frame.to}`, frame.payload, needles)
-          if (leaks.length > 0) {
-            report({ invariant: 'residency', rule: 'message', timeMs: engine.nowMs(), site: s.id, subject: leaks[0]!, message: `${s.id} sent a ${frame.kind} frame to ${world.siteByPeer(frame.to)?.id ?? frame.to} carrying ${leaks.join('; ')}` })
-          }
+        if (needles === undefined || needles.length === 0) return
+        stats.framesScanned++
+        const leaks = scanner.leaksIn(`frame ${s.id}→${frame.to}`, frame.payload, needles)
+        if (leaks.length > 0) {
+          report({ invariant: 'residency', rule: 'message', timeMs: engine.nowMs(), site: s.id, subject: leaks[0]!, message: `${s.id} sent a ${frame.kind} frame to ${world.siteByPeer(frame.to)?.id ?? frame.to} carrying ${leaks.join('; ')}` })
         }
-        return [frame]
       })
     }
   }
@@ -292,8 +291,7 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
           const why = judge(docId, hash, entry.env)
           if (why !== undefined) report({ invariant: 'safety', rule: 'log', timeMs: t, site: s.id, subject: `${docId}/${hash.slice(0, 12)}`, message: `${s.id} accepted change ${hash.slice(0, 12)}… to ${docId}: ${why}` })
           if (allNeedles.length > 0) {
-            let leaks = leakVerdicts.get(hash)
-            if (leaks === undefined) { leaks = leaksIn(`change ${hash.slice(0, 12)}`, entry.env.change, allNeedles); leakVerdicts.set(hash, leaks) }
+            const leaks = scanner.leaksIn(`change ${hash.slice(0, 12)}`, entry.env.change, allNeedles)
             sink.checked('residency')
             if (leaks.length > 0) report({ invariant: 'residency', rule: 'log', timeMs: t, site: s.id, subject: `${docId}/${hash.slice(0, 12)}`, message: `${s.id} holds change ${hash.slice(0, 12)}… of ${docId} carrying ${leaks.join('; ')}` })
           }
@@ -404,6 +402,6 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
       for (const s of world.sites) lag[s.id] = [...lagBuckets[s.index]!].sort(([a], [b]) => a - b)
       return { lag, availability: availabilitySeries }
     },
-    stats: () => ({ ...stats })
+    stats: () => ({ ...stats, chunksDecoded: scanner.stats().decoded })
   }
 }

@@ -23,6 +23,7 @@ import type { Rng } from '../../src/ports/rng.ts'
 import { varintLength } from '../../src/net/frame-codec.ts'
 import { GRAYLIST_THRESHOLD, INVALID_MESSAGE_DECAY, INVALID_MESSAGE_WEIGHT } from '../../src/net/gossip-params.ts'
 import { createTrafficTable, type TrafficTable } from '../../src/net/traffic.ts'
+import { NOTHING_TO_SETTLE } from '../engine/virtual-clock.ts'
 import { sampleLatency } from './latency.ts'
 import { resolveLinkModel, type LinkModel, type SimSiteInfo } from './link-model.ts'
 import { createSeenCache, type SeenCache } from './seen-cache.ts'
@@ -70,13 +71,28 @@ export interface JoinOptions {
   isMember?: (peer: PeerId) => boolean
 }
 
-/** A frame as a Byzantine hook sees and rewrites it. Payloads are copies. */
+/**
+ * A frame as a Byzantine hook sees and rewrites it. A hook is handed a copy of the
+ * payload; the payloads it returns, or gives `inject`, are taken as they are (each
+ * receiver gets a copy of its own on delivery), so it must not change them afterwards.
+ */
 export type OutboundFrame =
   | { kind: 'direct', from: PeerId, to: PeerId, payload: Uint8Array }
   | { kind: 'broadcast', from: PeerId, to: PeerId, origin: PeerId, seq: number, payload: Uint8Array }
 
-/** Returns the frames to put on the wire instead of `frame`: `[]` drops it, `[frame]` passes it. */
+/**
+ * Returns the frames to put on the wire instead of `frame`: `[]` drops it, `[frame]`
+ * passes it. Like an observer, it runs synchronously and must start no asynchronous work.
+ */
 export type OutboundInterceptor = (frame: OutboundFrame) => readonly OutboundFrame[]
+
+/**
+ * Sees a frame a site sends without changing it. The payload is the fabric's own buffer,
+ * not a copy: an observer must neither mutate it nor keep it past the call. It runs
+ * synchronously and must start no asynchronous work (no promise, no timer of its own):
+ * the engine does not wait for microtasks after fabric events that reached no site.
+ */
+export type OutboundObserver = (frame: Readonly<OutboundFrame>) => void
 
 export interface SimNetworkStats {
   framesSent: number
@@ -107,10 +123,17 @@ export interface SimNetworkFabric {
   /** Rewrites, drops or multiplies every frame `peer` sends, relayed broadcasts included. Returns a remover. */
   interceptOutbound (peer: PeerId, fn: OutboundInterceptor): () => void
   /**
+   * Shows `fn` every frame `peer`'s core sends (relayed broadcasts included), before any
+   * interceptor, without copying it (see `OutboundObserver`); injected frames are not
+   * shown. For checkers, which only read: cheaper than an interceptor. Returns a remover.
+   */
+  observeOutbound (peer: PeerId, fn: OutboundObserver): () => void
+  /**
    * Puts a frame on the wire as if `frame.from` had sent it, skipping its interceptor.
    * Only what a real site could send: `from` must be online and connected to `to`
    * (false otherwise). A broadcast claiming another origin is authentic only if it
-   * replays exactly what that origin published.
+   * replays exactly what that origin published. The payload is taken, not copied: the
+   * caller must not change it afterwards.
    */
   inject (frame: OutboundFrame): boolean
   /** Asks every site's roster check again; connections no longer allowed are hung up. */
@@ -151,10 +174,22 @@ interface Site {
   out: Map<PeerId, DirLink>
   traffic: TrafficTable
   seen: SeenCache
+  /** Relayed broadcasts still offered lazily at this site's next gossip heartbeats (gossipsub's mcache window). */
+  offers: LazyOffer[]
+  /** Whether a gossip heartbeat of this incarnation is scheduled. */
+  heartbeatArmed: boolean
   seq: number
   bans: Map<PeerId, number>
   penalties: Map<PeerId, { value: number, atMs: number }>
   refused: number
+}
+
+interface LazyOffer {
+  frame: WireFrame
+  id: string
+  /** Neighbours that already have it or were offered it. */
+  offered: Set<PeerId>
+  roundsLeft: number
 }
 
 interface DirLink {
@@ -172,6 +207,14 @@ interface WireFrame {
   seq: number
   /** Known authentic (no hook touched it); undefined when it must be checked. */
   authentic: boolean | undefined
+  /**
+   * Whether the payload buffer belongs to this frame alone (copied when it was sent), so
+   * its last delivery may hand it over instead of copying it again. Broadcast payloads
+   * are shared by every frame of a publication and are always copied on delivery.
+   */
+  owned: boolean
+  /** Deliveries still to come (2 when duplicated); the last one may hand an owned payload over. */
+  pending: number
 }
 
 const MAX_REMEMBERED_PUBLICATIONS = 1_000_000
@@ -198,6 +241,7 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
   const blocks = new Set<string>()
   const linkOverrides = new Map<string, Partial<LinkModel>>()
   const interceptors = new Map<PeerId, OutboundInterceptor>()
+  const observers = new Map<PeerId, OutboundObserver[]>()
   /** Digests of what each origin really published under each message id. */
   const publications = new Map<string, string[]>()
 
@@ -249,9 +293,22 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
     return s.seesSorted
   }
 
+  /**
+   * Set whenever site code runs; a fabric event (an arrival, a lazy-gossip round) that
+   * ran none tells the engine it has nothing to settle (see `NOTHING_TO_SETTLE`).
+   */
+  let reachedSite = false
+  /** Runs `fn` as an engine timer callback that reports whether it reached site code. */
+  const quietUnlessSiteRan = (fn: () => void) => (): unknown => {
+    reachedSite = false
+    fn()
+    return reachedSite ? undefined : NOTHING_TO_SETTLE
+  }
+
   const guard = (s: Site, what: string, fn: (h: NetworkHandlers) => void): void => {
     const h = s.handlers
     if (h === undefined) return
+    reachedSite = true
     try { fn(h) } catch (e) {
       logger.error({ peer: s.peer, handler: what, err: (e as Error).message }, 'site handler threw')
       onHandlerError(s.peer, e)
@@ -434,19 +491,30 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
     const seq = o.kind === 'broadcast' ? o.seq : 0
     const unchanged = original !== undefined && original.kind === o.kind && original.origin === origin &&
       original.seq === seq && Buffer.from(original.payload.buffer, original.payload.byteOffset, original.payload.byteLength).equals(o.payload)
+    // Taken as it is (see OutboundFrame): the hook may send one buffer many times, and
+    // a shared buffer is copied for each receiver on delivery.
     return {
       kind: o.kind,
       from: o.from,
       to: o.to,
-      payload: o.payload.slice(),
+      payload: o.payload,
       origin,
       seq,
-      authentic: o.kind === 'direct' ? true : unchanged ? original.authentic : undefined
+      authentic: o.kind === 'direct' ? true : unchanged ? original.authentic : undefined,
+      owned: false,
+      pending: 0
     }
   }
 
-  /** A site puts a frame out: its interceptor (if any) decides what actually goes. */
+  /** A site puts a frame out: observers see it, then its interceptor (if any) decides what actually goes. */
   const emit = (f: WireFrame): void => {
+    const seeing = observers.get(f.from)
+    if (seeing !== undefined) {
+      const view: OutboundFrame = f.kind === 'direct'
+        ? { kind: 'direct', from: f.from, to: f.to, payload: f.payload }
+        : { kind: 'broadcast', from: f.from, to: f.to, origin: f.origin, seq: f.seq, payload: f.payload }
+      for (const fn of seeing) fn(view)
+    }
     const hook = interceptors.get(f.from)
     if (hook === undefined) { wire(f); return }
     const out = hook(toPublic(f))
@@ -492,13 +560,15 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
     if (twice) stats.duplicated++
     const epoch = p.epoch
     const receiverIncarnation = site(f.to).incarnation
+    f.pending = twice ? 2 : 1
     for (let copy = twice ? 2 : 1; copy > 0; copy--) {
       const delay = start - t + serialiseMs + sampleLatency(m.latency, rng)
-      clock.setTimer(delay, () => { arrive(f, p, epoch, receiverIncarnation) })
+      clock.setTimer(delay, quietUnlessSiteRan(() => { arrive(f, p, epoch, receiverIncarnation) }))
     }
   }
 
   const arrive = (f: WireFrame, p: Pair, epoch: number, incarnation: number): void => {
+    f.pending--
     const r = sites.get(f.to)
     if (r === undefined || !r.online || r.incarnation !== incarnation || p.epoch !== epoch ||
         (p.state !== 'up' && p.state !== 'failing') || blocks.has(dirKey(f.from, f.to))) {
@@ -517,7 +587,9 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
       counters.framesIn++
       counters.bytesIn += f.payload.byteLength + varintLength(f.payload.byteLength)
       stats.framesDelivered++
-      guard(r, 'onMessage', (h) => { h.onMessage(f.from, f.payload.slice()) })
+      // the receiver may keep or change what it is given: a buffer still needed here is copied
+      const payload = f.owned && f.pending === 0 ? f.payload : f.payload.slice()
+      guard(r, 'onMessage', (h) => { h.onMessage(f.from, payload) })
       return
     }
     counters.framesIn++
@@ -578,32 +650,56 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
     const candidates = sortedSees(r).filter((p) => p !== f.from && p !== f.origin)
     const eager = candidates.length > relayFanout ? pick(candidates, relayFanout) : candidates
     for (const to of eager) emit({ ...f, from: r.peer, to })
-    if (lazyFanout <= 0 || eager.length === candidates.length) return
-    const offered = new Set<PeerId>([f.from, f.origin, ...eager])
-    const id = `${f.origin}/${f.seq}`
+    if (lazyFanout <= 0 || gossipRounds <= 0 || eager.length === candidates.length) return
+    r.offers.push({ frame: f, id: `${f.origin}/${f.seq}`, offered: new Set<PeerId>([f.from, f.origin, ...eager]), roundsLeft: gossipRounds })
+    armHeartbeat(r)
+  }
+
+  /**
+   * The site's gossip heartbeat, armed only while it has broadcasts to offer: at each,
+   * every offered broadcast goes (IHAVE) to `lazyFanout` more neighbours, for
+   * `gossipRounds` heartbeats. One engine event per site and heartbeat, as gossipsub
+   * batches its IHAVEs, rather than one per relayed message and round.
+   */
+  const armHeartbeat = (r: Site): void => {
+    if (r.heartbeatArmed) return
+    r.heartbeatArmed = true
     const incarnation = r.incarnation
-    for (let round = 1; round <= gossipRounds; round++) {
-      clock.setTimer(heartbeatMs * round, () => {
-        if (!r.online || r.incarnation !== incarnation) return
-        const rest = sortedSees(r).filter((p) => !offered.has(p))
-        for (const to of rest.length > lazyFanout ? pick(rest, lazyFanout) : rest) {
-          offered.add(to)
-          // IHAVE out, IWANT back, only from a neighbour that has not seen it yet
-          if (sites.get(to)?.seen.has(id, now()) !== false) continue
-          const roundTrip = sampleLatency(link(r.peer, to).model.latency, rng) + sampleLatency(link(to, r.peer).model.latency, rng)
-          clock.setTimer(roundTrip, () => {
-            if (!r.online || r.incarnation !== incarnation || !r.sees.has(to)) return
-            stats.broadcasts.gossiped++
-            emit({ ...f, from: r.peer, to })
-          })
-        }
-      })
+    clock.setTimer(heartbeatMs, quietUnlessSiteRan(() => {
+      if (r.incarnation !== incarnation) return
+      r.heartbeatArmed = false
+      if (!r.online) { r.offers = []; return }
+      const due = r.offers
+      r.offers = []
+      for (const offer of due) {
+        offerLazily(r, offer)
+        if (--offer.roundsLeft > 0) r.offers.push(offer)
+      }
+      if (r.offers.length > 0) armHeartbeat(r)
+    }))
+  }
+
+  const offerLazily = (r: Site, offer: LazyOffer): void => {
+    const { frame: f, id, offered } = offer
+    const incarnation = r.incarnation
+    const rest = sortedSees(r).filter((p) => !offered.has(p))
+    for (const to of rest.length > lazyFanout ? pick(rest, lazyFanout) : rest) {
+      offered.add(to)
+      // IHAVE out, IWANT back, only from a neighbour that has not seen it yet
+      if (sites.get(to)?.seen.has(id, now()) !== false) continue
+      const roundTrip = sampleLatency(link(r.peer, to).model.latency, rng) + sampleLatency(link(to, r.peer).model.latency, rng)
+      clock.setTimer(roundTrip, quietUnlessSiteRan(() => {
+        if (!r.online || r.incarnation !== incarnation || !r.sees.has(to)) return
+        stats.broadcasts.gossiped++
+        emit({ ...f, from: r.peer, to })
+      }))
     }
   }
 
   const judge = (r: Site, f: WireFrame): 'accept' | 'reject' | 'ignore' => {
     const h = r.handlers
     if (h?.validateBroadcast === undefined) return 'accept'
+    reachedSite = true
     try { return h.validateBroadcast(f.origin, f.payload.slice()) } catch (e) {
       logger.error({ peer: r.peer, handler: 'validateBroadcast', err: (e as Error).message }, 'site handler threw')
       onHandlerError(r.peer, e)
@@ -644,7 +740,7 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
           logger.warn({ peer: s.peer, to, bytes: payload.byteLength, maxFrameBytes }, 'frame above the size limit not sent')
           return
         }
-        emit({ kind: 'direct', from: s.peer, to, payload: payload.slice(), origin: s.peer, seq: 0, authentic: true })
+        emit({ kind: 'direct', from: s.peer, to, payload: payload.slice(), origin: s.peer, seq: 0, authentic: true, owned: true, pending: 0 })
       },
       broadcast (payload) {
         if (!alive()) return
@@ -658,7 +754,7 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
         s.seen.checkAndAdd(`${s.peer}/${seq}`, now())
         stats.broadcasts.published++
         for (const to of sortedSees(s).slice()) {
-          emit({ kind: 'broadcast', from: s.peer, to, payload: data, origin: s.peer, seq, authentic: true })
+          emit({ kind: 'broadcast', from: s.peer, to, payload: data, origin: s.peer, seq, authentic: true, owned: false, pending: 0 })
         }
       },
       connectedPeers () {
@@ -705,6 +801,8 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
           out: new Map(),
           traffic: createTrafficTable(),
           seen: createSeenCache(seenTtlMs, MAX_SEEN_PER_SITE),
+          offers: [],
+          heartbeatArmed: false,
           seq: 0,
           bans: new Map(),
           penalties: new Map(),
@@ -724,6 +822,8 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
         s.seesSorted = undefined
         s.traffic = createTrafficTable()
         s.seen = createSeenCache(seenTtlMs, MAX_SEEN_PER_SITE)
+        s.offers = []
+        s.heartbeatArmed = false
         s.bans = new Map()
         s.penalties = new Map()
         // connections of the old process are dead; peers that have not noticed yet keep
@@ -798,6 +898,16 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
     interceptOutbound (peer, fn) {
       interceptors.set(peer, fn)
       return () => { if (interceptors.get(peer) === fn) interceptors.delete(peer) }
+    },
+
+    observeOutbound (peer, fn) {
+      const list = [...observers.get(peer) ?? [], fn]
+      observers.set(peer, list)
+      return () => {
+        const rest = (observers.get(peer) ?? []).filter((x) => x !== fn)
+        if (rest.length === 0) observers.delete(peer)
+        else observers.set(peer, rest)
+      }
     },
 
     inject (frame) {

@@ -41,7 +41,7 @@ export function summaryText (r: RunResult, replay: string, reportPath?: string):
   lines.push(`    faults: ${s.faults.applied} applied${kinds === '' ? '' : ` (${kinds})`}, ${s.faults.skipped} skipped as meaningless when due`)
   if (byz.length > 0) lines.push(`    byzantine: ${Object.entries(s.byzantine.actions).map(([k, n]) => `${n} ${k}`).join(', ') || 'no actions'}, ${fmt(s.byzantine.withheld)} frames withheld`)
   lines.push(`    workload: ${s.workload.deployments} deployments, ${s.workload.applied} changes applied, ${s.workload.skipped} skipped or refused`)
-  lines.push(`    checks: ${fmt(s.monitor.logEntriesChecked)} log entries, ${fmt(s.monitor.framesScanned)} frames scanned, ${fmt(s.monitor.samples)} samples`)
+  lines.push(`    checks: ${fmt(s.monitor.logEntriesChecked)} log entries, ${fmt(s.monitor.framesScanned)} frames scanned (${fmt(s.monitor.chunksDecoded)} distinct chunks decoded), ${fmt(s.monitor.samples)} samples`)
   lines.push(`    core log: ${fmt(s.logs.warnings)} warnings, ${fmt(s.logs.errors)} errors${r.firstErrors[0] === undefined ? '' : ` (first at ${(r.firstErrors[0].timeMs / 1000).toFixed(1)} s, ${r.firstErrors[0].site}: ${r.firstErrors[0].msg})`}`)
   lines.push(`  replay: ${replay}`)
   if (reportPath !== undefined) lines.push(`  report: ${reportPath}`)

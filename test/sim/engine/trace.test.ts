@@ -55,4 +55,28 @@ describe('trace', () => {
     expect(none.recent()).toEqual([])
     expect(none.hash()).toBe(small.hash())
   })
+
+  it('hashes an engine event record exactly as the general record of the same values', () => {
+    const fast = createTrace()
+    const general = createTrace()
+    for (let i = 0; i < 5_000; i++) {
+      const time = i * 0.37 + 1e-9 * i
+      fast.recordEvent(time, i)
+      general.record(time, 'event', { seq: i })
+      if (i % 1_000 === 0) {
+        fast.record(time, 'state', { i })
+        general.record(time, 'state', { i })
+        // reading the hash mid-way changes nothing that follows
+        expect(fast.hash()).toBe(general.hash())
+      }
+    }
+    expect(fast.hash()).toBe(general.hash())
+    expect(fast.count()).toBe(general.count())
+    expect(fast.recent().slice(-3)).toEqual(general.recent().slice(-3))
+    const other = createTrace()
+    other.recordEvent(1, 2)
+    const moved = createTrace()
+    moved.recordEvent(1, 3)
+    expect(other.hash()).not.toBe(moved.hash())
+  })
 })

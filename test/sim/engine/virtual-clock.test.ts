@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { FlotillaError, isFlotillaError } from '../../../src/model/errors.ts'
 import { every, type Clock } from '../../../src/ports/clock.ts'
 import { createTrace } from '../../../sim/engine/trace.ts'
-import { createVirtualClock, type VirtualClock } from '../../../sim/engine/virtual-clock.ts'
+import { createVirtualClock, NOTHING_TO_SETTLE, type VirtualClock } from '../../../sim/engine/virtual-clock.ts'
 import { runClockAcceptance, type ClockUnderTest } from '../../ports/clock-acceptance.ts'
 
 /** Lets `ms` pass on `clock` by running the engine until a timer set now for `ms` has fired. */
@@ -50,6 +50,29 @@ describe('virtual clock', () => {
     expect(engine.wallMs()).toBe(Date.UTC(2025, 0, 1))
     expect(engine.monotonicMs()).toBe(1_000_000)
     expect(createVirtualClock({ startWallMs: 5 }).wallMs()).toBe(5)
+  })
+
+  it('stops a run early when its interrupt says so, leaving the time at the last event run', async () => {
+    const engine = createVirtualClock()
+    const fired: number[] = []
+    for (let t = 1; t <= 100; t++) engine.setTimer(t, () => { fired.push(t) })
+    const ran = await engine.runUntil(1_000, () => fired.length >= 20)
+    expect(ran).toBe(fired.length)
+    expect(ran).toBeGreaterThanOrEqual(20)
+    expect(ran).toBeLessThan(100)
+    expect(engine.nowMs()).toBe(fired[fired.length - 1])
+    expect(await engine.runUntil(1_000, () => false)).toBe(100 - ran)
+    expect(engine.nowMs()).toBe(1_000)
+  })
+
+  it('runs an event that reports nothing to settle in order, and still settles the others', async () => {
+    const engine = createVirtualClock()
+    const seen: string[] = []
+    engine.setTimer(10, () => { seen.push('quiet'); return NOTHING_TO_SETTLE })
+    engine.setTimer(10, () => { seen.push('async'); void Promise.resolve().then(async () => { await null; await null; seen.push('async continued') }) })
+    engine.setTimer(10, () => { seen.push('next') })
+    await engine.runUntil(20)
+    expect(seen).toEqual(['quiet', 'async', 'async continued', 'next'])
   })
 
   it('moves time only when the engine runs, and jumps straight to the next event', async () => {

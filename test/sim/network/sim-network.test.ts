@@ -315,6 +315,60 @@ describe('simulated network', () => {
     })
   })
 
+  describe('observers and payload ownership', () => {
+    it('shows an observer every frame a site\'s core sends, relays included, without changing what is delivered', () => {
+      const t = rig(1)
+      t.join('a'); t.join('b'); t.join('c')
+      t.clock.advance(1_000)
+      const seen: string[] = []
+      const stop = t.fabric.observeOutbound(id('b'), (f) => { seen.push(`${f.kind} ${f.to} ${str(f.payload)}`) })
+      t.net.b?.send(id('a'), text('hello'))
+      t.net.a?.broadcast(text('news'))
+      t.clock.advance(1_000)
+      expect(seen).toEqual(['direct a hello', 'broadcast c news'])
+      expect(t.log.a?.messages.map((m) => str(m.payload))).toEqual(['hello'])
+      expect(t.log.c?.broadcasts.map((m) => m.text)).toEqual(['news'])
+      stop()
+      t.net.b?.send(id('a'), text('unseen'))
+      t.clock.advance(100)
+      expect(seen).toHaveLength(2)
+    })
+
+    it('gives every receiver a buffer of its own, duplicates and broadcasts included', () => {
+      const t = rig(3, { link: { latency: { kind: 'fixed', ms: 10 }, duplicate: 1 } })
+      t.join('a'); t.join('b'); t.join('c')
+      t.clock.advance(1_000)
+      const sent = text('mine')
+      t.net.a?.send(id('b'), sent)
+      sent[0] = 0
+      t.net.a?.broadcast(text('all'))
+      t.clock.advance(100)
+      const got = t.log.b?.messages ?? []
+      expect(got.map((m) => str(m.payload))).toEqual(['mine', 'mine'])
+      // what one receiver does to its buffer reaches no other copy
+      got[0]!.payload[0] = 0
+      expect(str(got[1]!.payload)).toBe('mine')
+      const bcB = t.log.b?.broadcasts ?? []
+      const bcC = t.log.c?.broadcasts ?? []
+      expect(bcB.length).toBeGreaterThan(0)
+      expect(bcC.length).toBeGreaterThan(0)
+    })
+
+    it('copies an injected buffer for each receiver, however often it is sent', () => {
+      const t = rig(1)
+      t.join('a'); t.join('b'); t.join('c')
+      t.clock.advance(1_000)
+      const burst = text('burst')
+      for (const to of ['b', 'b', 'c']) expect(t.fabric.inject({ kind: 'direct', from: id('a'), to: id(to), payload: burst })).toBe(true)
+      t.clock.advance(100)
+      const got = [...t.log.b?.messages ?? [], ...t.log.c?.messages ?? []]
+      expect(got.map((m) => str(m.payload))).toEqual(['burst', 'burst', 'burst'])
+      got[0]!.payload[0] = 0
+      expect(got.slice(1).map((m) => str(m.payload))).toEqual(['burst', 'burst'])
+      expect(str(burst)).toBe('burst')
+    })
+  })
+
   describe('Byzantine hooks', () => {
     it('lets a site drop or rewrite its own direct frames, but never change who sent them', () => {
       const t = rig(1)
