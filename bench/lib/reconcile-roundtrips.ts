@@ -12,6 +12,7 @@ import { createReplicator } from '../../src/replication/replicator.ts'
 import { createMemoryStorage } from '../../sim/storage/memory-storage.ts'
 import { counterRng, openTestStore, testSite } from '../../test/support/store-fixtures.ts'
 import { manualClock, manualFabric } from '../../test/support/manual-network.ts'
+import { quiesce } from '../../test/replication/settle.ts'
 
 export async function measureRoundTrips (): Promise<BenchMetric[]> {
   const runs = 20
@@ -33,19 +34,20 @@ export async function measureRoundTrips (): Promise<BenchMetric[]> {
       return { site, store, replicator, peer }
     }))
     const [a, b] = nodes as [typeof nodes[0], typeof nodes[0]]
+    const busy = (): boolean => nodes.some((n) => n.replicator.stats().sessions.open > 0)
     fabric.connect(a.peer, b.peer)
     for (let i = 0; i < 10; i++) await a.store.change<Record<string, unknown>>(siteDocId(a.site.id), (d) => { d[`base${i}`] = i })
-    await fabric.settle()
+    await quiesce(fabric, busy)
     await clock.advance(6000)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     fabric.cut(a.peer, b.peer)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     for (const n of nodes) {
       for (let i = 0; i < 100; i++) await n.store.change<Record<string, unknown>>(siteDocId(n.site.id), (d) => { d[`k${i}`] = { v: i, by: n.site.id } })
     }
     const before = nodes.map((n) => n.replicator.stats().sessions)
     fabric.connect(a.peer, b.peer)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     const after = nodes.map((n) => n.replicator.stats().sessions)
     for (let i = 0; i < 2; i++) {
       sessions += after[i]!.completed - before[i]!.completed

@@ -39,6 +39,22 @@ export function signHeartbeat (signer: Signer, hb: Heartbeat): Uint8Array {
 }
 
 /**
+ * The site and counter a heartbeat claims, read without checking its signature (or
+ * undefined if it does not parse): enough to drop a copy already seen before paying for a
+ * signature check. Nothing read here may be trusted or recorded.
+ */
+export function peekHeartbeat (bytes: Uint8Array): { siteId: string, counter: number } | undefined {
+  if (bytes.length < 64 + 20) return undefined
+  try {
+    const r = new WireReader(bytes.subarray(0, bytes.length - 64))
+    if (r.u8() !== HEARTBEAT_VERSION) return undefined
+    return { siteId: r.string(64), counter: r.uint() }
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * Decodes and verifies a heartbeat against the roster's key for the site it names.
  * Throws `malformed`, `unauthorized-writer` (unknown site) or `bad-signature`.
  */

@@ -11,7 +11,7 @@ import type { PeerId } from '../ports/network.ts'
 import type { Signer, Verify } from '../identity/keys.ts'
 import type { Replicator } from '../replication/replicator.ts'
 import type { Misbehaviour } from '../replication/peer-guard.ts'
-import { BEATS_PER_BOOT, signHeartbeat, verifyHeartbeat, type SignedHeartbeat } from './heartbeat.ts'
+import { BEATS_PER_BOOT, peekHeartbeat, signHeartbeat, verifyHeartbeat, type SignedHeartbeat } from './heartbeat.ts'
 import {
   initialDetectorState, judgeSites, observeHeartbeat, unavailableSites,
   type DetectorConfig, type DetectorState, type SiteRecord, type Transition
@@ -98,6 +98,11 @@ export function createLivenessMonitor (options: LivenessMonitorOptions): Livenes
   }
 
   function receive (payload: Uint8Array, from: PeerId, via: PeerId): void {
+    // Every heartbeat arrives more than once (from its publisher and through relays): a
+    // copy whose counter is not above the last accepted one would be ignored after its
+    // signature check, so it is ignored before it. Only verified heartbeats move counters.
+    const claimed = peekHeartbeat(payload)
+    if (claimed !== undefined && claimed.counter <= (state.sites.get(claimed.siteId)?.lastCounter ?? -1)) return
     let hb: SignedHeartbeat
     try {
       hb = verifyHeartbeat(payload, keyOf, verify)

@@ -62,7 +62,7 @@ export interface Libp2pNetworkOptions {
   maxInboundStreams?: number
   /** Re-dial backoff. Default 500 ms doubling to 30 s, half jittered. */
   redial?: Partial<BackoffPolicy>
-  /** Gossipsub mesh degree and heartbeat. Default D 6, Dlo 4, Dhi 12, 1 s. */
+  /** Gossipsub mesh degree and heartbeat. Default D 3, Dlo 2, Dhi 6, 1 s (see gossip-params.ts). */
   mesh?: Partial<MeshParams>
   /** Time allowed for one dial including the handshakes. Default 10 s. */
   dialTimeoutMs?: number

@@ -29,15 +29,18 @@ export type DirectFrame =
    */
   | { type: 'changes', session: number, docId: string, changes: SignedChange[], more: boolean, toResponder: boolean }
   | { type: 'need', session: number, docId: string, hashes: string[] }
+  /** This site's documents, asking the peer to answer with its own if they differ. */
   | { type: 'digest', docs: DocDigest[] }
   | { type: 'error', code: string, message: string }
   | { type: 'heartbeat', payload: Uint8Array }
+  /** The answer to a `digest` that differed; never answered itself. */
+  | { type: 'digest-reply', docs: DocDigest[] }
 
 export type GossipMessage =
   | { type: 'announce', docId: string, digest: string, count: number }
   | { type: 'heartbeat', payload: Uint8Array }
 
-const DIRECT_TYPES = ['sync-open', 'sync-reply', 'changes', 'need', 'digest', 'error', 'heartbeat'] as const
+const DIRECT_TYPES = ['sync-open', 'sync-reply', 'changes', 'need', 'digest', 'error', 'heartbeat', 'digest-reply'] as const
 const GOSSIP_TYPES = ['announce', 'heartbeat'] as const
 
 function writeChanges (w: WireWriter, changes: readonly SignedChange[]): void {
@@ -61,8 +64,9 @@ export function encodeDirect (f: DirectFrame): Uint8Array {
     case 'changes': w.uint(f.session).string(f.docId).u8((f.more ? 1 : 0) | (f.toResponder ? 2 : 0)); writeChanges(w, f.changes); break
     case 'need': w.uint(f.session).string(f.docId).hashes(f.hashes); break
     case 'digest':
+    case 'digest-reply':
       w.uint(f.docs.length)
-      for (const d of f.docs) w.string(d.docId).raw(Buffer.from(d.digest, 'hex')).uint(d.count)
+      for (const d of f.docs) w.string(d.docId).hex(d.digest, 16).uint(d.count)
       break
     case 'error': w.string(f.code).string(f.message); break
     case 'heartbeat': w.bytes(f.payload); break
@@ -97,10 +101,11 @@ export function decodeDirect (bytes: Uint8Array): DirectFrame {
       break
     }
     case 'need': f = { type, session: r.uint(), docId: r.string(256), hashes: r.hashes() }; break
-    case 'digest': {
+    case 'digest':
+    case 'digest-reply': {
       const n = r.count(20)
       const docs: DocDigest[] = []
-      for (let i = 0; i < n; i++) docs.push({ docId: r.string(256), digest: Buffer.from(r.raw(16)).toString('hex'), count: r.uint() })
+      for (let i = 0; i < n; i++) docs.push({ docId: r.string(256), digest: r.hex(16), count: r.uint() })
       f = { type, docs }
       break
     }
@@ -115,7 +120,7 @@ export function decodeDirect (bytes: Uint8Array): DirectFrame {
 export function encodeGossip (m: GossipMessage): Uint8Array {
   const w = new WireWriter(96)
   w.u8(PROTOCOL_VERSION).u8(GOSSIP_TYPES.indexOf(m.type) + 1)
-  if (m.type === 'announce') w.string(m.docId).raw(Buffer.from(m.digest, 'hex')).uint(m.count)
+  if (m.type === 'announce') w.string(m.docId).hex(m.digest, 16).uint(m.count)
   else w.bytes(m.payload)
   return w.finish()
 }
@@ -125,7 +130,7 @@ export function decodeGossip (bytes: Uint8Array): GossipMessage {
   checkVersion(r)
   const type = GOSSIP_TYPES[r.u8() - 1]
   let m: GossipMessage
-  if (type === 'announce') m = { type, docId: r.string(256), digest: Buffer.from(r.raw(16)).toString('hex'), count: r.uint() }
+  if (type === 'announce') m = { type, docId: r.string(256), digest: r.hex(16), count: r.uint() }
   else if (type === 'heartbeat') m = { type, payload: Uint8Array.from(r.bytes()) }
   else throw new FlotillaError('malformed', 'unknown gossip message type', 'The peer sent a message this version does not know.')
   r.end()

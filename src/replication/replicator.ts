@@ -8,7 +8,10 @@
  *    Byzantine eventual consistency algorithm — heads remembered from the last
  *    reconciliation with that peer, a Bloom filter of what was added since, the missing
  *    changes with their signatures, then `need`s for what is still unknown — started on
- *    connect, on a differing digest or announcement, and every anti-entropy period.
+ *    a differing digest or announcement. Digests are exchanged on connect and, every
+ *    anti-entropy period, with a bounded rotation of the connected peers; the side that
+ *    is behind pulls, and one session per document runs at a time (doc-flights), so a
+ *    site that lacks a document fetches it once, not once per peer.
  * Every change is verified by the store before it is applied. Whatever a peer does wrong
  * costs it standing (peer-guard) and is reported as misbehaviour for the evidence log.
  */
@@ -25,6 +28,9 @@ import type { DocumentStore, IngestReport } from '../store/document-store.ts'
 import type { LogEntry } from '../store/log/change-log.ts'
 import { encodeSignedChange, type SignedChange } from '../store/log/envelope.ts'
 import { buildBloom, type BloomFilter } from './bloom.ts'
+import { createDocFlights } from './doc-flights.ts'
+import { createPeerRotation } from './peer-rotation.ts'
+import { setPatientTimer } from './patient-timer.ts'
 import { decodeDirect, decodeGossip, encodeDirect, encodeGossip, type DirectFrame, type DocDigest } from './messages.ts'
 import { createPeerGuard, type Misbehaviour } from './peer-guard.ts'
 
@@ -46,10 +52,18 @@ export interface ReplicatorOptions {
    * that many peers is not announced: everyone has it. Default: always announce.
    */
   peerCount?: () => number
-  /** Digest exchange with every peer this often (default 5,000 ms, ±20 % jitter). */
+  /** Digest exchange this often (default 5,000 ms, ±20 % jitter). */
   antiEntropyMs?: number
+  /**
+   * Peers sent a digest each anti-entropy period (default 3), taken in rounds over the
+   * connected peers so that every one is visited; bounds the work per site per period
+   * whatever the federation's size.
+   */
+  antiEntropyFanout?: number
   /** A session without progress for this long is abandoned (default 10,000 ms). */
   sessionTimeoutMs?: number
+  /** A session still running after this long is abandoned, progress or not (default 6 × sessionTimeoutMs). */
+  maxSessionMs?: number
   /** Need rounds per session before giving up until the next anti-entropy (default 8). */
   maxNeedRounds?: number
 }
@@ -69,7 +83,11 @@ export interface ReplicationStats {
   accepted: number
   duplicates: number
   rejected: Record<string, number>
-  sessions: { started: number, completed: number, timedOut: number, roundTrips: number }
+  /**
+   * Sessions this site opened (started, completed, timed out), request/response round
+   * trips, sessions waiting for their document's flight, and sessions open now (both roles).
+   */
+  sessions: { started: number, completed: number, timedOut: number, roundTrips: number, waiting: number, open: number }
 }
 
 export interface BootstrapProgress {
@@ -87,7 +105,12 @@ export interface Replicator {
   /** Reconciles every document with every connected peer now. */
   syncAll (): void
   onMisbehaviour (listener: (m: Misbehaviour) => void): () => void
-  /** Carries the liveness module's signed heartbeats over gossip and direct links. */
+  /**
+   * Carries the liveness module's signed heartbeats over gossip and direct links. The
+   * direct copy is a second path that does not depend on the gossip mesh or on gossip
+   * scores; receivers drop the copy they see second by its counter, before any
+   * signature check, so it costs a frame, not a verification.
+   */
   sendHeartbeat (payload: Uint8Array): void
   onHeartbeat (listener: HeartbeatListener): () => void
 }
@@ -103,6 +126,8 @@ interface InitiatorSession {
   phase: 'awaiting-reply' | 'receiving-reply' | 'awaiting-changes'
   reply?: { heads: string[], sinceKnown: boolean, bloom: BloomFilter }
   again: boolean
+  /** Frames of this session being ingested now: the time-out waits for them. */
+  ingesting: number
 }
 
 interface ResponderSession {
@@ -132,6 +157,8 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
   const { store, network, clock, rng, logger, limits } = options
   const antiEntropyMs = options.antiEntropyMs ?? 5_000
   const sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000
+  const maxSessionMs = options.maxSessionMs ?? 6 * sessionTimeoutMs
+  const antiEntropyFanout = options.antiEntropyFanout ?? 3
   const maxNeedRounds = options.maxNeedRounds ?? 8
   const guard = createPeerGuard(clock, {
     changesPerSecond: limits.changesPerSecond,
@@ -146,6 +173,10 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
   const peerDigests = new Map<PeerId, Map<string, DocDigest>>()
   const initiated = new Map<number, InitiatorSession>()
   const activeByKey = new Map<string, InitiatorSession>()
+  const flights = createDocFlights()
+  /** Sessions we gave up on: their late frames are still answers we asked for (session → peer, expiry). */
+  const abandoned = new Map<number, { peer: PeerId, until: number }>()
+  const rotation = createPeerRotation(rng)
   const responding = new Map<string, ResponderSession>()
   const bannedPeers = new Set<PeerId>()
   const floodNotedAt = new Map<PeerId, number>()
@@ -182,6 +213,30 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
 
   function myDigests (): DocDigest[] {
     return store.documentIds().map(digestOf)
+  }
+
+  /**
+   * This site's digest frame, encoded once per state: it names every document, and a
+   * site meeting many peers at once (a start, a healed partition) sends it to each.
+   * `digestVersion` moves with every change the store reports.
+   */
+  let digestVersion = 0
+  const encodedDigests = new Map<'digest' | 'digest-reply', { version: number, bytes: Uint8Array }>()
+  /** The digest version each peer was last sent: a peer that has our current one needs no reply. */
+  const digestSentTo = new Map<PeerId, number>()
+
+  function digestFrame (type: 'digest' | 'digest-reply'): Uint8Array {
+    const cached = encodedDigests.get(type)
+    if (cached !== undefined && cached.version === digestVersion) return cached.bytes
+    const bytes = encodeDirect({ type, docs: myDigests() })
+    encodedDigests.set(type, { version: digestVersion, bytes })
+    return bytes
+  }
+
+  function sendDigest (peer: PeerId, type: 'digest' | 'digest-reply'): void {
+    if (!running || bannedPeers.has(peer)) return
+    network.send(peer, digestFrame(type))
+    digestSentTo.set(peer, digestVersion)
   }
 
   function report (m: Misbehaviour): void {
@@ -269,18 +324,28 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
 
   // ---- initiator side ----
 
-  function startSession (peer: PeerId, docId: string): void {
+  /**
+   * Opens a session on `docId` with `peer`, or queues it behind the session already in
+   * flight on that document. `forced` (anything but a digest) keeps a queued request even
+   * if the peer's last digest then matches ours.
+   */
+  function startSession (peer: PeerId, docId: string, forced = true): void {
     if (!running || bannedPeers.has(peer) || !options.isKnownDocument(docId)) return
     const key = sessionKey(peer, docId)
     const active = activeByKey.get(key)
-    if (active !== undefined) { active.again = true; return }
+    if (active !== undefined) {
+      // A digest taken before the running session ended tells nothing that session will not.
+      if (forced) active.again = true
+      return
+    }
+    if (!flights.claim(docId, peer, forced)) return
     const since = lastSync.get(peer)?.get(docId) ?? []
     const mine = store.log(docId)?.addedSince(since) ?? []
     const bloom = buildBloom(mine.map((e) => e.hash), mine.length, rng.nextUint32())
     const id = nextSession++
     const session: InitiatorSession = {
-      id, peer, docId, since, needRounds: 0, startedAt: clock.monotonicMs(), phase: 'awaiting-reply', again: false,
-      timer: clock.setTimer(sessionTimeoutMs, () => { finish(session, 'timeout') })
+      id, peer, docId, since, needRounds: 0, startedAt: clock.monotonicMs(), phase: 'awaiting-reply', again: false, ingesting: 0,
+      timer: setPatientTimer(clock, sessionTimeoutMs, () => { expire(session) })
     }
     initiated.set(id, session)
     activeByKey.set(key, session)
@@ -301,15 +366,57 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
       let perPeer = lastSync.get(session.peer)
       if (perPeer === undefined) lastSync.set(session.peer, perPeer = new Map())
       perPeer.set(session.docId, common)
-    } else if (outcome === 'timeout') {
-      counters.timedOut++
+    } else {
+      if (outcome === 'timeout') counters.timedOut++
+      rememberAbandoned(session)
     }
-    if (session.again && outcome === 'done') startSession(session.peer, session.docId)
+    takeOff(session.docId, session.again && outcome === 'done' ? session.peer : undefined)
   }
 
+  function rememberAbandoned (session: InitiatorSession): void {
+    const now = clock.monotonicMs()
+    for (const [id, a] of abandoned) if (a.until < now || abandoned.size >= 1000) abandoned.delete(id); else break
+    abandoned.set(session.id, { peer: session.peer, until: now + 2 * sessionTimeoutMs })
+  }
+
+  /** Whether `session` is one we opened with `peer` and abandoned lately. */
+  function wasAbandoned (peer: PeerId, session: number): boolean {
+    const a = abandoned.get(session)
+    return a !== undefined && a.peer === peer && a.until >= clock.monotonicMs()
+  }
+
+  /** The document's flight is free: the next waiting peer that still has something for us goes. */
+  function takeOff (docId: string, again?: PeerId): void {
+    for (let next = flights.release(docId, again); next !== undefined; next = flights.release(docId)) {
+      const { peer, forced } = next
+      if (!running || bannedPeers.has(peer) || !network.connectedPeers().includes(peer)) continue
+      if (!forced && peerDigests.get(peer)?.get(docId)?.digest === digestOf(docId).digest) continue
+      startSession(peer, docId, forced)
+      if (flights.holds(docId, peer)) return
+    }
+  }
+
+  /** Progress: the session may wait another time-out, up to its lifetime. */
   function touch (session: InitiatorSession): void {
     session.timer.cancel()
-    session.timer = clock.setTimer(sessionTimeoutMs, () => { finish(session, 'timeout') })
+    const left = session.startedAt + maxSessionMs - clock.monotonicMs()
+    session.timer = setPatientTimer(clock, Math.max(0, Math.min(sessionTimeoutMs, left)), () => { expire(session) })
+  }
+
+  /**
+   * A time-out measures the peer's silence, not our own work: while the session's frames
+   * are still being ingested (queued behind other ingests in the store) it waits on, up to
+   * the session's lifetime. Giving up there made a joining site fetch whole documents twice.
+   */
+  function expire (session: InitiatorSession): void {
+    if (session.ingesting > 0 && clock.monotonicMs() < session.startedAt + maxSessionMs) { touch(session); return }
+    finish(session, 'timeout')
+  }
+
+  async function ingestFor (session: InitiatorSession, changes: readonly SignedChange[]): Promise<boolean> {
+    session.ingesting++
+    try { await ingestFrom(session.peer, changes, true) } finally { session.ingesting-- }
+    return initiated.get(session.id) === session
   }
 
   /** After the reply arrived in full: send what the peer lacks, then ask for what we lack. */
@@ -341,35 +448,37 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
       case 'sync-open': return await onSyncOpen(peer, frame)
       case 'sync-reply': {
         const session = initiated.get(frame.session)
-        if (session === undefined || session.peer !== peer || session.docId !== frame.docId) return
+        if (session === undefined || session.peer !== peer || session.docId !== frame.docId) {
+          // A late answer to a session we gave up on: what we asked for, so take it.
+          if (wasAbandoned(peer, frame.session) && options.isKnownDocument(frame.docId)) await ingestFrom(peer, frame.changes, true)
+          return
+        }
         session.reply = { heads: frame.heads, sinceKnown: frame.sinceKnown, bloom: frame.bloom }
         session.phase = 'receiving-reply'
         touch(session)
-        await ingestFrom(peer, frame.changes, true)
-        if (!frame.more) afterReply(session)
+        if (await ingestFor(session, frame.changes) && !frame.more) afterReply(session)
         return
       }
       case 'changes': {
         if (!options.isKnownDocument(frame.docId)) { penalise(peer, 'unauthorized-writer', `changes for unknown document ${frame.docId}`); return }
+        const mine = frame.toResponder ? undefined : initiated.get(frame.session)
+        if (mine !== undefined && mine.peer === peer && mine.docId === frame.docId) {
+          touch(mine)
+          if (!await ingestFor(mine, frame.changes) || frame.more) return
+          if (mine.phase === 'receiving-reply') afterReply(mine)
+          else if (mine.phase === 'awaiting-changes') askOrFinish(mine)
+          return
+        }
         const inSession = frame.session !== 0 && (frame.toResponder
           ? responding.has(sessionKey(peer, String(frame.session)))
-          : initiated.get(frame.session)?.peer === peer)
+          : wasAbandoned(peer, frame.session))
         const result = await ingestFrom(peer, frame.changes, inSession)
         if (frame.session === 0) {
           // A push whose dependencies are missing: reconcile that document with the pusher.
           if (result !== undefined && (store.log(frame.docId)?.missingDeps().length ?? 0) > 0) startSession(peer, frame.docId)
           return
         }
-        if (frame.toResponder) {
-          if (!frame.more) closeResponder(peer, frame.session, true)
-          return
-        }
-        const session = initiated.get(frame.session)
-        if (session === undefined || session.peer !== peer || session.docId !== frame.docId) return
-        touch(session)
-        if (frame.more) return
-        if (session.phase === 'receiving-reply') afterReply(session)
-        else if (session.phase === 'awaiting-changes') askOrFinish(session)
+        if (frame.toResponder && !frame.more) closeResponder(peer, frame.session, true)
         return
       }
       case 'need': {
@@ -377,29 +486,42 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
         sendChanges(peer, frame.session, frame.docId, store.signedChanges(frame.docId, frame.hashes.slice(0, 100_000)), false)
         return
       }
-      case 'digest': {
-        const known = new Map<string, DocDigest>()
-        // Both sides exchange digests; the side with the lower peer id starts the
-        // sessions, so a difference is reconciled once rather than twice.
-        const initiate = network.localPeer < peer
-        for (const d of frame.docs) {
-          if (!options.isKnownDocument(d.docId)) continue
-          known.set(d.docId, d)
-          if (digestOf(d.docId).digest !== d.digest && (initiate || d.count > digestOf(d.docId).count)) startSession(peer, d.docId)
-        }
-        if (initiate) {
-          // Documents the peer does not hold at all.
-          for (const docId of store.documentIds()) if (!known.has(docId)) startSession(peer, docId)
-        }
-        peerDigests.set(peer, known)
+      case 'digest':
+      case 'digest-reply':
+        onDigest(peer, frame.docs, frame.type === 'digest')
         return
-      }
       case 'error':
         logger.warn({ peer, code: frame.code, message: frame.message }, 'peer reported a replication error')
         return
       case 'heartbeat':
         emitHeartbeat(frame.payload, peer, peer)
     }
+  }
+
+  /**
+   * Compares a peer's digests with ours. The side that is behind on a document pulls it
+   * (its session is two-way, so it also hands over whatever the other lacks); with equal
+   * counts the lower peer id starts. When the peer should be the one to start, it is told
+   * with a `digest-reply` — so one digest, sent either way, reconciles the pair, and a
+   * site that lacks a document is not sent it by every peer at once.
+   */
+  function onDigest (peer: PeerId, docs: readonly DocDigest[], answer: boolean): void {
+    const known = new Map<string, DocDigest>()
+    const lower = network.localPeer < peer
+    let theyShouldStart = false
+    for (const d of docs) {
+      if (!options.isKnownDocument(d.docId)) continue
+      known.set(d.docId, d)
+      const mine = digestOf(d.docId)
+      if (mine.digest === d.digest) continue
+      if (d.count > mine.count || (d.count === mine.count && lower)) startSession(peer, d.docId, false)
+      else theyShouldStart = true
+    }
+    // Documents the peer does not hold at all.
+    for (const docId of store.documentIds()) if (!known.has(docId) && options.isKnownDocument(docId)) theyShouldStart = true
+    peerDigests.set(peer, known)
+    // No answer when the peer already has our current digest (both sides sent one on connect).
+    if (answer && theyShouldStart && digestSentTo.get(peer) !== digestVersion) sendDigest(peer, 'digest-reply')
   }
 
   async function onSyncOpen (peer: PeerId, frame: Extract<DirectFrame, { type: 'sync-open' }>): Promise<void> {
@@ -416,7 +538,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     responding.get(key)?.timer.cancel()
     responding.set(key, {
       peer, docId: frame.docId, peerHeads: frame.heads,
-      timer: clock.setTimer(sessionTimeoutMs, () => { closeResponder(peer, frame.session, false) })
+      timer: setPatientTimer(clock, sessionTimeoutMs, () => { closeResponder(peer, frame.session, false) })
     })
     const log = store.log(frame.docId)
     const sinceKnown = frame.since.every((h) => log?.isComplete(h) === true)
@@ -483,7 +605,10 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     let m
     try { m = decodeGossip(payload) } catch { return }
     if (m.type === 'heartbeat') { emitHeartbeat(m.payload, origin, via); return }
-    if (!options.isKnownDocument(m.docId) || digestOf(m.docId).digest === m.digest) return
+    if (!options.isKnownDocument(m.docId)) return
+    const mine = digestOf(m.docId)
+    // Ahead of the announcement (a later push overtook it): nothing to fetch.
+    if (mine.digest === m.digest || m.count < mine.count) return
     const connected = network.connectedPeers()
     startSession(connected.includes(origin) ? origin : via, m.docId)
   }
@@ -498,18 +623,16 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     }))
   }
 
-  function sendDigests (peer?: PeerId): void {
-    const frame: DirectFrame = { type: 'digest', docs: myDigests() }
-    for (const p of peer === undefined ? network.connectedPeers() : [peer]) {
-      if (!bannedPeers.has(p)) send(p, frame)
-    }
+  function sendDigests (peers: readonly PeerId[]): void {
+    for (const p of peers) sendDigest(p, 'digest')
   }
 
   function scheduleAntiEntropy (): void {
     const jitter = antiEntropyMs * 0.2 * (rng.nextFloat() * 2 - 1)
     antiEntropy = clock.setTimer(antiEntropyMs + jitter, () => {
       if (!running) return
-      sendDigests()
+      const candidates = network.connectedPeers().filter((p) => !bannedPeers.has(p))
+      sendDigests(rotation.take(candidates, antiEntropyFanout))
       scheduleAntiEntropy()
     })
   }
@@ -522,8 +645,10 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
         onMessage,
         onBroadcast,
         validateBroadcast,
-        onPeerUp: (peer) => { if (!bannedPeers.has(peer)) sendDigests(peer) },
+        onPeerUp: (peer) => { if (!bannedPeers.has(peer)) sendDigests([peer]) },
         onPeerDown: (peer) => {
+          flights.forget(peer)
+          digestSentTo.delete(peer)
           for (const s of [...initiated.values()]) if (s.peer === peer) finish(s, 'aborted')
           for (const [key, r] of [...responding]) {
             if (r.peer !== peer) continue
@@ -539,12 +664,14 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
       // each relayed through the mesh) bought nothing but traffic. Anti-entropy covers a
       // lost push or announcement.
       unsubscribeStore = store.onChange((docId, entries, origin) => {
+        digestVersion++
         if (origin !== 'local') return
-        const frames = chunked(entries.map((e) => e.env))
+        // Encoded once, sent to every peer.
+        const frames = chunked(entries.map((e) => e.env)).map((chunk) => encodeDirect({ type: 'changes', session: 0, docId, changes: chunk, more: false, toResponder: false }))
         let pushed = 0
         for (const peer of network.connectedPeers()) {
           if (bannedPeers.has(peer)) continue
-          for (const chunk of frames) send(peer, { type: 'changes', session: 0, docId, changes: chunk, more: false, toResponder: false })
+          for (const frame of frames) network.send(peer, frame)
           pushed++
         }
         if (options.peerCount === undefined || pushed < options.peerCount()) scheduleAnnounce(docId)
@@ -557,7 +684,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
         network.disconnect(offender, 'equivocation', 24 * 3600_000)
         report({ peer: offender, kind: 'equivocation', detail: `${ev.docId}: two changes at ${ev.actor.slice(0, 16)}…/${ev.seq}`, proof: ev.pair.map((e) => encodeSignedChange(e.env)) })
       })
-      for (const peer of network.connectedPeers()) sendDigests(peer)
+      sendDigests(network.connectedPeers().filter((p) => !bannedPeers.has(p)))
       scheduleAntiEntropy()
     },
 
@@ -588,7 +715,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
         accepted: counters.accepted,
         duplicates: counters.duplicates,
         rejected: { ...counters.rejected },
-        sessions: { started: counters.started, completed: counters.completed, timedOut: counters.timedOut, roundTrips: counters.roundTrips }
+        sessions: { started: counters.started, completed: counters.completed, timedOut: counters.timedOut, roundTrips: counters.roundTrips, waiting: flights.waiting(), open: initiated.size + responding.size }
       }
     },
 

@@ -35,16 +35,49 @@ export class WireWriter {
 
   bytes (b: Uint8Array): this { this.uint(b.length); this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length; return this }
   raw (b: Uint8Array): this { this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length; return this }
-  string (s: string): this { return this.bytes(encoder.encode(s)) }
+  string (s: string): this {
+    // Document ids and most strings are short ASCII: written in place, they skip an
+    // encoder call and an allocation each (a digest names every document).
+    const n = s.length
+    if (n < 128) {
+      let ascii = true
+      for (let i = 0; i < n && ascii; i++) ascii = s.charCodeAt(i) < 0x80
+      if (ascii) {
+        this.uint(n)
+        this.ensure(n)
+        for (let i = 0; i < n; i++) this.buf[this.pos++] = s.charCodeAt(i)
+        return this
+      }
+    }
+    return this.bytes(encoder.encode(s))
+  }
 
   /** A list of hex hashes as count + 32 raw bytes each. */
   hashes (hs: readonly string[]): this {
     this.uint(hs.length)
-    for (const h of hs) this.raw(Buffer.from(h, 'hex'))
+    for (const h of hs) this.hex(h, 32)
+    return this
+  }
+
+  /** `bytes` bytes given as lower- or upper-case hex. */
+  hex (h: string, bytes: number): this {
+    if (h.length !== bytes * 2) throw new RangeError(`expected ${bytes * 2} hex digits, got ${h.length}`)
+    this.ensure(bytes)
+    for (let i = 0; i < bytes; i++) {
+      const v = (nibble(h.charCodeAt(2 * i)) << 4) | nibble(h.charCodeAt(2 * i + 1))
+      this.buf[this.pos++] = v
+    }
     return this
   }
 
   finish (): Uint8Array { return this.buf.slice(0, this.pos) }
+}
+
+function nibble (c: number): number {
+  if (c >= 48 && c <= 57) return c - 48
+  if (c >= 97 && c <= 102) return c - 87
+  if (c >= 65 && c <= 70) return c - 55
+  throw new RangeError('not a hex digit')
 }
 
 export class WireReader {
@@ -100,8 +133,14 @@ export class WireReader {
   hashes (): string[] {
     const n = this.count(32)
     const out: string[] = []
-    for (let i = 0; i < n; i++) out.push(Buffer.from(this.raw(32)).toString('hex'))
+    for (let i = 0; i < n; i++) out.push(this.hex(32))
     return out
+  }
+
+  /** `n` bytes as lower-case hex. */
+  hex (n: number): string {
+    const b = this.raw(n)
+    return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
   }
 
   end (): void { if (!this.done) this.fail('trailing bytes') }

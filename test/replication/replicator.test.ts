@@ -9,15 +9,20 @@ import { encodeDirect } from '../../src/replication/messages.ts'
 import type { Misbehaviour } from '../../src/replication/peer-guard.ts'
 import { counterRng, openTestStore, testSite, type TestSite } from '../support/store-fixtures.ts'
 import { manualClock, manualFabric, type ManualClock, type ManualFabric } from '../support/manual-network.ts'
+import { quiesce } from './settle.ts'
 
 type Doc = Record<string, unknown>
 
 interface Node { site: TestSite, store: DocumentStore, replicator: Replicator, peer: string, misbehaviour: Misbehaviour[] }
 
+/** The nodes of the running test's federation: `busy` while any of them has a session open. */
+let current: Node[] = []
+const busy = (): boolean => current.some((n) => n.replicator.stats().sessions.open > 0)
+
 async function federation (names: string[], clock: ManualClock, fabric: ManualFabric, changesPerSecond = 5000): Promise<Node[]> {
   const sites = names.map(testSite)
   const known = new Set([FEDERATION_DOC_ID, ...sites.map((s) => siteDocId(s.id))])
-  return await Promise.all(sites.map(async (site, i) => {
+  return current = await Promise.all(sites.map(async (site, i) => {
     const store = await openTestStore(site, sites)
     const peer = peerIdFromPublicKey(site.keys.publicKey)
     const replicator = createReplicator({
@@ -48,9 +53,9 @@ describe('replicator', () => {
     fabric.connect(nodes[0]!.peer, nodes[1]!.peer)
     fabric.connect(nodes[1]!.peer, nodes[2]!.peer)
     fabric.connect(nodes[0]!.peer, nodes[2]!.peer)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     await clock.advance(100)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     const expected = stateOf(nodes[0]!)
     for (const n of nodes) expect(stateOf(n)).toEqual(expected)
     expect(Object.keys(expected as object)).toHaveLength(3)
@@ -60,9 +65,9 @@ describe('replicator', () => {
     const clock = manualClock(); const fabric = manualFabric()
     const [a, b] = await federation(['eu', 'ap'], clock, fabric)
     fabric.connect(a!.peer, b!.peer)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     await write(a!, 1, 'x')
-    await fabric.settle()
+    await quiesce(fabric, busy)
     expect(b!.store.heads(siteDocId('eu'))).toEqual(a!.store.heads(siteDocId('eu')))
   })
 
@@ -71,11 +76,11 @@ describe('replicator', () => {
     const [a, b, c] = await federation(['eu', 'ap', 'us'], clock, fabric)
     fabric.connect(a!.peer, b!.peer)
     fabric.connect(b!.peer, c!.peer)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     await write(a!, 3, 'relay')
-    await fabric.settle()
+    await quiesce(fabric, busy)
     await clock.advance(200)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     expect(c!.store.heads(siteDocId('eu'))).toEqual(a!.store.heads(siteDocId('eu')))
   })
 
@@ -84,17 +89,17 @@ describe('replicator', () => {
     const [a, b] = await federation(['eu', 'ap'], clock, fabric)
     fabric.connect(a!.peer, b!.peer)
     await write(a!, 10, 'base')
-    await fabric.settle()
+    await quiesce(fabric, busy)
     await clock.advance(6000) // an anti-entropy round records the common heads
-    await fabric.settle()
+    await quiesce(fabric, busy)
     fabric.cut(a!.peer, b!.peer)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     await write(a!, 100, 'a')
     await write(b!, 100, 'b')
     await a!.store.change<Doc>(FEDERATION_DOC_ID, (d) => { d['from-a'] = true })
     const before = [a!, b!].map((n) => n.replicator.stats().sessions)
     fabric.connect(a!.peer, b!.peer)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     expect(stateOf(a!)).toEqual(stateOf(b!))
     const after = [a!, b!].map((n) => n.replicator.stats().sessions)
     const sessions = after.reduce((s, x, i) => s + x.started - before[i]!.started, 0)
@@ -107,7 +112,7 @@ describe('replicator', () => {
     const clock = manualClock(); const fabric = manualFabric()
     const [honest, byz] = await federation(['eu', 'byz'], clock, fabric)
     fabric.connect(honest!.peer, byz!.peer)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     const victim = testSite('eu')
     // byz signs a change to the honest site's document: unauthorized.
     const doc = A.change(A.init<Doc>({ actor: byz!.site.signer.publicKeyHex }), { time: 0 }, (d) => { d['owned'] = true })
@@ -115,12 +120,12 @@ describe('replicator', () => {
     const sendRaw = (bytes: Uint8Array): void => { fabric.rawSend(byz!.peer, honest!.peer, bytes) }
     sendRaw(encodeDirect({ type: 'changes', session: 0, docId: siteDocId(victim.id), changes: [forged], more: false, toResponder: false }))
     sendRaw(Uint8Array.from([1, 99, 1, 2, 3]))
-    await fabric.settle()
+    await quiesce(fabric, busy)
     expect(honest!.misbehaviour.map((m) => m.kind).sort()).toEqual(['malformed', 'unauthorized-writer'])
     expect(honest!.misbehaviour.find((m) => m.kind === 'unauthorized-writer')!.proof?.length).toBe(1)
     expect(honest!.store.document<Doc>(siteDocId('eu'))?.['owned']).toBeUndefined()
     for (let i = 0; i < 10; i++) sendRaw(Uint8Array.from([1, 99]))
-    await fabric.settle()
+    await quiesce(fabric, busy)
     expect(honest!.replicator.stats().peers.find((p) => p.peer === byz!.peer)?.connected).toBe(false)
   })
 
@@ -130,9 +135,9 @@ describe('replicator', () => {
     const [old, fresh] = await federation(['eu', 'ap'], clock, fabric, 20)
     await write(old!, 300, 'w')
     fabric.connect(old!.peer, fresh!.peer)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     await clock.advance(100)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     expect(fresh!.store.heads(siteDocId(old!.site.id))).toEqual(old!.store.heads(siteDocId(old!.site.id)))
     expect(fresh!.misbehaviour).toEqual([])
     expect(old!.misbehaviour).toEqual([])
@@ -142,7 +147,7 @@ describe('replicator', () => {
     const clock = manualClock(); const fabric = manualFabric()
     const [honest, noisy] = await federation(['eu', 'ap'], clock, fabric, 20)
     fabric.connect(honest!.peer, noisy!.peer)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     let d = A.init<Doc>({ actor: noisy!.store.actor })
     const envs: SignedChange[] = []
     for (let i = 0; i < 60; i++) {
@@ -156,7 +161,7 @@ describe('replicator', () => {
     const floods = (): number => honest!.misbehaviour.filter((m) => m.kind === 'flood').length
     // A burst of 60 in one instant: 40 fit, the rest is dropped, and standing drops once.
     for (let i = 0; i < 6; i++) push(i * 10)
-    await fabric.settle()
+    await quiesce(fabric, busy)
     expect(floods()).toBe(1)
     expect(connected()).toBe(true)
     // Sustained: 40 a second against a budget of 20, for up to 30 s.

@@ -1,0 +1,223 @@
+import { describe, expect, it } from 'vitest'
+import type { Network, NetworkHandlers, PeerId } from '../../src/ports/network.ts'
+import type { DocumentStore } from '../../src/store/document-store.ts'
+import { siteDocId } from '../../src/store/document-store.ts'
+import { decodeDirect, encodeDirect } from '../../src/replication/messages.ts'
+import { manualClock, manualFabric } from '../support/manual-network.ts'
+import { replicaFederation, type ReplicaNode } from './replication-fixture.ts'
+
+const sessionsOpened = (n: ReplicaNode, peer?: PeerId): number => n.sent.filter((s) => s.frame.type === 'sync-open' && (peer === undefined || s.to === peer)).length
+
+describe('reconciliation scheduling', () => {
+  it('lets the side that is behind pull, instead of the side that is ahead pushing', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const f = await replicaFederation(['eu', 'ap'], clock, fabric)
+    const [ahead, behind] = f.nodes as [ReplicaNode, ReplicaNode]
+    await f.write(ahead, 50, 'w')
+    fabric.connect(ahead.peer, behind.peer)
+    await f.settle()
+    expect(f.headsEqual(ahead, ahead, behind)).toBe(true)
+    expect(sessionsOpened(ahead)).toBe(0)
+    expect(sessionsOpened(behind)).toBe(1)
+  })
+
+  it('answers the digest of a peer that is behind with its own, unless that peer has it already', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const f = await replicaFederation(['eu', 'ap'], clock, fabric)
+    const [ahead, behind] = f.nodes as [ReplicaNode, ReplicaNode]
+    fabric.connect(ahead.peer, behind.peer)
+    await f.write(ahead, 5, 'w')
+    await f.settle()
+    const replies = (): number => ahead.sent.filter((s) => s.frame.type === 'digest-reply').length
+    // Both sent their digests on connect, so nothing needed answering.
+    expect(replies()).toBe(0)
+    // A digest showing the peer behind the state we last told it about is answered, once per state.
+    const stale = encodeDirect({ type: 'digest', docs: [{ docId: siteDocId(ahead.site.id), digest: '00'.repeat(16), count: 1 }] })
+    await f.write(ahead, 1, 'more')
+    fabric.rawSend(behind.peer, ahead.peer, stale)
+    fabric.rawSend(behind.peer, ahead.peer, stale)
+    await f.settle()
+    expect(replies()).toBe(1)
+  })
+
+  it('brings a new site each change once, however many peers hold the document', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const f = await replicaFederation(['eu', 'ap', 'us', 'sa', 'new'], clock, fabric)
+    const [writer, b, c, d, fresh] = f.nodes as [ReplicaNode, ReplicaNode, ReplicaNode, ReplicaNode, ReplicaNode]
+    for (const x of [b, c, d]) fabric.connect(writer.peer, x.peer)
+    fabric.connect(b.peer, c.peer); fabric.connect(b.peer, d.peer); fabric.connect(c.peer, d.peer)
+    await f.write(writer, 200, 'w')
+    await f.settle()
+    for (const x of [b, c, d]) expect(f.headsEqual(writer, writer, x)).toBe(true)
+    for (const x of [writer, b, c, d]) fabric.connect(x.peer, fresh.peer)
+    await f.settle()
+    expect(f.headsEqual(writer, writer, fresh)).toBe(true)
+    const stats = fresh.replicator.stats()
+    expect(stats.accepted).toBe(200)
+    expect(stats.duplicates).toBeLessThan(20)
+    // The others' digests were answered, not each turned into a full transfer.
+    expect(sessionsOpened(writer, fresh.peer) + sessionsOpened(b, fresh.peer) + sessionsOpened(c, fresh.peer) + sessionsOpened(d, fresh.peer)).toBe(0)
+  })
+
+  it('resumes an interrupted bootstrap from what the new site already holds, and reports its progress', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const f = await replicaFederation(['eu', 'ap'], clock, fabric)
+    const [writer, fresh] = f.nodes as [ReplicaNode, ReplicaNode]
+    await f.write(writer, 200, 'w')
+    // The first half arrived before the new site went down (it is on its disk).
+    const log = writer.store.log(siteDocId(writer.site.id))!
+    const firstHalf = log.addedSince([]).slice(0, 100).map((e) => e.env)
+    await fresh.store.ingest(firstHalf)
+    fabric.connect(writer.peer, fresh.peer)
+    await fabric.settle()
+    const during = fresh.replicator.progress()
+    expect(during.changes.total).toBeGreaterThanOrEqual(200)
+    await f.settle()
+    expect(f.headsEqual(writer, writer, fresh)).toBe(true)
+    const stats = fresh.replicator.stats()
+    expect(stats.accepted).toBe(100)
+    expect(stats.duplicates).toBeLessThan(10)
+    const done = fresh.replicator.progress()
+    expect(done.changes.have).toBe(done.changes.total)
+    expect(done.documents.have).toBe(done.documents.total)
+  })
+
+  it('does not let a peer that never answers keep a site from an honest peer that holds the document', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const f = await replicaFederation(['eu', 'ap', 'byz'], clock, fabric, {
+      replicator: { sessionTimeoutMs: 2000 },
+      // The withholding peer claims far more than anyone has, and swallows every request.
+      network: (name, net) => name !== 'byz' ? net : silent(net)
+    })
+    const [honest, fresh, byz] = f.nodes as [ReplicaNode, ReplicaNode, ReplicaNode]
+    await f.write(honest, 30, 'w')
+    fabric.connect(byz.peer, fresh.peer)
+    await f.settle(false)
+    fabric.rawSend(byz.peer, fresh.peer, encodeDirect({ type: 'digest', docs: [{ docId: siteDocId(honest.site.id), digest: 'ff'.repeat(16), count: 1_000_000 }] }))
+    await f.settle(false)
+    fabric.connect(honest.peer, fresh.peer)
+    await f.settle(false)
+    // The honest peer waits behind the silent one's session, then gets its turn.
+    expect(fresh.replicator.stats().sessions.waiting).toBe(1)
+    expect(f.headsEqual(honest, honest, fresh)).toBe(false)
+    await clock.advance(2500)
+    await f.settle(false)
+    expect(f.headsEqual(honest, honest, fresh)).toBe(true)
+    expect(fresh.replicator.stats().sessions.timedOut).toBe(1)
+  })
+
+  it('sends anti-entropy digests to a bounded rotation of peers, and every peer in turn', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const names = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']
+    const f = await replicaFederation(names, clock, fabric, { replicator: { antiEntropyMs: 1000, antiEntropyFanout: 2 } })
+    for (let i = 0; i < names.length; i++) for (let j = i + 1; j < names.length; j++) fabric.connect(f.nodes[i]!.peer, f.nodes[j]!.peer)
+    await f.settle()
+    const watched = f.nodes[0]!
+    const digestsTo = (from: number): PeerId[] => watched.sent.slice(from).filter((s) => s.frame.type === 'digest').map((s) => s.to)
+    const mark = watched.sent.length
+    await clock.advance(1250) // one period (±20 %)
+    await f.settle()
+    expect(digestsTo(mark)).toHaveLength(2)
+    await clock.advance(6 * 1250)
+    await f.settle()
+    expect(new Set(digestsTo(mark)).size).toBe(names.length - 1)
+  })
+
+  it('exchanges nothing but digests when nothing changed', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const f = await replicaFederation(['eu', 'ap', 'us'], clock, fabric, { replicator: { antiEntropyMs: 1000 } })
+    for (const x of f.nodes) await f.write(x, 3, x.site.id)
+    fabric.connect(f.nodes[0]!.peer, f.nodes[1]!.peer); fabric.connect(f.nodes[1]!.peer, f.nodes[2]!.peer); fabric.connect(f.nodes[0]!.peer, f.nodes[2]!.peer)
+    await f.settle()
+    const before = f.nodes.map((n) => n.sent.length)
+    for (let i = 0; i < 20; i++) { await clock.advance(500); await f.settle() }
+    const types = new Set(f.nodes.flatMap((n, i) => n.sent.slice(before[i]).map((s) => s.frame.type)))
+    expect([...types]).toEqual(['digest'])
+  })
+
+  it('takes a late answer to a session it gave up on as an answer, not as a flood', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    let hold = true
+    const held: Array<() => void> = []
+    const f = await replicaFederation(['eu', 'ap'], clock, fabric, {
+      changesPerSecond: 10,
+      replicator: { sessionTimeoutMs: 1000 },
+      // The writer's replies to the fresh site are held back past the session time-out.
+      network: (name, net) => name !== 'eu' ? net : {
+        ...net,
+        handle: (h) => net.handle(h),
+        connectedPeers: () => net.connectedPeers(),
+        traffic: () => net.traffic(),
+        disconnect: (p, r, ms) => { net.disconnect(p, r, ms) },
+        broadcast: (b) => { net.broadcast(b) },
+        send (to, payload) {
+          if (hold && decodeDirect(payload).type === 'sync-reply') { held.push(() => { net.send(to, payload) }); return }
+          net.send(to, payload)
+        }
+      }
+    })
+    const [writer, fresh] = f.nodes as [ReplicaNode, ReplicaNode]
+    await f.write(writer, 100, 'w')
+    fabric.connect(writer.peer, fresh.peer)
+    await f.settle(false)
+    expect(held).toHaveLength(1)
+    await clock.advance(1500)
+    await f.settle(false)
+    expect(fresh.replicator.stats().sessions.timedOut).toBe(1)
+    hold = false
+    for (const release of held.splice(0)) release()
+    for (let i = 0; i < 50 && !f.headsEqual(writer, writer, fresh); i++) await f.settle(false)
+    expect(f.headsEqual(writer, writer, fresh)).toBe(true)
+    expect(fresh.misbehaviour).toEqual([])
+  })
+
+  it('does not give up on a session while its changes are still being ingested', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    let gate: Promise<void> | undefined
+    let open: (() => void) | undefined
+    const f = await replicaFederation(['eu', 'ap'], clock, fabric, {
+      replicator: { sessionTimeoutMs: 1000 },
+      // The fresh site's store is slow: its first ingest waits until the test opens the gate.
+      store: (name, store) => name !== 'ap' ? store : slowIngest(store, () => gate)
+    })
+    const [writer, fresh] = f.nodes as [ReplicaNode, ReplicaNode]
+    await f.write(writer, 50, 'w')
+    gate = new Promise((resolve) => { open = resolve })
+    fabric.connect(writer.peer, fresh.peer)
+    await fabric.settle()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    await clock.advance(5000)
+    gate = undefined
+    open!()
+    await f.settle()
+    expect(f.headsEqual(writer, writer, fresh)).toBe(true)
+    expect(fresh.replicator.stats().sessions.timedOut).toBe(0)
+    expect(fresh.replicator.stats().duplicates).toBe(0)
+  })
+})
+
+/** A network that takes everything and answers nothing. */
+function silent (net: Network): Network {
+  return {
+    ...net,
+    handle: (h: NetworkHandlers) => net.handle({ ...h, onMessage () {} }),
+    send () {},
+    broadcast () {},
+    connectedPeers: () => net.connectedPeers(),
+    disconnect: (p, r, ms) => { net.disconnect(p, r, ms) },
+    traffic: () => net.traffic()
+  }
+}
+
+function slowIngest (store: DocumentStore, gate: () => Promise<void> | undefined): DocumentStore {
+  return new Proxy(store, {
+    get (target, prop, receiver) {
+      if (prop !== 'ingest') return Reflect.get(target, prop, receiver) as unknown
+      return async (envs: Parameters<DocumentStore['ingest']>[0]) => {
+        const g = gate()
+        if (g !== undefined) await g
+        return await target.ingest(envs)
+      }
+    }
+  })
+}
