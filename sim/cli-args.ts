@@ -3,8 +3,9 @@
  * definitions (for commander), their translation into scenario options, and the exact
  * argument list that replays a run, so a failing seed is always one command away.
  */
+import { fileURLToPath } from 'node:url'
 import type { Command } from 'commander'
-import { FlotillaError } from '../src/model/errors.ts'
+import { FlotillaError, isFlotillaError } from '../src/model/errors.ts'
 import { isByzantineBehaviour, type ByzantineBehaviour } from './byzantine/behaviour.ts'
 import { FAULT_KINDS, parseDuration, type FaultKind, type ScenarioInput } from './runner/options.ts'
 import { scenarioByName, withScenario } from './scenarios/index.ts'
@@ -139,4 +140,27 @@ export function replayCommand (flags: SimFlags, seed: number | string): string {
 
 function shellQuote (a: string): string {
   return /^[A-Za-z0-9_./=,:@+-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`
+}
+
+/**
+ * Runs `main` when `moduleUrl` is the script node was started with (`node sim/swarm.ts`),
+ * and turns its failures into an exit code: an expected error prints its code and hint
+ * (exit 2), commander's usage errors exit 2 (help exits 0), anything else is a bug and
+ * is thrown.
+ */
+export async function runAsScript (moduleUrl: string, main: (argv: string[]) => Promise<number>): Promise<void> {
+  if (process.argv[1] === undefined || fileURLToPath(moduleUrl) !== process.argv[1]) return
+  try {
+    process.exitCode = await main(process.argv.slice(2))
+  } catch (e) {
+    const code = (e as { code?: unknown }).code
+    if (isFlotillaError(e)) {
+      process.stderr.write(`error[${e.code}]: ${e.message}\n  hint: ${e.hint}\n`)
+      process.exitCode = 2
+    } else if (typeof code === 'string' && code.startsWith('commander.')) {
+      process.exitCode = code === 'commander.helpDisplayed' ? 0 : 2
+    } else {
+      throw e
+    }
+  }
 }

@@ -7,11 +7,11 @@
  * this script (`node sim/injected-bug-sweep.ts [--seeds 200] [--bug <name>]`) is the
  * whole bound. Exits 1 when a bug escapes or a control fails.
  */
-import { fileURLToPath } from 'node:url'
 import { Command } from 'commander'
-import { FlotillaError, isFlotillaError } from '../src/model/errors.ts'
+import { FlotillaError } from '../src/model/errors.ts'
 import { INJECTED_BUGS, type InjectedBug } from '../src/testing/injected-bugs.ts'
 import type { Violation } from './invariants/types.ts'
+import { runAsScript } from './cli-args.ts'
 import { runScenario } from './run.ts'
 import { BUG_SCENARIOS, type BugScenario } from './scenarios/injected-bugs.ts'
 
@@ -90,12 +90,4 @@ async function main (argv: string[]): Promise<number> {
   return failed === 0 ? 0 : 1
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  try {
-    process.exitCode = await main(process.argv.slice(2))
-  } catch (e) {
-    if (isFlotillaError(e)) { process.stderr.write(`error[${e.code}]: ${e.message}\n  hint: ${e.hint}\n`); process.exitCode = 2 } else if ((e as { code?: string }).code?.startsWith('commander.') === true) {
-      process.exitCode = (e as { code?: string }).code === 'commander.helpDisplayed' ? 0 : 2
-    } else throw e
-  }
-}
+await runAsScript(import.meta.url, main)

@@ -11,9 +11,9 @@ import { availableParallelism } from 'node:os'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { Command } from 'commander'
-import { FlotillaError, isFlotillaError } from '../src/model/errors.ts'
+import { FlotillaError } from '../src/model/errors.ts'
 import { INJECTED_BUGS, type InjectedBug } from '../src/testing/injected-bugs.ts'
-import { addScenarioOptions, replayArgs, replayCommand, scenarioFromFlags, type SimFlags } from './cli-args.ts'
+import { addScenarioOptions, replayArgs, replayCommand, runAsScript, scenarioFromFlags, type SimFlags } from './cli-args.ts'
 import type { SeedVerdict, WorkerInit } from './swarm-worker.ts'
 
 const WORKER = fileURLToPath(new URL('./swarm-worker.ts', import.meta.url))
@@ -146,12 +146,4 @@ async function main (argv: string[]): Promise<number> {
   return result.failing.length === 0 ? 0 : 1
 }
 
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === process.argv[1]) {
-  try {
-    process.exitCode = await main(process.argv.slice(2))
-  } catch (e) {
-    if (isFlotillaError(e)) { process.stderr.write(`error[${e.code}]: ${e.message}\n  hint: ${e.hint}\n`); process.exitCode = 2 } else if ((e as { code?: string }).code?.startsWith('commander.') === true) {
-      process.exitCode = (e as { code?: string }).code === 'commander.helpDisplayed' ? 0 : 2
-    } else throw e
-  }
-}
+await runAsScript(import.meta.url, main)

@@ -13,13 +13,13 @@ import type { KubeObject } from '../../src/model/kube.ts'
 import type { Clock } from '../../src/ports/clock.ts'
 import type { ClusterDriver } from '../../src/ports/cluster-driver.ts'
 import { silentLogger } from '../../src/ports/logger.ts'
-import type { Network, PeerId } from '../../src/ports/network.ts'
 import { keyPairFromSeed, toHex } from '../../src/identity/keys.ts'
 import { peerIdFromPublicKey } from '../../src/identity/peer-id.ts'
 import { createCryptoRng } from '../../src/platform/crypto-rng.ts'
 import { createSite, type Site } from '../../src/site/site.ts'
 import { getShare, siteDocId, type SiteDoc } from '../../src/store/docs/index.ts'
 import { createMemoryStorage } from '../../sim/storage/memory-storage.ts'
+import { peerlessNetwork } from './peerless-network.ts'
 
 export const BENCH_SITE = 'bench'
 export const BENCH_CLUSTER = 'c1'
@@ -29,19 +29,6 @@ export function deploymentPolicy (namespace: string): KubeObject {
   return {
     apiVersion: 'policy.flotilla.io/v1alpha1', kind: 'PropagationPolicy', metadata: { name: 'all-deployments', namespace },
     spec: { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }], placement: { replicaScheduling: { replicaSchedulingType: 'Duplicated' } } }
-  }
-}
-
-/** A network with no peers: a one-site federation sends nothing and hears nothing. */
-function peerlessNetwork (localPeer: PeerId): Network {
-  return {
-    localPeer,
-    handle: () => () => {},
-    send: () => {},
-    broadcast: () => {},
-    connectedPeers: () => [],
-    disconnect: () => {},
-    traffic: () => []
   }
 }
 

@@ -14,25 +14,12 @@ import { loadKeyFile } from '../../src/keystore/key-file.ts'
 import { createCryptoRng } from '../../src/platform/crypto-rng.ts'
 import { createSystemClock } from '../../src/platform/system-clock.ts'
 import { silentLogger } from '../../src/ports/logger.ts'
-import type { Network } from '../../src/ports/network.ts'
 import { peerIdFromPublicKey } from '../../src/identity/peer-id.ts'
 import { openLevelStorage } from '../../src/storage/level-storage.ts'
 import { createSite, type Site } from '../../src/site/site.ts'
 import type { SignedChange } from '../../src/store/log/envelope.ts'
 import type { KubeObject } from '../../src/model/kube.ts'
-
-/** A Network with nobody on it: the site writes alone. */
-function isolatedNetwork (localPeer: Network['localPeer']): Network {
-  return {
-    localPeer,
-    handle: () => () => {},
-    send: () => {},
-    broadcast: () => {},
-    connectedPeers: () => [],
-    disconnect: () => {},
-    traffic: () => []
-  }
-}
+import { peerlessNetwork } from './peerless-network.ts'
 
 interface OpenSite { site: Site, close: () => Promise<void> }
 
@@ -45,7 +32,7 @@ async function openSiteOffline (configPath: string): Promise<OpenSite> {
     siteId: config.site.id, region: config.site.region, zone: config.site.zone, keys: key.keys,
     roster: config.roster, limits: config.limits, failover: config.failover, clusters: [],
     clock: createSystemClock(), rng: createCryptoRng(), storage,
-    network: isolatedNetwork(peerIdFromPublicKey(key.keys.publicKey)), logger: silentLogger,
+    network: peerlessNetwork(peerIdFromPublicKey(key.keys.publicKey)), logger: silentLogger,
     snapshotEvery: config.storage.snapshotEveryChanges
   })
   await site.start()

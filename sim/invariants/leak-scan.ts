@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto'
 import type { Needle } from '../../src/compliance/needles.ts'
-import { findToken, scanForLocalOnlyLeaks } from '../../src/compliance/scan.ts'
+import { automergeChunks, findToken, scanForLocalOnlyLeaks } from '../../src/compliance/scan.ts'
 
 export interface LeakScanner {
   /**
@@ -35,44 +35,12 @@ export interface LeakScanStats {
 
 interface ChunkFinding { needle: string, text: string }
 
-const MAGIC = [0x85, 0x6f, 0x4a, 0x83]
 /** Verdicts remembered before the memory starts over (bounds a long run's memory). */
 const MAX_VERDICTS = 500_000
 const NONE: readonly ChunkFinding[] = []
 
 const needleId = (n: Needle): string => `${n.kind}\0${n.text}`
 const describe = (n: Needle, where: string): string => `${n.kind} "${n.text}" of ${n.record} at ${where}`
-
-/**
- * Every well-formed Automerge chunk (magic, checksum, type, LEB128 length, payload) inside
- * `bytes`, found exactly as the compliance scan finds them (a chunk's bytes are skipped
- * once found; what is nested inside is reached by decoding it).
- */
-export function automergeChunks (bytes: Uint8Array): Uint8Array[] {
-  const out: Uint8Array[] = []
-  let i = bytes.indexOf(MAGIC[0]!)
-  while (i >= 0 && i + 9 < bytes.length) {
-    if (bytes[i + 1] !== MAGIC[1] || bytes[i + 2] !== MAGIC[2] || bytes[i + 3] !== MAGIC[3]) { i = bytes.indexOf(MAGIC[0]!, i + 1); continue }
-    let len = 0
-    let shift = 0
-    let p = i + 9
-    let ok = false
-    while (p < bytes.length && shift < 35) {
-      const b = bytes[p++]!
-      len += (b & 0x7f) * 2 ** shift
-      shift += 7
-      if ((b & 0x80) === 0) { ok = true; break }
-    }
-    const end = p + len
-    if (ok && end <= bytes.length) {
-      out.push(bytes.subarray(i, end))
-      i = bytes.indexOf(MAGIC[0]!, end)
-    } else {
-      i = bytes.indexOf(MAGIC[0]!, i + 1)
-    }
-  }
-  return out
-}
 
 export function createLeakScanner (): LeakScanner {
   let all: readonly Needle[] = []

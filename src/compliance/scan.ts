@@ -114,11 +114,12 @@ function scanChange (change: Automerge.DecodedChange, needles: readonly Needle[]
 }
 
 /** Every well-formed Automerge chunk (magic, checksum, type, LEB128 length, payload) inside `bytes`. */
-function automergeChunks (bytes: Uint8Array): Uint8Array[] {
+export function automergeChunks (bytes: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = []
-  let i = 0
-  while (i + 9 < bytes.length) {
-    if (bytes[i] !== MAGIC[0] || bytes[i + 1] !== MAGIC[1] || bytes[i + 2] !== MAGIC[2] || bytes[i + 3] !== MAGIC[3]) { i++; continue }
+  // Jump from one candidate first magic byte to the next rather than stepping byte by byte.
+  let i = bytes.indexOf(MAGIC[0]!)
+  while (i >= 0 && i + 9 < bytes.length) {
+    if (bytes[i + 1] !== MAGIC[1] || bytes[i + 2] !== MAGIC[2] || bytes[i + 3] !== MAGIC[3]) { i = bytes.indexOf(MAGIC[0]!, i + 1); continue }
     let len = 0
     let shift = 0
     let p = i + 9
@@ -132,9 +133,9 @@ function automergeChunks (bytes: Uint8Array): Uint8Array[] {
     const end = p + len
     if (ok && end <= bytes.length) {
       out.push(bytes.subarray(i, end))
-      i = end
+      i = bytes.indexOf(MAGIC[0]!, end)
     } else {
-      i++
+      i = bytes.indexOf(MAGIC[0]!, i + 1)
     }
   }
   return out

@@ -5,7 +5,8 @@ import { createSigner, keyPairFromSeed } from '../../../src/identity/keys.ts'
 import type { WorkloadRecord } from '../../../src/model/federation.ts'
 import { encodeDirect } from '../../../src/replication/messages.ts'
 import { signChange } from '../../../src/store/log/envelope.ts'
-import { automergeChunks, createLeakScanner } from '../../../sim/invariants/leak-scan.ts'
+import { automergeChunks } from '../../../src/compliance/scan.ts'
+import { createLeakScanner } from '../../../sim/invariants/leak-scan.ts'
 import { leaksIn, strongNeedles } from '../../../sim/invariants/residency.ts'
 
 const record = (ns: string, name: string, uid: string): WorkloadRecord => ({
