@@ -19,7 +19,7 @@ import { createCryptoRng } from '../../src/platform/crypto-rng.ts'
 import { openLevelStorage } from '../../src/storage/level-storage.ts'
 import { openDocumentStore, rosterWritePolicy, type DocumentStore } from '../../src/store/document-store.ts'
 import { signedChangeMessage, type SignedChange } from '../../src/store/log/envelope.ts'
-import { initSiteDoc, putWorkload, siteDocId, type SiteDoc } from '../../src/store/docs/index.ts'
+import { initSiteDoc, listWorkloads, putWorkload, siteDocId, type SiteDoc } from '../../src/store/docs/index.ts'
 import { createMemoryStorage } from '../../sim/storage/memory-storage.ts'
 import { siteInfo, workload } from '../../test/store/docs/fixtures.ts'
 
@@ -60,24 +60,33 @@ export async function measureVerifyApply (): Promise<BenchMetric[]> {
   const t0 = performance.now()
   for (let i = 0; i < order.length; i += batch) await receiver.ingest(order.slice(i, i + batch))
   const seconds = (performance.now() - t0) / 1000
+  // What a reader pays afterwards: the document's JS value catches up on its first read.
+  const tRead = performance.now()
+  const readWorkloads = listWorkloads(receiver.document<SiteDoc>(siteDocId(SITE))!).length
+  const readMs = performance.now() - tRead
+  if (readWorkloads !== n) throw new Error(`the receiver's document shows ${readWorkloads} of ${n} workloads`)
   const accepted = receiver.log(siteDocId(SITE))?.size() ?? 0
   await storage.close()
   await rm(dir, { recursive: true, force: true })
   if (accepted !== envelopes.length) throw new Error(`receiver accepted ${accepted} of ${envelopes.length} changes`)
 
-  const messages = envelopes.slice(0, 300).map((e) => ({ msg: signedChangeMessage(e.docId, e.change), sig: e.signature }))
+  const messages = envelopes.map((e) => ({ msg: signedChangeMessage(e.docId, e.change), sig: e.signature }))
+  const naclSample = messages.slice(0, 300)
   const t1 = performance.now()
-  for (const m of messages) if (!verifyPortable(keys.publicKey, 'flotilla/change/v1', m.msg, m.sig)) throw new Error('tweetnacl rejected a valid signature')
-  const naclPerS = messages.length / ((performance.now() - t1) / 1000)
+  for (const m of naclSample) if (!verifyPortable(keys.publicKey, 'flotilla/change/v1', m.msg, m.sig)) throw new Error('tweetnacl rejected a valid signature')
+  const naclPerS = naclSample.length / ((performance.now() - t1) / 1000)
   const fast = createVerifier()
+  for (const m of messages.slice(0, 200)) fast(keys.publicKey, 'flotilla/change/v1', m.msg, m.sig) // warm-up
   const t2 = performance.now()
   for (const m of messages) fast(keys.publicKey, 'flotilla/change/v1', m.msg, m.sig)
   const nodePerS = messages.length / ((performance.now() - t2) / 1000)
   const avgBytes = Math.round(envelopes.reduce((s, e) => s + e.change.length, 0) / envelopes.length)
   return [
     { name: 'verify_apply_per_s', value: envelopes.length / seconds, unit: '/s', baseline: { name: 'tweetnacl_verify_per_s', value: naclPerS }, target: { op: '>=', value: 5000 },
-      note: `${envelopes.length} signed changes (avg ${avgBytes} B, one workload each) ingested in batches of ${batch} into LevelDB with fsync; node:crypto verify alone ${Math.round(nodePerS)}/s` },
-    { name: 'node_verify_per_s', value: nodePerS, unit: '/s' }
+      note: `${envelopes.length} signed changes (avg ${avgBytes} B, one workload each) verified, written to LevelDB with fsync and applied to the document's history, in batches of ${batch}; node:crypto verify alone ${Math.round(nodePerS)}/s` },
+    { name: 'verify_apply_read_per_s', value: envelopes.length / (seconds + readMs / 1000), unit: '/s', baseline: { name: 'verify_apply_per_s', value: envelopes.length / seconds },
+      note: `the same, plus the first read of the document afterwards (${readMs.toFixed(0)} ms: its JS value catches up once, as a controller tick reads it)` },
+    { name: 'node_verify_per_s', value: nodePerS, unit: '/s', note: `node:crypto ed25519 verify of the same ${messages.length} messages, after a warm-up` }
   ]
 }
 
@@ -92,7 +101,7 @@ export async function measureLoad (): Promise<BenchMetric[]> {
   if (child.status !== 0) throw new Error(`load child failed: ${child.stderr}`)
   const r = JSON.parse(child.stdout.trim().split('\n').pop()!) as { loadMs: number, changes: number, firstChangeMs: number, medianChangeMs: number }
   return [
-    { name: 'load_ms_10k', value: r.loadMs, unit: 'ms', target: { op: '<=', value: 1000 }, note: `cold open (fresh process) of LevelDB holding ${r.changes} signed changes and snapshots` },
+    { name: 'load_ms_10k', value: r.loadMs, unit: 'ms', target: { op: '<=', value: 1000 }, note: `cold open (fresh process) of LevelDB holding ${r.changes} signed changes and snapshots, up to the first read of the document` },
     { name: 'update_ms_after_load', value: r.medianChangeMs, unit: 'ms', note: `median local change right after the cold load (first one ${r.firstChangeMs.toFixed(1)} ms)` }
   ]
 }
@@ -101,7 +110,10 @@ if (process.argv[1] === SELF && process.argv[2] === '--child-load') {
   const t0 = performance.now()
   const storage = await openLevelStorage(process.argv[3]!, { sync: false })
   const store = await open(storage)
+  // Loaded means readable: the first read (the site's first tick) is part of the load.
+  const workloads = listWorkloads(store.document<SiteDoc>(siteDocId(SITE))!).length
   const loadMs = performance.now() - t0
+  if (workloads !== 10_000) throw new Error(`the loaded document shows ${workloads} of 10000 workloads`)
   const times: number[] = []
   for (let i = 0; i < 20; i++) {
     const t = performance.now()

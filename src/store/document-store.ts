@@ -5,6 +5,12 @@
  * for anyone else (so a crash can never make this site reuse a sequence number); remote
  * changes are verified, persisted and only then applied. One operation at a time: all
  * mutations run through a queue, so a document value never forks inside the process.
+ *
+ * Received changes go into the document's history at once (heads, `save()` and what a
+ * peer is served are always current), while its plain JS value catches up only when it
+ * is read (see `document-value.ts`): turning changes into JS objects costs more than
+ * applying them, and a site reads a document once per controller tick while changes
+ * arrive in many small batches.
  */
 import * as A from '@automerge/automerge'
 import { FlotillaError } from '../model/errors.ts'
@@ -13,11 +19,12 @@ import type { Logger } from '../ports/logger.ts'
 import type { Rng } from '../ports/rng.ts'
 import type { Storage, StorageOp } from '../ports/storage.ts'
 import { toHex, type Signer, type Verify } from '../identity/keys.ts'
-import { readChangeHeader, readChangeHeaderFast } from './log/change-header.ts'
+import { readChangeHeader, readChangeHeaderFast, type ChangeHeader } from './log/change-header.ts'
 import { createDocumentLog, type DocumentLog, type EquivocationEvidence, type LogEntry } from './log/change-log.ts'
 import { decodeSignedChange, encodeSignedChange, signChange, type SignedChange } from './log/envelope.ts'
-import { decodeRecord, decodeSnapshot, encodeRecord, encodeSnapshot, logKey, logPrefix, metaKey, snapshotKey } from './log/records.ts'
+import { decodeRecord, decodeSnapshotRecord, encodeRecord, encodeSnapshotRecord, logKey, logPrefix, metaKey, snapshotKey } from './log/records.ts'
 import { verifySignedChange, type VerifyLimits, type WritePolicy } from './log/verify.ts'
+import { concatBytes, createDocumentValue, type DocumentValue } from './document-value.ts'
 
 export type DocId = string
 
@@ -34,7 +41,11 @@ export interface DocumentStoreOptions {
   verify: Verify
   writePolicy: WritePolicy
   limits: StoreLimits
-  /** Snapshot a document after this many applied changes since the last snapshot (default 500). */
+  /**
+   * Snapshot a document once this many changes were applied since its last snapshot
+   * (default 500), and at least a quarter of what that snapshot held, so the cost of
+   * saving stays a constant share of the changes applied however large the document.
+   */
   snapshotEvery?: number
   /**
    * Checks every local change before it is signed; a throw discards the change (the
@@ -98,8 +109,9 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
   const { storage, clock, signer, verify, writePolicy, limits, logger } = options
   const snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY
   const logs = new Map<DocId, DocumentLog>()
-  const docs = new Map<DocId, A.Doc<unknown>>()
-  const sinceSnapshot = new Map<DocId, number>()
+  const docs = new Map<DocId, DocumentValue>()
+  /** Per document: changes applied since its last snapshot, and how many that snapshot held. */
+  const sinceSnapshot = new Map<DocId, { applied: number, held: number }>()
   const changeListeners = new Set<ChangeListener>()
   const evidenceListeners = new Set<(e: EquivocationEvidence) => void>()
   const corrupt: CorruptRecord[] = []
@@ -139,28 +151,32 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     return A.init<unknown>({ actor })
   }
 
-  function rebuild (docId: DocId): void {
-    const log = logFor(docId)
-    const [doc] = A.applyChanges(emptyDoc(), log.materialisedInOrder().map((e) => e.env.change))
-    docs.set(docId, doc)
+  function valueOf (docId: DocId, doc: A.Doc<unknown>, changes: number): DocumentValue {
+    return createDocumentValue(doc, { changes, actor, history: () => logFor(docId).materialisedInOrder().map((e) => e.env.change) })
   }
 
-  function applyEntries (docId: DocId, entries: readonly LogEntry[]): void {
-    if (entries.length === 0) return
-    const [doc] = A.applyChanges(docs.get(docId) ?? emptyDoc(), entries.map((e) => e.env.change))
-    docs.set(docId, doc)
+  function valueFor (docId: DocId): DocumentValue {
+    let value = docs.get(docId)
+    if (value === undefined) docs.set(docId, value = valueOf(docId, emptyDoc(), 0))
+    return value
+  }
+
+  /** Builds the value from the log, in one load: Automerge builds the JS value once. */
+  function rebuild (docId: DocId): void {
+    const history = logFor(docId).materialisedInOrder().map((e) => e.env.change)
+    const doc = history.length === 0 ? emptyDoc() : A.load<unknown>(concatBytes(history), { actor })
+    docs.set(docId, valueOf(docId, doc, history.length))
   }
 
   function snapshotOps (docId: DocId, applied: number): StorageOp[] {
-    const count = (sinceSnapshot.get(docId) ?? 0) + applied
-    if (count < snapshotEvery) {
-      sinceSnapshot.set(docId, count)
-      return []
-    }
-    sinceSnapshot.set(docId, 0)
-    const doc = docs.get(docId)
-    if (doc === undefined) return []
-    return [{ type: 'put', key: snapshotKey(docId), value: encodeRecord('snapshot', encodeSnapshot(A.getHeads(doc), A.save(doc))) }]
+    const since = sinceSnapshot.get(docId) ?? { applied: 0, held: 0 }
+    since.applied += applied
+    sinceSnapshot.set(docId, since)
+    if (since.applied < Math.max(snapshotEvery, since.held / 4)) return []
+    const value = docs.get(docId)
+    if (value === undefined) return []
+    sinceSnapshot.set(docId, { applied: 0, held: logFor(docId).materialisedCount() })
+    return [{ type: 'put', key: snapshotKey(docId), value: encodeSnapshotRecord(value.heads(), value.saveUncompressed()) }]
   }
 
   async function load (): Promise<void> {
@@ -192,19 +208,22 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     const raw = await storage.get(key)
     if (raw !== undefined) {
       try {
-        const { heads, saved } = decodeSnapshot(decodeRecord(key, 'snapshot', raw))
+        const { heads, saved } = decodeSnapshotRecord(key, raw)
         if (heads.every((h) => log.isMaterialised(h))) {
-          const doc = A.load<unknown>(saved, { actor })
           const covered = new Set<string>()
-          const stack = [...A.getHeads(doc)]
+          const stack = [...heads]
           while (stack.length > 0) {
             const h = stack.pop()!
             if (covered.has(h)) continue
             covered.add(h)
             stack.push(...(log.get(h)?.deps ?? []))
           }
-          docs.set(docId, doc)
-          applyEntries(docId, log.materialisedInOrder().filter((e) => !covered.has(e.hash)))
+          // The changes after the snapshot load with it, in one call: Automerge applies
+          // them before it builds the JS value, so the value is built once, not patched.
+          const tail = log.materialisedInOrder().filter((e) => !covered.has(e.hash))
+          const doc = A.load<unknown>(concatBytes([saved, ...tail.map((e) => e.env.change)]), { actor })
+          docs.set(docId, valueOf(docId, doc, covered.size + tail.length))
+          sinceSnapshot.set(docId, { applied: tail.length, held: covered.size })
           return
         }
         logger.warn({ docId }, 'snapshot holds changes the log no longer materialises; rebuilding from the log')
@@ -253,7 +272,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     actor,
     corrupt,
     documentIds: () => [...logs.keys()].filter((d) => (logs.get(d)?.size() ?? 0) > 0).sort(),
-    document: <T>(docId: DocId) => docs.get(docId) as A.Doc<T> | undefined,
+    document: <T>(docId: DocId) => docs.get(docId)?.read() as A.Doc<T> | undefined,
     log: (docId) => logs.get(docId),
     heads: (docId) => logs.get(docId)?.heads() ?? [],
 
@@ -263,7 +282,8 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
           throw new FlotillaError('unauthorized-writer', `this site may not write document "${docId}"`,
             'A site writes only its own site document and, as a roster member, the federation document.')
         }
-        const before = (docs.get(docId) ?? emptyDoc()) as A.Doc<T>
+        const value = valueFor(docId)
+        const before = value.read() as A.Doc<T>
         const opts: A.ChangeOptions<T> = { time: Math.floor(clock.wallMs() / 1000) }
         if (message !== undefined) opts.message = message
         const after = A.change(before, opts, fn)
@@ -291,7 +311,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
           throw new FlotillaError('internal', `local change ${entry.hash} to ${docId} was not materialised (${why})`,
             'The log refuses this site\'s own changes — as after an equivocation by its actor, e.g. a data directory restored from an old copy. Check `flotilla evidence`; a site that equivocated must be re-initialised with a new key.')
         }
-        docs.set(docId, after as A.Doc<unknown>)
+        value.replace(after as A.Doc<unknown>)
         await persist(snapshotOps(docId, 1))
         emit(docId, [entry], 'local')
         return entry
@@ -303,10 +323,10 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
         const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [], dropped: [], evidence: [] }
         const byDoc = new Map<DocId, LogEntry[]>()
         for (const env of envelopes) {
-          const known = fastHash(env)
-          if (known !== undefined && logs.get(env.docId)?.has(known) === true) { report.duplicates++; continue }
+          const known = fastHeader(env)
+          if (known !== undefined && logs.get(env.docId)?.has(known.hash) === true) { report.duplicates++; continue }
           try {
-            const verified = verifySignedChange(env, verify, writePolicy, limits)
+            const verified = verifySignedChange(env, verify, writePolicy, limits, known)
             let list = byDoc.get(env.docId)
             if (list === undefined) byDoc.set(env.docId, list = [])
             list.push(entryOf(env, verified.header))
@@ -333,9 +353,9 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
           if (outcome.rebuild) {
             rebuild(docId)
             snapshots.push({ type: 'del', key: snapshotKey(docId) })
-            sinceSnapshot.set(docId, 0)
+            sinceSnapshot.set(docId, { applied: 0, held: 0 })
           } else {
-            applyEntries(docId, outcome.applicable)
+            if (outcome.applicable.length > 0) valueFor(docId).apply(outcome.applicable)
             snapshots.push(...snapshotOps(docId, outcome.applicable.length))
           }
         }
@@ -377,8 +397,9 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
   }
 }
 
-function fastHash (env: SignedChange): string | undefined {
-  try { return readChangeHeaderFast(env.change)?.hash } catch { return undefined }
+/** The header read without Automerge's decoder, if the change allows it (parsed once per change). */
+function fastHeader (env: SignedChange): ChangeHeader | undefined {
+  try { return readChangeHeaderFast(env.change) } catch { return undefined }
 }
 
 /** The write policy of a roster: a site writes `site:<its id>`; members write `federation`. */

@@ -33,7 +33,8 @@ export function actorBelongsTo (actorHex: string, signerHex: string): boolean {
   return actorHex.startsWith(signerHex) && actorHex.length <= signerHex.length + 32
 }
 
-export function verifySignedChange (env: SignedChange, verify: Verify, mayWrite: WritePolicy, limits: VerifyLimits): VerifiedChange {
+/** `parsed`: the change's header if the caller already read it from these same bytes. */
+export function verifySignedChange (env: SignedChange, verify: Verify, mayWrite: WritePolicy, limits: VerifyLimits, parsed?: ChangeHeader): VerifiedChange {
   if (env.change.length > limits.maxChangeBytes) {
     throw new FlotillaError('oversized', `change of ${env.change.length} bytes exceeds the limit of ${limits.maxChangeBytes}`,
       'Split large updates into several changes, or raise limits.maxChangeBytes on every site.', { details: { docId: env.docId } })
@@ -53,7 +54,7 @@ export function verifySignedChange (env: SignedChange, verify: Verify, mayWrite:
     throw new FlotillaError('bad-signature', `signature on a change to "${env.docId}" does not verify`,
       'The change was forged or corrupted in transit; it is recorded as evidence against the sender.', { details: { docId: env.docId, signer: signerHex } })
   }
-  const header = readChangeHeader(env.change)
+  const header = parsed ?? readChangeHeader(env.change)
   if (!actorBelongsTo(header.actor, signerHex)) {
     throw new FlotillaError('actor-mismatch', `change authored as actor ${header.actor.slice(0, 16)}… is signed by another key ${signerHex.slice(0, 16)}…`,
       'A writer may only author changes under actor ids derived from its own key.', { details: { docId: env.docId, actor: header.actor } })

@@ -1,0 +1,71 @@
+import * as A from '@automerge/automerge'
+import { describe, expect, it } from 'vitest'
+import { createDocumentValue, type ChangeToApply } from '../../src/store/document-value.ts'
+
+type Doc = Record<string, unknown>
+
+/** An author's history: `n` changes, each setting one key. */
+function history (n: number): Uint8Array[] {
+  let doc = A.init<Doc>({ actor: 'aa'.repeat(16) })
+  for (let i = 0; i < n; i++) doc = A.change(doc, { time: 0 }, (d) => { d[`k${i}`] = { i } })
+  return A.getAllChanges(doc)
+}
+
+const asApply = (changes: Uint8Array[]): ChangeToApply[] => changes.map((change) => ({ env: { change }, ops: 2 }))
+
+function eager (changes: Uint8Array[]): A.Doc<Doc> {
+  return A.applyChanges(A.init<Doc>(), changes)[0]
+}
+
+describe('document value', () => {
+  it('shows every applied change on the next read, exactly as A.applyChanges would (patching a small lag)', () => {
+    const all = history(40)
+    const value = createDocumentValue(eager(all.slice(0, 35)), { changes: 35, actor: 'bb'.repeat(16), history: () => all })
+    value.read()
+    value.apply(asApply(all.slice(35)))
+    expect(value.lagging()).toBe(5)
+    expect(value.heads()).toEqual(A.getHeads(eager(all)))
+    const read = value.read()
+    expect(value.lagging()).toBe(0)
+    expect(A.toJS(read)).toEqual(A.toJS(eager(all)))
+    expect(A.getHeads(read)).toEqual(A.getHeads(eager(all)))
+  })
+
+  it('rebuilds a value that lags by more than a third of its history from that history, with the same result', () => {
+    const all = history(30)
+    let asked = 0
+    const value = createDocumentValue(eager(all.slice(0, 5)), { changes: 5, actor: 'bb'.repeat(16), history: () => { asked++; return all } })
+    value.apply(asApply(all.slice(5)))
+    const read = value.read()
+    expect(asked).toBe(1)
+    expect(A.toJS(read)).toEqual(A.toJS(eager(all)))
+    expect(A.getHeads(read)).toEqual(A.getHeads(eager(all)))
+    // The rebuilt value is writable under the store's actor and continues the history.
+    const next = A.change(read, { time: 0 }, (d) => { d['local'] = true })
+    expect(A.getActorId(next)).toBe('bb'.repeat(16))
+    value.replace(next)
+    expect(value.read()['local']).toBe(true)
+  })
+
+  it('keeps a value already handed to a reader as it was, reporting its own heads, while later changes apply', () => {
+    const all = history(10)
+    const value = createDocumentValue(eager(all.slice(0, 8)), { changes: 8, actor: 'bb'.repeat(16), history: () => all })
+    const held = value.read()
+    const heldHeads = A.getHeads(held)
+    value.apply(asApply(all.slice(8)))
+    expect(A.getHeads(held)).toEqual(heldHeads)
+    expect(held['k9']).toBeUndefined()
+    expect(() => A.change(held, (d) => { d['x'] = 1 })).toThrow(/outdated/)
+    expect(value.read()['k9']).toEqual({ i: 9 })
+    expect(A.getHeads(held)).toEqual(heldHeads)
+  })
+
+  it('saves the applied history even while the value lags', () => {
+    const all = history(12)
+    const value = createDocumentValue(eager(all.slice(0, 10)), { changes: 10, actor: 'bb'.repeat(16), history: () => all })
+    value.apply(asApply(all.slice(10)))
+    const loaded = A.load<Doc>(value.saveUncompressed())
+    expect(A.getHeads(loaded)).toEqual(A.getHeads(eager(all)))
+    expect(A.toJS(loaded)).toEqual(A.toJS(eager(all)))
+  })
+})
