@@ -151,21 +151,17 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     return A.init<unknown>({ actor })
   }
 
-  function valueOf (docId: DocId, doc: A.Doc<unknown>, changes: number): DocumentValue {
-    return createDocumentValue(doc, { changes, actor, history: () => logFor(docId).materialisedInOrder().map((e) => e.env.change) })
-  }
-
   function valueFor (docId: DocId): DocumentValue {
     let value = docs.get(docId)
-    if (value === undefined) docs.set(docId, value = valueOf(docId, emptyDoc(), 0))
+    if (value === undefined) docs.set(docId, value = createDocumentValue(emptyDoc()))
     return value
   }
 
-  /** Builds the value from the log, in one load: Automerge builds the JS value once. */
+  /** Builds the value from the log, in runs of changes (see document-value.ts on why not one load). */
   function rebuild (docId: DocId): void {
-    const history = logFor(docId).materialisedInOrder().map((e) => e.env.change)
-    const doc = history.length === 0 ? emptyDoc() : A.load<unknown>(concatBytes(history), { actor })
-    docs.set(docId, valueOf(docId, doc, history.length))
+    const value = createDocumentValue(emptyDoc())
+    value.apply(logFor(docId).materialisedInOrder())
+    docs.set(docId, value)
   }
 
   function snapshotOps (docId: DocId, applied: number): StorageOp[] {
@@ -222,7 +218,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
           // them before it builds the JS value, so the value is built once, not patched.
           const tail = log.materialisedInOrder().filter((e) => !covered.has(e.hash))
           const doc = A.load<unknown>(concatBytes([saved, ...tail.map((e) => e.env.change)]), { actor })
-          docs.set(docId, valueOf(docId, doc, covered.size + tail.length))
+          docs.set(docId, createDocumentValue(doc))
           sinceSnapshot.set(docId, { applied: tail.length, held: covered.size })
           return
         }

@@ -13,10 +13,10 @@
  * with nothing pending: it becomes an outdated snapshot at its own heads, exactly as
  * after `A.applyChanges`, so `A.change` refuses it and `A.getHeads` reports what it shows.
  *
- * Patching costs per change about twice what loading the whole history in one `A.load`
- * costs per change (which builds the value once), so a value that lags by more than a
- * third of its history is rebuilt from the history instead: a site catching up from
- * nothing (bootstrap) pays one load, not thousands of patches.
+ * A lagging value is always patched, never rebuilt with one `A.load` of its history,
+ * although that load is cheaper: a document loaded in one piece keeps its columns in
+ * large slabs, and every later change applied to it costs milliseconds instead of
+ * a tenth of one (docs/data-model.md, "Loaded documents").
  */
 import * as A from '@automerge/automerge'
 
@@ -63,29 +63,16 @@ function * runs (changes: readonly ChangeToApply[]): Generator<Uint8Array[]> {
   if (run.length > 0) yield run
 }
 
-export interface DocumentValueOptions {
-  /** Changes `initial` holds. */
-  changes: number
-  /** The document's whole history in dependency order, for a rebuild. */
-  history: () => Uint8Array[]
-  actor: string
-}
-
-export function createDocumentValue (initial: A.Doc<unknown>, options: DocumentValueOptions): DocumentValue {
+export function createDocumentValue (initial: A.Doc<unknown>): DocumentValue {
   let doc = initial
   let lag = 0
-  let held = options.changes
   /** Whether `doc` may be held by a reader (then it is sealed before the history moves on). */
   let handedOut = true
 
   return {
     read () {
       if (lag > 0) {
-        if (lag * 3 > held) {
-          doc = A.load<unknown>(concatBytes(options.history()), { actor: options.actor })
-        } else {
-          ;[doc] = A.applyChanges(doc, [])
-        }
+        ;[doc] = A.applyChanges(doc, [])
         lag = 0
       }
       handedOut = true
@@ -101,11 +88,9 @@ export function createDocumentValue (initial: A.Doc<unknown>, options: DocumentV
       const backend = A.getBackend(doc)
       for (const run of runs(changes)) backend.applyChanges(run)
       lag += changes.length
-      held += changes.length
     },
 
     replace (next) {
-      if (next !== doc) held++
       doc = next
       lag = 0
       handedOut = true

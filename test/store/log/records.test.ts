@@ -33,7 +33,7 @@ describe('snapshot records', () => {
   it('reports a snapshot whose checksum does not match as a corrupt record', () => {
     const doc = sampleDoc()
     const record = encodeSnapshotRecord(A.getHeads(doc), A.getBackend(doc).saveNoCompress())
-    record[record.length - 1] ^= 0x01
+    record[record.length - 1] = record[record.length - 1]! ^ 0x01
     expect(() => decodeSnapshotRecord('snap/d', record)).toThrow(expect.objectContaining({ code: 'corrupt-record' }))
   })
 })
