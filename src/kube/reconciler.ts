@@ -20,17 +20,22 @@
  *   desired set once.
  */
 import type { Clock, Timer } from '../ports/clock.ts'
-import type { ClusterDriver, ClusterObservation, DesiredObject, NodeState, ObjectState } from '../ports/cluster-driver.ts'
+import type { ClusterDriver, ClusterObservation, DesiredObject, ObjectState } from '../ports/cluster-driver.ts'
 import type { Logger } from '../ports/logger.ts'
-import { desiredReplicas, groupOf, workloadKey, type KubeObject, type WorkloadKey } from '../model/kube.ts'
-import { addResources, subtractResources, zeroResources, type Resources } from '../model/resources.ts'
+import type { WorkloadKey } from '../model/kube.ts'
 import {
-  isClusterFailure, isKubeCallError, kindRefOf, NODE_KIND, POD_KIND, WORKLOAD_KIND_REFS,
+  isClusterFailure, isKubeCallError, NODE_KIND, POD_KIND, WORKLOAD_KIND_REFS,
   type KindRef, type KubeClient, type ObjectRef
 } from './kube-client.ts'
 import { createReflector, type Reflector, type ReflectorChange } from './reflector.ts'
-import { CREATED_NAMESPACE_ANNOTATION, renderDesired, type RenderedObject } from './render.ts'
-import { liveObjectOf, nodeInfoOf, podAllocationOf, sameResources, type LiveObject, type NodeInfo, type PodAllocation } from './object-status.ts'
+import { CREATED_NAMESPACE_ANNOTATION } from './render.ts'
+import { liveObjectOf, nodeInfoOf, podAllocationOf, type LiveObject, type NodeInfo, type PodAllocation } from './object-status.ts'
+import { createApplyQueue } from './apply-queue.ts'
+import { createDesiredEntries, type DesiredEntry } from './desired-entry.ts'
+import { createClusterContact } from './cluster-contact.ts'
+import { createNodeAllocation } from './node-allocation.ts'
+import { errorCodeOf, keyOf, messageOf, nameOf, parseKey } from './object-keys.ts'
+import { createObservedState } from './observed-state.ts'
 
 export interface ReconcilerOptions {
   name: string
@@ -65,16 +70,6 @@ export interface ReconcilingDriver extends ClusterDriver {
   stats (): ReconcilerStats
 }
 
-interface DesiredEntry {
-  rendered: RenderedObject
-  kind: KindRef
-  namespace: string | undefined
-  name: string
-  replicas: number
-  /** Set when the object cannot be sent at all (unknown kind, key not matching the object). */
-  invalid?: string
-}
-
 interface KeyState {
   error?: { code: string, message: string }
   /** The last apply of the current body succeeded (or the cluster already held it). */
@@ -90,37 +85,6 @@ interface KeyState {
 const APPLY_RANK: Record<string, number> = { Namespace: 0, ConfigMap: 1, Service: 1, Deployment: 2, StatefulSet: 2, DaemonSet: 2, Ingress: 3 }
 const RANKS = 6
 const PRUNE_NAMESPACE_RANK = 5
-
-function keyOf (kind: KindRef, name: string): WorkloadKey {
-  const slash = name.indexOf('/')
-  const ns = name.slice(0, slash)
-  return `${groupOf(kind.apiVersion)}/${kind.kind}/${ns === '' ? '_' : ns}/${name.slice(slash + 1)}`
-}
-
-function nameOf (namespace: string | undefined, name: string): string {
-  return `${namespace ?? ''}/${name}`
-}
-
-function errorCodeOf (e: unknown): string {
-  if (!isKubeCallError(e)) return 'apply-failed'
-  switch (e.status) {
-    case 400: case 422: return 'invalid'
-    case 403: return 'forbidden'
-    case 404: return 'not-found'
-    case 409: return 'conflict'
-    default: return 'apply-failed'
-  }
-}
-
-function messageOf (e: unknown): string {
-  return e instanceof Error ? e.message : String(e)
-}
-
-function sameState (a: ObjectState | undefined, b: ObjectState): boolean {
-  if (a === undefined) return false
-  return a.desired === b.desired && a.ready === b.ready && a.available === b.available && a.observedGeneration === b.observedGeneration &&
-    a.error?.code === b.error?.code && a.error?.message === b.error?.message && JSON.stringify(a.conditions) === JSON.stringify(b.conditions)
-}
 
 export function createReconciler (options: ReconcilerOptions): ReconcilingDriver {
   const { client, clock, name: clusterName } = options
@@ -140,51 +104,21 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
   let desiredKnown = false
   let desired = new Map<WorkloadKey, DesiredEntry>()
   const states = new Map<WorkloadKey, KeyState>()
-  const renderCache = new WeakMap<KubeObject, { key: WorkloadKey, generation: number, entry: DesiredEntry }>()
+  const entryFor = createDesiredEntries()
 
-  // Reachability.
-  let reachable = false
-  let lastContactMs: number | undefined
-  let lastError: string | undefined
+  const observed = createObservedState({ logger, running: () => running })
+  const changed = observed.changed
+  const allocation = createNodeAllocation()
 
-  // Observation.
-  const objectStates = new Map<WorkloadKey, ObjectState>()
-  const nodeStates = new Map<string, NodeState>()
-  const podAlloc = new Map<string, PodAllocation>()
-  const allocatedByNode = new Map<string, Resources>()
-  let snapshot: { nodes: NodeState[], objects: ReadonlyMap<WorkloadKey, ObjectState> } | undefined
-  const listeners = new Set<() => void>()
-  let notifyQueued = false
-
-  // Work queue.
-  const queue: Array<Set<WorkloadKey>> = Array.from({ length: RANKS }, () => new Set())
-  let queued = 0
-  const inFlight = new Set<WorkloadKey>()
-  const again = new Set<WorkloadKey>()
   const forced = new Set<WorkloadKey>()
   const pendingNamespaces = new Map<string, Promise<void>>()
   /** Kinds the cluster refuses to list (403, 404), with the error shown on their objects. */
   const kindErrors = new Map<string, { code: string, message: string }>()
   /** Objects waiting for their desired Namespace to be applied first, by namespace key. */
   const parked = new Map<WorkloadKey, Set<WorkloadKey>>()
-  let batching = false
-
-  let probeTimer: Timer | undefined
   let resyncTimer: Timer | undefined
 
   // --- observation -------------------------------------------------------------------
-
-  function changed (): void {
-    snapshot = undefined
-    if (notifyQueued || !running) return
-    notifyQueued = true
-    queueMicrotask(() => {
-      notifyQueued = false
-      for (const l of [...listeners]) {
-        try { l() } catch (e) { logger.error({ err: messageOf(e) }, 'cluster driver change listener failed') }
-      }
-    })
-  }
 
   function kindReflector (kind: string): Reflector<LiveObject> | undefined {
     return byKind.get(kind)
@@ -197,7 +131,7 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
   function refreshObject (key: WorkloadKey): void {
     const d = desired.get(key)
     if (d === undefined) {
-      if (objectStates.delete(key)) changed()
+      observed.deleteObject(key)
       return
     }
     const st = stateOf(key)
@@ -218,48 +152,24 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
       next = { key, desired: d.kind.kind === 'DaemonSet' ? 0 : d.replicas, ready: 0, available: 0, conditions: [], observedGeneration: st.observedGeneration }
     }
     if (st.error !== undefined) next.error = { ...st.error }
-    if (!sameState(objectStates.get(key), next)) {
-      objectStates.set(key, next)
-      changed()
-    }
+    observed.setObject(key, next)
   }
 
   function refreshNode (name: string): void {
-    const info = nodeReflector.get(`/${name}`)
-    if (info === undefined) {
-      if (nodeStates.delete(name)) changed()
-      return
-    }
-    const allocated = allocatedByNode.get(name) ?? zeroResources()
-    const prev = nodeStates.get(name)
-    if (prev !== undefined && prev.ready === info.ready && sameResources(prev.allocatable, info.allocatable) && sameResources(prev.allocated, allocated)) return
-    nodeStates.set(name, { name, ready: info.ready, allocatable: { ...info.allocatable }, allocated: { ...allocated } })
-    changed()
+    observed.setNode(name, nodeReflector.get(`/${name}`), allocation.allocated(name))
   }
+
 
   // --- reachability ------------------------------------------------------------------
 
-  function noteContact (): void {
-    lastContactMs = clock.monotonicMs()
-    if (reachable) return
-    const wasDown = lastError !== undefined
-    reachable = true
-    lastError = undefined
-    changed()
-    if (wasDown) {
-      logger.info({}, 'cluster API reachable again')
-      onRecovered()
-    }
-  }
-
-  function noteFailure (e: unknown): void {
-    const message = messageOf(e)
-    if (!reachable && lastError === message) return
-    if (reachable) logger.warn({ err: message }, 'cluster API unreachable')
-    reachable = false
-    lastError = message
-    changed()
-  }
+  const contact = createClusterContact({
+    clock, logger, probeMs,
+    ping: async () => { await client.ping() },
+    onChanged: changed,
+    onRecovered
+  })
+  const noteContact = contact.noteContact
+  const noteFailure = contact.noteFailure
 
   /**
    * A list or watch failed. No answer (or a server error) means the cluster is
@@ -277,6 +187,7 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
   }
 
   function onRecovered (): void {
+    // Runs from a contact callback, so the reflectors exist by then.
     for (const r of allReflectors()) r.retryNow()
     for (const [key, st] of states) {
       if (!st.blocked) continue
@@ -287,7 +198,11 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
     }
   }
 
+
   // --- desired set and work queue ----------------------------------------------------
+
+  const work = createApplyQueue({ ranks: RANKS, concurrency, rankOf, run: reconcileKey, running: () => running, logger })
+  const enqueue = work.enqueue
 
   function stateOf (key: WorkloadKey): KeyState {
     let st = states.get(key)
@@ -313,49 +228,6 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
     const d = desired.get(key)
     if (d !== undefined) return APPLY_RANK[d.kind.kind] ?? 2
     return key.startsWith('core/Namespace/') ? PRUNE_NAMESPACE_RANK : 4
-  }
-
-  function enqueue (key: WorkloadKey): void {
-    if (inFlight.has(key)) { again.add(key); return }
-    const rank = rankOf(key)
-    for (let r = 0; r < RANKS; r++) {
-      if (r !== rank && queue[r]?.delete(key)) queued--
-    }
-    const q = queue[rank] as Set<WorkloadKey>
-    if (!q.has(key)) { q.add(key); queued++ }
-    if (!batching) pump()
-  }
-
-  function take (): WorkloadKey | undefined {
-    for (const q of queue) {
-      for (const key of q) {
-        q.delete(key)
-        queued--
-        return key
-      }
-    }
-    return undefined
-  }
-
-  function pump (): void {
-    while (running && inFlight.size < concurrency && queued > 0) {
-      const key = take()
-      if (key === undefined) return
-      inFlight.add(key)
-      void work(key)
-    }
-  }
-
-  async function work (key: WorkloadKey): Promise<void> {
-    try {
-      await reconcileKey(key)
-    } catch (e) {
-      logger.error({ key, err: messageOf(e) }, 'reconciling an object failed unexpectedly')
-    } finally {
-      inFlight.delete(key)
-      if (again.delete(key)) enqueue(key)
-      pump()
-    }
   }
 
   function scheduleRetry (key: WorkloadKey, blocked: boolean, delayMs?: number): void {
@@ -504,32 +376,6 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
     }
   }
 
-  function parseKey (key: WorkloadKey): { kind: KindRef, namespace: string | undefined, name: string } | undefined {
-    const [group = '', kind = '', ns = '_', ...rest] = key.split('/')
-    const ref = WORKLOAD_KIND_REFS.find((k) => k.kind === kind && groupOf(k.apiVersion) === group)
-    if (ref === undefined) return undefined
-    return { kind: ref, namespace: ns === '_' ? undefined : ns, name: rest.join('/') }
-  }
-
-  function entryFor (o: DesiredObject): DesiredEntry {
-    const cached = renderCache.get(o.object)
-    if (cached !== undefined && cached.key === o.key && cached.generation === o.generation) return cached.entry
-    const rendered = renderDesired(o)
-    const kind = kindRefOf(o.object.apiVersion, o.object.kind)
-    const entry: DesiredEntry = {
-      rendered,
-      kind: kind ?? { apiVersion: o.object.apiVersion, kind: o.object.kind, plural: '', namespaced: true },
-      namespace: o.object.metadata.namespace,
-      name: o.object.metadata.name,
-      replicas: desiredReplicas(o.object)
-    }
-    if (kind === undefined) entry.invalid = `${o.object.apiVersion} ${o.object.kind} is not a kind Flotilla places on clusters`
-    else if (kind.namespaced && entry.namespace === undefined) entry.invalid = `${o.object.kind} ${entry.name} has no metadata.namespace`
-    else if (workloadKey(o.object) !== o.key) entry.invalid = `the workload key ${o.key} does not name this object (${workloadKey(o.object)})`
-    renderCache.set(o.object, { key: o.key, generation: o.generation, entry })
-    return entry
-  }
-
   /** Queues `key` unless the cluster already holds exactly this body. */
   function considerApply (key: WorkloadKey, d: DesiredEntry): void {
     const live = liveOf(d)
@@ -541,6 +387,45 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
     }
     st.applied = false
     enqueue(key)
+  }
+
+  /** Takes a new desired set: queues what differs, prunes what is gone (inside one queue batch). */
+  function declare (objects: readonly DesiredObject[], first: boolean): void {
+    const previous = desired
+    const next = new Map<WorkloadKey, DesiredEntry>()
+    for (const o of objects) next.set(o.key, entryFor(o))
+    desired = next
+    for (const [key, d] of next) {
+      const before = previous.get(key)
+      if (before !== undefined && before.rendered.hash === d.rendered.hash && before.invalid === d.invalid) {
+        if (before.replicas !== d.replicas) refreshObject(key)
+        continue
+      }
+      // A new body starts its retries afresh.
+      const st = states.get(key)
+      if (st !== undefined) { st.attempts = 0; st.retry?.cancel(); st.retry = undefined; st.blocked = false }
+      refreshObject(key)
+      considerApply(key, d)
+    }
+    for (const key of previous.keys()) {
+      if (next.has(key)) continue
+      const st = states.get(key)
+      st?.retry?.cancel()
+      states.delete(key)
+      release(key)
+      refreshObject(key)
+      enqueue(key)
+    }
+    if (first) {
+      // Owned objects found before the site declared what it wants: prune those it does not.
+      for (const [kind, reflector] of byKind) {
+        const ref = WORKLOAD_KIND_REFS.find((k) => k.kind === kind) as KindRef
+        for (const [name, live] of reflector.entries()) {
+          const key = keyOf(ref, name)
+          if (live.owner === key && !next.has(key)) enqueue(key)
+        }
+      }
+    }
   }
 
   // --- reflectors --------------------------------------------------------------------
@@ -571,7 +456,7 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
         // that failed; its backoff decides, not status updates.
         const ours = value !== undefined && value.owner === key
         if (!ours || (value.hash !== d.rendered.hash && states.get(key)?.retry === undefined)) {
-          if (!inFlight.has(key)) enqueue(key)
+          if (!work.inFlight(key)) enqueue(key)
         }
       } else if (value !== undefined && value.owner === key && desiredKnown) {
         enqueue(key)
@@ -592,24 +477,10 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
     ...(options.watchBackoffMaxMs === undefined ? {} : { backoffMaxMs: options.watchBackoffMaxMs })
   })
 
-  function adjustAllocation (node: string, r: Resources, sign: 1 | -1): void {
-    const cur = allocatedByNode.get(node) ?? zeroResources()
-    allocatedByNode.set(node, sign === 1 ? addResources(cur, r) : subtractResources(cur, r))
-  }
-
   const podReflector: Reflector<PodAllocation | undefined> = createReflector<PodAllocation | undefined>({
     client, kind: POD_KIND, clock,
     project: podAllocationOf,
-    onChanges: (changes) => {
-      const touched = new Set<string>()
-      for (const { name, value } of changes) {
-        const prev = podAlloc.get(name)
-        if (prev !== undefined && value !== undefined && prev.node === value.node && sameResources(prev.requests, value.requests)) continue
-        if (prev !== undefined) { adjustAllocation(prev.node, prev.requests, -1); touched.add(prev.node) }
-        if (value !== undefined) { adjustAllocation(value.node, value.requests, 1); touched.add(value.node); podAlloc.set(name, value) } else podAlloc.delete(name)
-      }
-      for (const n of touched) refreshNode(n)
-    },
+    onChanges: (changes) => { for (const n of allocation.applyPodChanges(changes)) refreshNode(n) },
     onContact: noteContact,
     onFailure: (e) => watchFailed('Pod', e),
     ...(options.watchBackoffMaxMs === undefined ? {} : { backoffMaxMs: options.watchBackoffMaxMs })
@@ -619,15 +490,6 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
     const out: Array<Reflector<unknown>> = [...byKind.values(), nodeReflector]
     if (watchPods) out.push(podReflector)
     return out
-  }
-
-  function scheduleProbe (): void {
-    probeTimer = clock.setTimer(probeMs, () => {
-      if (!running) return
-      const quietFor = lastContactMs === undefined ? Infinity : clock.monotonicMs() - lastContactMs
-      if (quietFor < probeMs && reachable) { scheduleProbe(); return }
-      client.ping().then(noteContact, noteFailure).finally(() => { if (running) scheduleProbe() })
-    })
   }
 
   function scheduleResync (): void {
@@ -645,15 +507,15 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
       if (running) return
       running = true
       for (const r of allReflectors()) r.start()
-      scheduleProbe()
+      contact.start()
       scheduleResync()
-      pump()
+      work.pump()
     },
     async stop () {
       if (!running) return
       running = false
       for (const r of allReflectors()) r.stop()
-      probeTimer?.cancel()
+      contact.stop()
       resyncTimer?.cancel()
       for (const st of states.values()) { st.retry?.cancel(); st.retry = undefined }
       client.close()
@@ -661,60 +523,16 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
     setDesired (objects) {
       const first = !desiredKnown
       desiredKnown = true
-      batching = true
-      const previous = desired
-      const next = new Map<WorkloadKey, DesiredEntry>()
-      for (const o of objects) next.set(o.key, entryFor(o))
-      desired = next
-      for (const [key, d] of next) {
-        const before = previous.get(key)
-        if (before !== undefined && before.rendered.hash === d.rendered.hash && before.invalid === d.invalid) {
-          if (before.replicas !== d.replicas) refreshObject(key)
-          continue
-        }
-        // A new body starts its retries afresh.
-        const st = states.get(key)
-        if (st !== undefined) { st.attempts = 0; st.retry?.cancel(); st.retry = undefined; st.blocked = false }
-        refreshObject(key)
-        considerApply(key, d)
-      }
-      for (const key of previous.keys()) {
-        if (next.has(key)) continue
-        const st = states.get(key)
-        st?.retry?.cancel()
-        states.delete(key)
-        release(key)
-        refreshObject(key)
-        enqueue(key)
-      }
-      if (first) {
-        // Owned objects found before the site declared what it wants: prune those it does not.
-        for (const [kind, reflector] of byKind) {
-          const ref = WORKLOAD_KIND_REFS.find((k) => k.kind === kind) as KindRef
-          for (const [name, live] of reflector.entries()) {
-            const key = keyOf(ref, name)
-            if (live.owner === key && !next.has(key)) enqueue(key)
-          }
-        }
-      }
-      batching = false
-      pump()
+      work.batch(() => { declare(objects, first) })
     },
     observe (): ClusterObservation {
-      if (snapshot === undefined) {
-        snapshot = {
-          nodes: [...nodeStates.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-          objects: new Map(objectStates)
-        }
-      }
-      const obs: ClusterObservation = { reachable, lastContactMs, nodes: snapshot.nodes, objects: snapshot.objects }
-      if (lastError !== undefined && !reachable) obs.lastError = lastError
+      const snapshot = observed.snapshot()
+      const obs: ClusterObservation = { reachable: contact.reachable(), lastContactMs: contact.lastContactMs(), nodes: snapshot.nodes, objects: snapshot.objects }
+      const lastError = contact.lastError()
+      if (lastError !== undefined) obs.lastError = lastError
       return obs
     },
-    onChange (listener) {
-      listeners.add(listener)
-      return () => { listeners.delete(listener) }
-    },
+    onChange: observed.onChange,
     stats: () => ({ ...stats })
   }
 }
