@@ -13,7 +13,7 @@ export { uniformNodes, capacityOf, type NodeSpec, type UniformNodesOptions } fro
 export {
   type KubeApi, type Scope, type ListOptions, type ListResult, type WriteOptions, type PatchType, type PatchOptions,
   type DeleteOptions, type WatchOptions, type WatchEvent, type WatchHandle, type PropagationPolicy
-} from './model/kube-api.ts'
+} from './model/kube-api-types.ts'
 export { KubeApiError, isKubeApiError, type KubeStatus, type StatusCause, type StatusReason } from '../../src/k8s/api-errors.ts'
 export { RESOURCE_TYPES, resourceByKind, resourceByPlural, mustResource, apiVersionOf, type ResourceType } from './model/resource-types.ts'
 export type { StoreEvent, ChangeType } from './model/object-store.ts'

@@ -9,7 +9,7 @@
  */
 import type { KubeObject } from '../../../src/model/kube.ts'
 import {
-  alreadyExists, badRequest, expired, invalid, notFound, staleConflict, statusError, type KubeStatus, type StatusSubject
+  alreadyExists, badRequest, expired, invalid, notFound, staleConflict, statusError
 } from '../../../src/k8s/api-errors.ts'
 import { applyDefaults } from './defaults.ts'
 import { matchesFields, parseFieldSelector, pinnedName, type FieldSelector } from '../../../src/k8s/field-selector.ts'
@@ -17,178 +17,17 @@ import { applyJsonPatch } from '../../../src/k8s/json-patch.ts'
 import { deepEqual, isPlainObject, type Json, type JsonObject } from '../../../src/k8s/json.ts'
 import { formatLabelSelector, fromStructured, matchesLabels, parseLabelSelector, type LabelSelector, type StructuredSelector } from '../../../src/k8s/label-selector.ts'
 import { applyMergePatch } from '../../../src/k8s/merge-patch.ts'
-import type { Naming } from './naming.ts'
-import type { ObjectStore, StoreEvent } from './object-store.ts'
-import { ownerRefsOf, type OwnerIndex } from './owner-index.ts'
+import type { StoreEvent } from './object-store.ts'
+import { ownerRefsOf } from './owner-index.ts'
 import { qosClass } from './pod-template.ts'
 import { apiVersionOf, RESOURCE_TYPES, resourceByPlural, type ResourceType } from './resource-types.ts'
 import { serverSideApply, trackUpdate } from '../../../src/k8s/server-side-apply.ts'
 import { applyStrategicMergePatch } from '../../../src/k8s/strategic-merge-patch.ts'
 import { validateObject } from '../../../src/k8s/validation.ts'
-
-export interface Scope {
-  resource: ResourceType
-  /** The namespace of a namespaced request; undefined lists across all namespaces. */
-  namespace?: string
-}
-
-export interface ListOptions {
-  labelSelector?: string
-  fieldSelector?: string
-  limit?: number
-  continue?: string
-}
-
-export interface ListResult {
-  items: KubeObject[]
-  resourceVersion: string
-  continue?: string
-  remainingItemCount?: number
-}
-
-export interface WriteOptions {
-  /** Field manager; defaults to the caller's user agent name (the HTTP layer passes it). */
-  fieldManager?: string
-  dryRun?: boolean
-}
-
-export type PatchType = 'json' | 'merge' | 'strategic' | 'apply'
-export type Subresource = 'status' | 'scale'
-
-export interface PatchOptions extends WriteOptions {
-  force?: boolean
-  subresource?: Subresource
-}
-
-export interface UpdateOptions extends WriteOptions {
-  subresource?: Subresource
-}
-
-export type PropagationPolicy = 'Orphan' | 'Background' | 'Foreground'
-
-export interface DeleteOptions {
-  propagationPolicy?: PropagationPolicy
-  preconditions?: { uid?: string, resourceVersion?: string }
-  dryRun?: boolean
-}
-
-export interface WatchOptions {
-  resourceVersion?: string
-  labelSelector?: string
-  fieldSelector?: string
-  allowWatchBookmarks?: boolean
-  sendInitialEvents?: boolean
-}
-
-export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
-
-export interface WatchEvent {
-  type: WatchEventType
-  object: KubeObject | KubeStatus
-}
-
-export interface WatchHandle {
-  /** Sends a BOOKMARK at the current version (if the watch asked for bookmarks). */
-  bookmark (): void
-  stop (): void
-  /** True once the watch ended by itself (e.g. after an Expired error). */
-  readonly ended: boolean
-}
-
-export interface KubeApiHooks {
-  /** Called on each candidate before validation (allocates service IPs, etc.). Mutates the private copy. */
-  admit? (resource: ResourceType, candidate: JsonObject, old: KubeObject | undefined): void
-}
-
-export interface KubeApi {
-  get (scope: Scope, name: string): KubeObject
-  list (scope: Scope, options?: ListOptions): ListResult
-  create (scope: Scope, body: unknown, options?: WriteOptions): KubeObject
-  update (scope: Scope, name: string, body: unknown, options?: UpdateOptions): KubeObject
-  /** `created` is true when a server-side apply created the object. */
-  patch (scope: Scope, name: string, type: PatchType, patch: unknown, options?: PatchOptions): { object: KubeObject, created: boolean }
-  /** `pending` is true when finalizers keep the object (deletionTimestamp set). */
-  delete (scope: Scope, name: string, options?: DeleteOptions): { object: KubeObject, pending: boolean }
-  deleteCollection (scope: Scope, list: ListOptions, options?: DeleteOptions): KubeObject[]
-  watch (scope: Scope, options: WatchOptions, send: (event: WatchEvent) => void): WatchHandle
-  /** The Scale view of a deployment or statefulset (`/scale` subresource). */
-  getScale (scope: Scope, name: string): KubeObject
-}
-
-export interface KubeApiDeps {
-  store: ObjectStore
-  naming: Naming
-  owners: OwnerIndex
-  hooks?: KubeApiHooks
-}
+import type { KubeApi, KubeApiDeps, ListResult, PropagationPolicy, Scope, WatchHandle, WriteOptions } from './kube-api-types.ts'
+import { asObject, bySortKey, canonicalOrder, decodeContinue, encodeContinue, metaOf, sortKey, specPart, subject, withoutVolatile } from './object-shape.ts'
 
 const NAMESPACES = RESOURCE_TYPES.find((r) => r.kind === 'Namespace') as ResourceType
-
-function subject (r: ResourceType): StatusSubject {
-  return { kind: r.plural, group: r.group }
-}
-
-function asObject (body: unknown, what: string): JsonObject {
-  if (!isPlainObject(body)) throw badRequest(`${what} must be a JSON object`)
-  return body
-}
-
-function metaOf (o: JsonObject): JsonObject {
-  return isPlainObject(o['metadata']) ? o['metadata'] : {}
-}
-
-/** Everything but metadata and status: what `generation` tracks. */
-function specPart (o: JsonObject | KubeObject): JsonObject {
-  const { metadata: _m, status: _s, ...rest } = o as JsonObject
-  return rest
-}
-
-function withoutVolatile (o: JsonObject | KubeObject): JsonObject {
-  const m = { ...(o.metadata as JsonObject) }
-  delete m['resourceVersion']
-  return { ...(o as JsonObject), metadata: m }
-}
-
-const TOP_ORDER = ['apiVersion', 'kind', 'metadata', 'spec', 'status']
-const META_ORDER = ['name', 'generateName', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp',
-  'deletionTimestamp', 'deletionGracePeriodSeconds', 'labels', 'annotations', 'ownerReferences', 'finalizers', 'managedFields']
-
-function ordered (o: JsonObject, order: readonly string[]): JsonObject {
-  const out: JsonObject = {}
-  for (const k of order) if (Object.hasOwn(o, k)) out[k] = o[k] as Json
-  for (const k of Object.keys(o)) if (!Object.hasOwn(out, k)) out[k] = o[k] as Json
-  return out
-}
-
-/** Key order as the apiserver serialises objects (Go struct order), so `-o yaml` reads naturally. */
-function canonicalOrder (o: JsonObject): JsonObject {
-  const out = ordered(o, TOP_ORDER)
-  out['metadata'] = ordered(metaOf(o), META_ORDER)
-  return out
-}
-
-function encodeContinue (key: string): string {
-  return Buffer.from(JSON.stringify({ v: 1, k: key })).toString('base64url')
-}
-
-function decodeContinue (token: string): string {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { v?: number, k?: unknown }
-    if (parsed.v === 1 && typeof parsed.k === 'string') return parsed.k
-  } catch { /* reported below */ }
-  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)')
-}
-
-function sortKey (o: KubeObject): string {
-  return `${o.metadata.namespace ?? ''}/${o.metadata.name}`
-}
-
-/** Lists and initial watch events come in key order (namespace, then name), as from etcd. */
-function bySortKey (a: KubeObject, b: KubeObject): number {
-  const ka = sortKey(a)
-  const kb = sortKey(b)
-  return ka < kb ? -1 : ka > kb ? 1 : 0
-}
 
 export function createKubeApi (deps: KubeApiDeps): KubeApi {
   const { store, naming, owners } = deps

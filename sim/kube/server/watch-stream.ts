@@ -9,7 +9,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { KubeObject } from '../../../src/model/kube.ts'
 import type { ClusterModel } from '../model/cluster-model.ts'
-import type { Scope, WatchEvent } from '../model/kube-api.ts'
+import type { Scope, WatchEvent } from '../model/kube-api-types.ts'
 import { objectJson, sendError, type Representation } from '../../../src/k8s/http-io.ts'
 import { toTable, type IncludeObject } from './table.ts'
 
