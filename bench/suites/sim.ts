@@ -15,9 +15,13 @@
  * - seeds_per_min: swarm throughput of the standard scenario with one worker per core.
  *   Baseline, same run: one worker.
  * `--quick` shortens the 10-site runs to 2 virtual minutes and the swarm to fewer seeds,
- * for a smoke test of the suite itself.
+ * for a smoke test of the suite itself. `--only <list>` runs some of the metrics
+ * (`speedup`, `hundred`, `swarm`, comma-separated) and `--no-baseline` skips the
+ * same-run baselines, for quick iterations: e.g.
+ * `node --cpu-prof bench/run.ts sim --only speedup --quick --no-baseline`.
  */
 import { availableParallelism } from 'node:os'
+import { FlotillaError } from '../../src/model/errors.ts'
 import type { BenchMetric, BenchSuite } from '../contract.ts'
 import { runScenario, type RunResult } from '../../sim/run.ts'
 import { FAULT_KINDS, type ScenarioInput } from '../../sim/runner/options.ts'
@@ -33,6 +37,20 @@ function flagValue (args: readonly string[], flag: string, fallback: number): nu
   return v !== undefined && Number.isFinite(v) && v > 0 ? v : fallback
 }
 
+const PARTS = ['speedup', 'hundred', 'swarm'] as const
+
+function selected (args: readonly string[]): Set<string> {
+  const i = args.indexOf('--only')
+  if (i < 0) return new Set(PARTS)
+  const list = (args[i + 1] ?? '').split(',').filter((p) => p !== '')
+  const unknown = list.filter((p) => !(PARTS as readonly string[]).includes(p))
+  if (unknown.length > 0 || list.length === 0) {
+    throw new FlotillaError('input-invalid', `--only takes a comma-separated list of ${PARTS.join(', ')}: received ${JSON.stringify(args[i + 1] ?? '')}`,
+      'Name the metrics to run, e.g. `--only speedup`.')
+  }
+  return new Set(list)
+}
+
 function speedup (r: RunResult): number {
   return r.stats.virtualMs / Math.max(1, r.stats.wallMs)
 }
@@ -42,47 +60,58 @@ function verdict (r: RunResult): string {
   return r.internalErrors.length > 0 ? 'simulator error' : bad.length === 0 ? 'all invariants held' : `violations: ${bad.join(', ')}`
 }
 
+interface RunSettings { quick: boolean, baselines: boolean, budgetMs: number }
+
+async function speedupMetric ({ quick, baselines }: RunSettings): Promise<BenchMetric> {
+  const tenMinutes = quick ? 120_000 : 600_000
+  const ten = await runScenario(standard(10, tenMinutes))
+  const five = baselines ? await runScenario(standard(5, tenMinutes)) : undefined
+  return {
+    name: 'speedup_10_sites', value: speedup(ten), unit: 'virtual s / wall s',
+    ...(five === undefined ? {} : { baseline: { name: 'speedup_5_sites', value: speedup(five) } }),
+    target: { op: '>=', value: 60 },
+    note: `${tenMinutes / 60_000} virtual min, ${(ten.stats.wallMs / 1000).toFixed(1)} s wall, ${ten.stats.events.toLocaleString('en-US')} events, ${ten.stats.network.framesSent.toLocaleString('en-US')} frames, ${verdict(ten)}; trace ${ten.traceHash.slice(0, 16)}`
+  }
+}
+
+async function hundredMetric ({ baselines, budgetMs }: RunSettings): Promise<BenchMetric> {
+  const tenShort = baselines ? await runScenario(standard(10, 120_000)) : undefined
+  const hundred = await runScenario(standard(100, 120_000), { maxWallMs: budgetMs })
+  const reached = hundred.stats.virtualMs
+  const finished = !hundred.outOfWallBudget
+  const wallS = finished ? hundred.stats.wallMs / 1000 : (hundred.stats.wallMs / 1000) * (120_000 / Math.max(1, reached))
+  return {
+    name: 'sites_100_wall_s', value: wallS, unit: 's',
+    ...(tenShort === undefined ? {} : { baseline: { name: 'sites_10_wall_s', value: tenShort.stats.wallMs / 1000 } }),
+    target: { op: '<=', value: 120 },
+    note: finished
+      ? `finished: ${hundred.stats.events.toLocaleString('en-US')} events, ${verdict(hundred)}`
+      : `did NOT finish within the ${budgetMs / 1000} s budget: reached ${(reached / 1000).toFixed(1)} of 120 virtual s in ${(hundred.stats.wallMs / 1000).toFixed(0)} s wall (${hundred.stats.events.toLocaleString('en-US')} events, ${hundred.stats.network.framesSent.toLocaleString('en-US')} frames); the figure is extrapolated linearly from the boot phase, no bound either way`
+  }
+}
+
+async function swarmMetric ({ quick, baselines }: RunSettings): Promise<BenchMetric> {
+  const jobs = Math.max(2, Math.min(availableParallelism(), 4))
+  const seeds = quick ? 2 * jobs : 4 * jobs
+  const parallel = await runSwarm({ seeds, from: 1, jobs, bugs: [], flags: {}, maxFailures: seeds })
+  const single = baselines ? await runSwarm({ seeds: quick ? 1 : 2, from: 1, jobs: 1, bugs: [], flags: {}, maxFailures: seeds }) : undefined
+  return {
+    name: 'seeds_per_min', value: parallel.seedsPerMinute, unit: 'seeds/min',
+    ...(single === undefined ? {} : { baseline: { name: 'seeds_per_min_1_worker', value: single.seedsPerMinute } }),
+    note: `standard scenario (5 sites, 2 virtual min), ${seeds} seeds on ${jobs} worker processes; ${parallel.failing.length} failing (${parallel.failing.map((f) => f.seed).join(', ') || 'none'})`
+  }
+}
+
 const suite: BenchSuite = {
   name: 'sim',
   description: 'deterministic simulator: virtual-time speedup at 10 sites, wall time at 100 sites, swarm seeds per minute',
   async run (args) {
-    const quick = args.includes('--quick')
-    const budgetMs = flagValue(args, '--budget-s', 600) * 1000
-    const tenMinutes = quick ? 120_000 : 600_000
+    const only = selected(args)
+    const settings: RunSettings = { quick: args.includes('--quick'), baselines: !args.includes('--no-baseline'), budgetMs: flagValue(args, '--budget-s', 600) * 1000 }
     const metrics: BenchMetric[] = []
-
-    const ten = await runScenario(standard(10, tenMinutes))
-    const five = await runScenario(standard(5, tenMinutes))
-    metrics.push({
-      name: 'speedup_10_sites', value: speedup(ten), unit: 'virtual s / wall s',
-      baseline: { name: 'speedup_5_sites', value: speedup(five) },
-      target: { op: '>=', value: 60 },
-      note: `${tenMinutes / 60_000} virtual min, ${ten.stats.events.toLocaleString('en-US')} events, ${ten.stats.network.framesSent.toLocaleString('en-US')} frames, ${verdict(ten)}; trace ${ten.traceHash.slice(0, 16)}`
-    })
-
-    const tenShort = await runScenario(standard(10, 120_000))
-    const hundred = await runScenario(standard(100, 120_000), { maxWallMs: budgetMs })
-    const reached = hundred.stats.virtualMs
-    const finished = !hundred.outOfWallBudget
-    const wallS = finished ? hundred.stats.wallMs / 1000 : (hundred.stats.wallMs / 1000) * (120_000 / Math.max(1, reached))
-    metrics.push({
-      name: 'sites_100_wall_s', value: wallS, unit: 's',
-      baseline: { name: 'sites_10_wall_s', value: tenShort.stats.wallMs / 1000 },
-      target: { op: '<=', value: 120 },
-      note: finished
-        ? `finished: ${hundred.stats.events.toLocaleString('en-US')} events, ${verdict(hundred)}`
-        : `did NOT finish within the ${budgetMs / 1000} s budget: reached ${(reached / 1000).toFixed(1)} of 120 virtual s in ${(hundred.stats.wallMs / 1000).toFixed(0)} s wall (${hundred.stats.events.toLocaleString('en-US')} events, ${hundred.stats.network.framesSent.toLocaleString('en-US')} frames); the figure is extrapolated linearly from the boot phase, no bound either way`
-    })
-
-    const jobs = Math.max(2, Math.min(availableParallelism(), 4))
-    const seeds = quick ? 2 * jobs : 4 * jobs
-    const parallel = await runSwarm({ seeds, from: 1, jobs, bugs: [], flags: {}, maxFailures: seeds })
-    const single = await runSwarm({ seeds: quick ? 1 : 2, from: 1, jobs: 1, bugs: [], flags: {}, maxFailures: seeds })
-    metrics.push({
-      name: 'seeds_per_min', value: parallel.seedsPerMinute, unit: 'seeds/min',
-      baseline: { name: 'seeds_per_min_1_worker', value: single.seedsPerMinute },
-      note: `standard scenario (5 sites, 2 virtual min), ${seeds} seeds on ${jobs} worker processes; ${parallel.failing.length} failing (${parallel.failing.map((f) => f.seed).join(', ') || 'none'})`
-    })
+    if (only.has('speedup')) metrics.push(await speedupMetric(settings))
+    if (only.has('hundred')) metrics.push(await hundredMetric(settings))
+    if (only.has('swarm')) metrics.push(await swarmMetric(settings))
     return metrics
   }
 }

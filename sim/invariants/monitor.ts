@@ -58,6 +58,8 @@ export interface Monitor {
   stats (): MonitorStats
 }
 
+/** Changes whose leak verdict is remembered (cleared when full). */
+const MAX_REMEMBERED_LEAK_SCANS = 200_000
 const LAG_BUCKET_MS = 5_000
 
 interface PendingChange { docId: string, hash: string, author: number, madeAtMs: number, missing: Set<number> }
@@ -93,6 +95,13 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
   const scanner = createLeakScanner()
   const needlesBySite = new Map<string, Needle[]>()
   let allNeedles: Needle[] = []
+  /**
+   * Leaks found in each logged change (by document and hash: the same bytes at every site
+   * holding it), against the current needles: every site's log is scanned, but each
+   * change is searched once. Forgotten when the needles change.
+   */
+  const leaksByChange = new Map<string, string[]>()
+  let leaksNeedles = ''
 
   const report = sink.report.bind(sink)
 
@@ -167,15 +176,24 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
     }
     allNeedles = [...needlesBySite.values()].flat()
     scanner.setNeedles(allNeedles)
+    const key = allNeedles.map((n) => `${n.kind}\0${n.text}`).join('\u0001')
+    if (key !== leaksNeedles) { leaksNeedles = key; leaksByChange.clear() }
   }
 
   function installFrameScan (): void {
     for (const s of honest) {
+      // The last payload found clean, with how many of the site's needles (its list only
+      // grows): a broadcast goes out to every neighbour in a row, one buffer for all. The
+      // buffer is kept only to compare identity, never read again (a broadcast payload is
+      // never handed to a receiver, and a direct one is a fresh copy per send).
+      let clean: { payload: Uint8Array, needles: number } | undefined
       world.fabric.observeOutbound(s.peer, (frame) => {
         const needles = needlesBySite.get(s.id)
         if (needles === undefined || needles.length === 0) return
         stats.framesScanned++
+        if (clean !== undefined && clean.payload === frame.payload && clean.needles === needles.length) return
         const leaks = scanner.leaksIn(`frame ${s.id}→${frame.to}`, frame.payload, needles)
+        if (leaks.length === 0) clean = { payload: frame.payload, needles: needles.length }
         if (leaks.length > 0) {
           report({ invariant: 'residency', rule: 'message', timeMs: engine.nowMs(), site: s.id, subject: leaks[0]!, message: `${s.id} sent a ${frame.kind} frame to ${world.siteByPeer(frame.to)?.id ?? frame.to} carrying ${leaks.join('; ')}` })
         }
@@ -291,7 +309,13 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
           const why = judge(docId, hash, entry.env)
           if (why !== undefined) report({ invariant: 'safety', rule: 'log', timeMs: t, site: s.id, subject: `${docId}/${hash.slice(0, 12)}`, message: `${s.id} accepted change ${hash.slice(0, 12)}… to ${docId}: ${why}` })
           if (allNeedles.length > 0) {
-            const leaks = scanner.leaksIn(`change ${hash.slice(0, 12)}`, entry.env.change, allNeedles)
+            const changeKey = `${docId}|${hash}`
+            let leaks = leaksByChange.get(changeKey)
+            if (leaks === undefined) {
+              leaks = scanner.leaksIn(`change ${hash.slice(0, 12)}`, entry.env.change, allNeedles)
+              if (leaksByChange.size >= MAX_REMEMBERED_LEAK_SCANS) leaksByChange.clear()
+              leaksByChange.set(changeKey, leaks)
+            }
             sink.checked('residency')
             if (leaks.length > 0) report({ invariant: 'residency', rule: 'log', timeMs: t, site: s.id, subject: `${docId}/${hash.slice(0, 12)}`, message: `${s.id} holds change ${hash.slice(0, 12)}… of ${docId} carrying ${leaks.join('; ')}` })
           }

@@ -276,22 +276,27 @@ export function createWorld (options: ScenarioOptions): World {
  * One verifier for every simulated site, remembering verdicts: a heartbeat or change is
  * verified once, not once per receiver and path. A verdict is a pure function of its
  * inputs (all of them are compared on a hit), so this changes no outcome and no trace.
- * Verdicts are filed by signature, which is as good as unique: other inputs under the
- * same signature are kept side by side.
+ * Verdicts are filed by the first six bytes of the signature, as good as unique and a
+ * number (no string is built per check); the whole signature is compared on a hit, and
+ * other inputs under the same key are kept side by side.
  */
 function memoVerifier (limit = 200_000): Verify {
   const real = createVerifier()
-  const verdicts = new Map<string, Array<{ publicKey: Buffer, context: string, message: Buffer, valid: boolean }>>()
-  const bytes = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
+  const verdicts = new Map<number, Array<{ publicKey: Buffer, context: string, message: Buffer, signature: Buffer, valid: boolean }>>()
+  const keyOf = (b: Uint8Array): number => b.byteLength < 6
+    ? -1 - b.byteLength
+    : b[0]! + 256 * (b[1]! + 256 * (b[2]! + 256 * (b[3]! + 256 * (b[4]! + 256 * b[5]!))))
   return (publicKey, context, message, signature) => {
-    const key = bytes(signature).toString('latin1')
+    const key = keyOf(signature)
     const known = verdicts.get(key)
     if (known !== undefined) {
-      for (const k of known) if (k.context === context && k.publicKey.equals(publicKey) && k.message.equals(message)) return k.valid
+      for (const k of known) {
+        if (k.context === context && k.signature.equals(signature) && k.publicKey.equals(publicKey) && k.message.equals(message)) return k.valid
+      }
     }
     const valid = real(publicKey, context, message, signature)
     if (verdicts.size >= limit) verdicts.clear()
-    const entry = { publicKey: Buffer.from(publicKey), context, message: Buffer.from(message), valid }
+    const entry = { publicKey: Buffer.from(publicKey), context, message: Buffer.from(message), signature: Buffer.from(signature), valid }
     const list = verdicts.get(key)
     if (list === undefined) verdicts.set(key, [entry])
     else {

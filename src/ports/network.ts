@@ -35,6 +35,17 @@ export interface NetworkHandlers {
   onViolation? (peer: PeerId, violation: TransportViolation): void
 }
 
+/** How a broadcast leaves this site (transports without the distinction ignore it). */
+export interface BroadcastOptions {
+  /**
+   * The caller sends the same payload on every direct link as well, so the transport need
+   * not hand a copy of its own to every connected site: it starts the message on its
+   * relay path only (the gossip mesh), which still carries it to the sites without a
+   * direct link. Default false.
+   */
+  alsoSentDirect?: boolean
+}
+
 /** A peer's breach of a transport limit, as reported to `NetworkHandlers.onViolation`. */
 export type TransportViolation = 'frame-too-large' | 'malformed-frame' | 'too-many-streams' | 'unexpected-data'
 
@@ -56,7 +67,7 @@ export interface Network {
   /** Sends one frame to a connected peer; dropped if the peer is not connected. */
   send (peer: PeerId, payload: Uint8Array): void
   /** Publishes to every site over the federation topic. */
-  broadcast (payload: Uint8Array): void
+  broadcast (payload: Uint8Array, options?: BroadcastOptions): void
   connectedPeers (): PeerId[]
   /** Drops the connection and refuses the peer until `backoffMs` has passed. */
   disconnect (peer: PeerId, reason: string, backoffMs: number): void

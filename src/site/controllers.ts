@@ -23,8 +23,8 @@ import {
 } from '../store/docs/index.ts'
 import { applyOverrides, formatExplanation, placeInView, selectPolicy, type PolicySet } from '../schedule/index.ts'
 import {
-  clusterAvailability, effectivePlacement, migrationEvents, originBinding, originBindingOf, ownShares,
-  preparePlacementContext, trackAvailability, type AvailabilityMemory, type EffectivePlacement, type PlacementContext
+  clusterAvailability, effectivePlacement, migrationEvents, originBinding, originBindingOf, originGrace, ownShares,
+  preparePlacementContext, trackAvailability, type AvailabilityMemory, type EffectivePlacement, type OriginTrigger, type PlacementContext
 } from '../controllers/decisions/index.ts'
 import { clusterRecordFrom, shareStatusesFrom, type ClusterSettings, type HealthMemory } from '../controllers/cluster-status.ts'
 import type { FailoverSettings } from './site.ts'
@@ -113,6 +113,12 @@ export function createControllers (options: ControllersOptions): Controllers {
    * which its own replicas hold: a share that flips, or shrinks, on every cluster change.
    */
   const localBindings = new Map<string, Binding>()
+  /**
+   * Since when (monotonic) this site has seen each workload generation of another origin
+   * without that origin's binding for it: the start of the origin's grace (`originGrace`).
+   */
+  let unbound = new Map<string, { generation: number, since: number }>()
+  const originGraceMs = options.failover.originGraceMs ?? options.failover.failMs
   /** Workloads handing back after a failover (see `handBack`). */
   const handBacks = new Map<string, { base: NonNullable<EffectivePlacement['base']>, since: number, keep: ClusterAssignment[] }>()
   const desired = new Map<string, DesiredObject[]>()
@@ -142,10 +148,15 @@ export function createControllers (options: ControllersOptions): Controllers {
     return view.policies.filter((p) => p.origin === origin && p.kind === 'OverridePolicy').map((p) => `${p.key}@${p.generation}`).join(',')
   }
 
+  /** What a rendering depends on of a cluster, by record (records are rebuilt when they change). */
+  const clusterSigs = new WeakMap<ClusterRecord, string>()
+
   function renderFor (w: WorkloadRecord, cluster: ClusterRecord, replicas: number, view: GlobalView, overrideSigs: Map<SiteId, string>): DesiredObject {
     let sig = overrideSigs.get(w.origin)
     if (sig === undefined) overrideSigs.set(w.origin, sig = overrideSignature(view, w.origin))
-    const key = `${w.key}|${w.generation}|${replicas}|${cluster.id}|${cluster.provider}|${cluster.region}|${cluster.zone}|${canonicalJson(cluster.labels)}|${sig}`
+    let csig = clusterSigs.get(cluster)
+    if (csig === undefined) clusterSigs.set(cluster, csig = `${cluster.id}|${cluster.provider}|${cluster.region}|${cluster.zone}|${canonicalJson(cluster.labels)}`)
+    const key = `${w.key}|${w.generation}|${replicas}|${csig}|${sig}`
     const cached = renderCache.get(key) ?? nextRenderCache.get(key)
     if (cached !== undefined) { nextRenderCache.set(key, cached); return cached }
     const rendered = render(w, cluster, replicas, view)
@@ -199,6 +210,8 @@ export function createControllers (options: ControllersOptions): Controllers {
     const heldClusters = new Map<ClusterId, ClusterRecord>(view.clusters.filter((c) => own.has(c.id)).map((c) => [c.id, c]))
     const heldShares = new Map<string, GlobalView['workloads'][number]['shares'][number]>()
     for (const w of view.workloads) for (const sh of w.shares) if (own.has(sh.cluster)) heldShares.set(`${sh.workload}|${sh.cluster}`, sh)
+    const heldStubs = new Map<string, RedactedStub>()
+    if (local.length > 0) for (const st of view.stubs) if (st.origin === siteId) heldStubs.set(st.id, st)
     const ownRecords = new Map<ClusterId, ClusterRecord>()
     const nextLocalShares = new Map<string, ShareStatus[]>()
     let unheard = false
@@ -255,8 +268,12 @@ export function createControllers (options: ControllersOptions): Controllers {
     if (policySetCache.size > 4 * (view.sites.length + 1)) policySetCache.clear()
     const context = preparePlacementContext({ clusters, policies: view.policies, availability: av, settings, policySetCache })
     lastContext = context
-    const trusted = new Set([siteId, ...options.aliveSites()])
-    const viewHeads = digestOf(view.sites.map((s) => [s.id, s.heads]))
+    const alive = options.aliveSites()
+    const trusted = new Set([siteId, ...alive])
+    const nextUnbound = new Map<string, { generation: number, since: number }>()
+    // Only bindings carry it, and few ticks write one.
+    let heads: string | undefined
+    const viewHeads = (): string => (heads ??= digestOf(view.sites.map((s) => [s.id, s.heads])))
 
     // 3. Placement of every workload: the replicated ones and this site's local-only ones.
     const next = new Map<string, EffectivePlacement>()
@@ -286,7 +303,7 @@ export function createControllers (options: ControllersOptions): Controllers {
         if (decision.write) {
           const binding: Binding = {
             workload: w.key, placement: decision.placement, decidedBy: siteId, generation: w.generation,
-            inputHeads: viewHeads, reason: decision.reason, decidedAt: wall,
+            inputHeads: viewHeads(), reason: bindingReason(decision.trigger), decidedAt: wall,
             ...(decision.policy !== undefined ? { policy: decision.policy } : {}),
             ...(decision.degraded !== undefined ? { degraded: decision.degraded } : {}),
             ...(decision.avoided !== undefined ? { avoided: decision.avoided } : {})
@@ -304,6 +321,28 @@ export function createControllers (options: ControllersOptions): Controllers {
         }
       }
       const prev = previous.get(w.key)
+      if (!isLocal) {
+        const seen = unbound.get(w.key)
+        const since = seen !== undefined && seen.generation === w.generation ? seen.since : now
+        const grace = originGrace({ observer: siteId, workload: w, originBinding: origin, originAlive: alive.has(w.origin), unboundSince: since, now, graceMs: originGraceMs })
+        if (grace.unbound) nextUnbound.set(w.key, { generation: w.generation, since })
+        if (grace.wait) {
+          // The origin is about to bind it: keep running what runs, decide and write nothing.
+          wakeBy(grace.until)
+          if (prev !== undefined) next.set(w.key, prev)
+          const mine = new Map<ClusterId, number>()
+          for (const [cid, replicas] of running.get(w.key) ?? currentFromClusters(w.key)) {
+            const rec = ownRecords.get(cid)
+            if (rec === undefined || replicas <= 0) continue
+            mine.set(cid, replicas)
+            let list = perCluster.get(cid)
+            if (list === undefined) perCluster.set(cid, list = [])
+            list.push(renderFor(w, rec, replicas, view, overrideSigs))
+          }
+          if (mine.size > 0) nextRunning.set(w.key, mine)
+          continue
+        }
+      }
       const eff = effectivePlacement({ context, workload: w, ...(origin !== undefined ? { originBinding: origin } : {}), ...(prev !== undefined ? { previous: prev } : {}) })
       next.set(w.key, eff)
       if (eff.degraded !== undefined) degraded.push(`${w.key}: ${eff.degraded}`)
@@ -329,7 +368,7 @@ export function createControllers (options: ControllersOptions): Controllers {
         if (eff.mode !== 'origin' && (mine.size > 0 || eff.assignments.some((a) => own.has(a.cluster)))) {
           const acting: Binding = {
             workload: w.key, placement: eff.assignments, decidedBy: siteId, generation: eff.generation,
-            inputHeads: viewHeads, reason: eff.reason, decidedAt: wall,
+            inputHeads: viewHeads(), reason: eff.mode, decidedAt: wall,
             ...(eff.policy !== undefined ? { policy: eff.policy } : {}), ...(eff.degraded !== undefined ? { degraded: eff.degraded } : {})
           }
           if (mineBinding === undefined || mineBinding.reason !== acting.reason || !sameRecord(mineBinding.placement, acting.placement) || mineBinding.degraded !== acting.degraded) {
@@ -342,7 +381,7 @@ export function createControllers (options: ControllersOptions): Controllers {
       if (isLocal) {
         const first = [...mine.keys()].sort()[0]
         const stub = options.stubFor(w, first)
-        writes.push((d) => putStub(d, stub))
+        if (!sameRecord(heldStubs.get(stub.id), stub)) writes.push((d) => putStub(d, stub))
       }
     }
     // Bindings this site wrote for workloads that are gone.
@@ -358,6 +397,7 @@ export function createControllers (options: ControllersOptions): Controllers {
     }
     for (const key of [...handBacks.keys()]) if (!next.has(key)) handBacks.delete(key)
     renderCache = nextRenderCache
+    unbound = nextUnbound
     previous = next
     running = nextRunning
     previousNow = now
@@ -461,6 +501,16 @@ export function createControllers (options: ControllersOptions): Controllers {
     localShares: (key) => localShares.get(key) ?? [],
     counters: () => ({ ...counts })
   }
+}
+
+/**
+ * The reason a binding carries in the document: a short code (the origin's trigger, or the
+ * acting site's mode), not the decision's prose. Every site stores and applies every
+ * binding; the prose, which `explain` gives, would make each one several times larger
+ * and, as it quotes capacity, rewrite it when nothing was decided differently.
+ */
+function bindingReason (trigger: OriginTrigger | undefined): string {
+  return trigger ?? 'kept'
 }
 
 function sameBase (a: EffectivePlacement['base'], b: EffectivePlacement['base']): boolean {

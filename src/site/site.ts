@@ -38,6 +38,7 @@ import type { Transition } from '../liveness/failure-detector.ts'
 import { evidenceFromMisbehaviour } from '../controllers/evidence.ts'
 import type { ClusterSettings } from '../controllers/cluster-status.ts'
 import { createControllers, type Controllers } from './controllers.ts'
+import { createEvidenceBatch } from './evidence-batch.ts'
 import { intakeObject } from './object-intake.ts'
 import type { EffectivePlacement, LocalWorkloadRecord, ObjectRef, PutResult, SiteHandle, SiteMetrics, SiteStatus } from './site-handle.ts'
 
@@ -57,6 +58,11 @@ export interface FailoverSettings {
   evictionTimeoutMs: number
   failback: 'never' | 'after-stabilization'
   stabilizationMs: number
+  /**
+   * How long this site waits for an alive origin to bind a workload generation before
+   * acting for it itself (default `failMs`): see `originGrace`.
+   */
+  originGraceMs?: number
 }
 
 export interface SiteOptions {
@@ -84,6 +90,13 @@ export interface SiteOptions {
    * deadline the controllers failed to name.
    */
   idleTickMs?: number
+  /**
+   * Shortest time from one tick's start to the next one asked for by a change (default
+   * 250 ms). Changes arriving meanwhile — a peer's document, a cluster's status, a
+   * liveness transition — are decided on together: while a site bootstraps, or a burst
+   * of statuses comes in, one tick (and one change every peer applies) covers them all.
+   */
+  minTickGapMs?: number
   /** Snapshot a document after this many changes (default 500). */
   snapshotEvery?: number
   /** Replication anti-entropy period (default 5,000 ms). */
@@ -104,6 +117,8 @@ export interface Site extends SiteHandle {
 }
 
 const BOOTS_KEY = 'meta/site-boots'
+/** A tick asked for runs this much later at the earliest, so the changes of one burst share it. */
+const SOON_MS = 50
 
 export async function createSite (options: SiteOptions): Promise<Site> {
   const { siteId, clock, rng, storage, network, logger } = options
@@ -114,6 +129,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   const roster = [...options.roster]
   const tickMs = options.tickMs ?? 1000
   const idleTickMs = Math.max(tickMs, options.idleTickMs ?? 10_000)
+  const minTickGapMs = Math.max(0, options.minTickGapMs ?? 250)
   const startedAt = clock.wallMs()
 
   let localRecords: WorkloadRecord[] = []
@@ -155,7 +171,8 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   let view: GlobalView = viewCache.refresh(documents())
   let version = 1
   const viewListeners = new Set<(v: number) => void>()
-  const pendingEvidence: Misbehaviour[] = []
+  /** Repeats of a recorded fault are written together once per idle bound. */
+  const pendingEvidence = createEvidenceBatch(idleTickMs)
   const pendingEvents: NewEvent[] = []
   const controllers: Controllers = createControllers({
     siteId, clock, logger: logger.child({ component: 'controllers' }),
@@ -171,8 +188,23 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   let soonTimer: Timer | undefined
   /** Something asked for a tick since the last one began. */
   let dirty = true
+  /**
+   * Something other than a peer's document change asked for it (a cluster, a liveness
+   * transition, a user's write, a deadline, a direct call, a failure to retry).
+   */
+  let otherInput = true
+  /** The view as the last tick left it (its own writes included). */
+  let tickedOn: GlobalView | undefined
   let lastTickAt = -Infinity
   let wakeAt: number | undefined
+  /**
+   * Ticks failed in a row, and when the next may run: a tick that keeps failing (a store
+   * that refuses this site's own changes, as after an equivocation by its key) is retried
+   * after 1, 2, 4 ... periods up to the idle bound, not on every input, each failure
+   * having rebuilt the document from its whole log.
+   */
+  let failedTicks = 0
+  let retryAt: number | undefined
   let ticking: Promise<void> | undefined
   let running = false
   const unsubscribers: Array<() => void> = []
@@ -232,14 +264,18 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     await store.change<SiteDoc>(ownDoc, (d) => { initSiteDoc(d, siteInfo()) }, 'site info')
   }
 
-  function scheduleSoon (): void {
+  /** Asks for a tick soon; `remote`: because a peer's document changed (and for nothing else). */
+  function scheduleSoon (remote = false): void {
     dirty = true
+    if (!remote) otherInput = true
     if (!running || soonTimer !== undefined) return
-    soonTimer = clock.setTimer(50, () => { soonTimer = undefined; void runTick() })
+    const now = clock.monotonicMs()
+    const delay = Math.max(SOON_MS, lastTickAt + minTickGapMs - now, (retryAt ?? 0) - now)
+    soonTimer = clock.setTimer(delay, () => { soonTimer = undefined; void runTick() })
   }
 
   async function runTick (): Promise<void> {
-    if (ticking !== undefined) { scheduleSoon(); return await ticking }
+    if (ticking !== undefined) { scheduleSoon(true); return await ticking }
     const current = tickOnce()
     ticking = current
     try { await current } finally { if (ticking === current) ticking = undefined }
@@ -250,12 +286,20 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     // Yield first, so `ticking` is set before any of the tick runs.
     await Promise.resolve()
     {
+      const remoteOnly = !otherInput
       dirty = false
+      otherInput = false
       lastTickAt = clock.monotonicMs()
       try {
-        const outcome = controllers.tick(refreshView())
+        const input = refreshView()
+        // Only peers' documents changed, and nothing of them a decision reads (their
+        // evidence, events or heads): the last tick's decisions stand. Time is no input
+        // here — every deadline a decision waits on is a `wakeAt`, which asks itself.
+        if (remoteOnly && tickedOn !== undefined && !pendingEvidence.hasNew() && pendingEvents.length === 0 && sameDecisionInputs(tickedOn, input)) return
+        const outcome = controllers.tick(input)
         wakeAt = outcome.wakeAt
-        const evidence = pendingEvidence.splice(0).map((m) => evidenceFromMisbehaviour(m, siteId, siteOfPeer(m.peer), clock.wallMs()))
+        const due = pendingEvidence.take(lastTickAt)
+        const evidence = due.map(({ m, count }) => ({ ...evidenceFromMisbehaviour(m, siteId, siteOfPeer(m.peer), clock.wallMs()), count }))
         const events = [...pendingEvents.splice(0), ...outcome.events]
         if (outcome.writes.length > 0 || evidence.length > 0 || events.length > 0) {
           await store.change<SiteDoc>(ownDoc, (d) => {
@@ -264,14 +308,20 @@ export async function createSite (options: SiteOptions): Promise<Site> {
             for (const ev of events) appendEvent(d, ev)
           }, 'controller tick')
         }
+        pendingEvidence.written(due, lastTickAt)
         // Durable before acted on, like the document's bindings.
         for (const b of outcome.localBindings) await localStore.putBinding(b)
         controllers.applyDesired()
-        refreshView()
+        tickedOn = refreshView()
         announceLocalState()
+        failedTicks = 0
+        retryAt = undefined
       } catch (e) {
-        // The next periodic tick retries.
+        // A later periodic tick retries, backing off while it keeps failing.
         dirty = true
+        otherInput = true
+        failedTicks++
+        retryAt = lastTickAt + Math.min(idleTickMs, tickMs * 2 ** Math.min(failedTicks - 1, 16))
         logger.error({ err: (e as Error).message, code: (e as FlotillaError).code, stack: (e as Error).stack }, 'controller tick failed')
       }
     }
@@ -280,7 +330,13 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   /** Whether the periodic tick has work: new input, a deadline due, or the idle bound reached. */
   function tickDue (): boolean {
     const now = clock.monotonicMs()
-    return dirty || (wakeAt !== undefined && now >= wakeAt) || now - lastTickAt >= idleTickMs
+    if (retryAt !== undefined && now < retryAt) return false
+    const evidenceDue = pendingEvidence.dueAt()
+    if ((wakeAt !== undefined && now >= wakeAt) || (evidenceDue !== undefined && now >= evidenceDue) || now - lastTickAt >= idleTickMs) {
+      otherInput = true
+      return true
+    }
+    return dirty
   }
 
   function scheduleTicks (): void {
@@ -299,8 +355,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   }
 
   function onMisbehaviour (m: Misbehaviour): void {
-    if (pendingEvidence.length < 1000) pendingEvidence.push(m)
-    scheduleSoon()
+    if (pendingEvidence.add(m, clock.monotonicMs())) scheduleSoon()
   }
 
   function findRecord (key: string): WorkloadRecord | GlobalView['policies'][number] | undefined {
@@ -324,7 +379,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
       controllers.restoreLocalBindings(loaded.bindings)
       for (const c of loaded.corrupt) logger.error({ key: c.key, err: c.error.message }, 'skipped a corrupt local-only record')
       // A local change is this site's own tick or write (which asks for a tick itself).
-      unsubscribers.push(store.onChange((_doc, _entries, origin) => { if (origin === 'remote') scheduleSoon() }))
+      unsubscribers.push(store.onChange((_doc, _entries, origin) => { if (origin === 'remote') scheduleSoon(true) }))
       unsubscribers.push(replicator.onMisbehaviour(onMisbehaviour))
       unsubscribers.push(liveness.onMisbehaviour(onMisbehaviour))
       unsubscribers.push(liveness.onTransition(onTransition))
@@ -351,7 +406,10 @@ export async function createSite (options: SiteOptions): Promise<Site> {
       await store.close()
     },
 
-    tick: runTick,
+    async tick () {
+      otherInput = true
+      await runTick()
+    },
     view: () => view,
     viewVersion: () => version,
     onViewChange (l) { viewListeners.add(l); return () => { viewListeners.delete(l) } },
@@ -498,6 +556,14 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   }
 
   return site
+}
+
+/**
+ * Whether two views give the controllers the same input: the collections a decision
+ * reads are the same arrays (the view cache keeps an unchanged collection's array).
+ */
+function sameDecisionInputs (a: GlobalView, b: GlobalView): boolean {
+  return a.workloads === b.workloads && a.clusters === b.clusters && a.policies === b.policies && a.stubs === b.stubs
 }
 
 function safeKey (obj: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): string {

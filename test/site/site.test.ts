@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createMemoryStorage } from '../../sim/storage/memory-storage.ts'
-import { createSite, type Site } from '../../src/site/site.ts'
+import { createSite, type Site, type SiteOptions } from '../../src/site/site.ts'
+import { appendEvent, listBindings, siteDocId, type SiteDoc } from '../../src/store/docs/index.ts'
 import { silentLogger } from '../../src/ports/logger.ts'
 import { peerIdFromPublicKey } from '../../src/identity/peer-id.ts'
 import type { KubeObject } from '../../src/model/kube.ts'
@@ -12,7 +13,7 @@ const regions: Record<string, string> = { eu: 'eu-west', ap: 'ap-southeast', us:
 
 interface Node { site: Site, driver: InstantDriver, peer: string }
 
-async function federation (clock: ManualClock, fabric: ManualFabric, names = ['eu', 'ap', 'us'], withClusters = true): Promise<Node[]> {
+async function federation (clock: ManualClock, fabric: ManualFabric, names = ['eu', 'ap', 'us'], withClusters = true, failover: Partial<SiteOptions['failover']> = {}): Promise<Node[]> {
   const sites = names.map(testSite)
   const roster = rosterOf(sites).map((m) => ({ ...m, region: regions[m.siteId]! }))
   return await Promise.all(sites.map(async (s, i) => {
@@ -21,7 +22,7 @@ async function federation (clock: ManualClock, fabric: ManualFabric, names = ['e
     const site = await createSite({
       siteId: s.id, region: regions[s.id]!, zone: `${regions[s.id]!}-a`, keys: s.keys, roster,
       limits: { maxFrameBytes: 1 << 22, maxChangeBytes: 1 << 20, maxChangeOps: 100_000, changesPerSecond: 5000, maxPendingChanges: 10_000, maxConcurrentStreams: 16 },
-      failover: { heartbeatMs: 1000, suspectMs: 3000, failMs: 6000, evictionTimeoutMs: 20_000, failback: 'after-stabilization', stabilizationMs: 5000 },
+      failover: { heartbeatMs: 1000, suspectMs: 3000, failMs: 6000, evictionTimeoutMs: 20_000, failback: 'after-stabilization', stabilizationMs: 5000, ...failover },
       clusters: !withClusters ? [] : [{ settings: { name: 'c1', mode: 'push', provider: 'test', region: regions[s.id]!, zone: `${regions[s.id]!}-a`, labels: {}, taints: [], failureThresholdMs: 3000 }, driver }],
       clock, rng: counterRng(i + 11), storage: createMemoryStorage(), network: fabric.join(peer), logger: silentLogger
     })
@@ -119,6 +120,77 @@ describe('site core', () => {
     await run(clock, fabric, 4000)
     expect(health(third)).toBe('Unknown')
     await third.stop()
+  })
+
+  it('leaves a new workload to its alive origin instead of binding it itself', async () => {
+    /** Bindings the other sites ever wrote for the workload (each of their own changes is checked). */
+    const actingBindings = async (failover: Partial<SiteOptions['failover']>): Promise<string[]> => {
+      const clock = manualClock(); const fabric = manualFabric()
+      const nodes = await federation(clock, fabric, ['eu', 'ap', 'us'], true, failover)
+      for (const a of nodes) for (const b of nodes) if (a.peer < b.peer) fabric.connect(a.peer, b.peer)
+      const seen: string[] = []
+      for (const n of nodes.slice(1)) {
+        n.site.store.onChange((docId, _entries, origin) => {
+          if (origin !== 'local') return
+          const doc = n.site.store.document<SiteDoc>(docId)
+          if (docId !== siteDocId(n.site.siteId) || doc === undefined) return
+          for (const b of listBindings(doc)) if (b.workload === 'apps/Deployment/shop/web') seen.push(`${b.decidedBy}:${b.reason}`)
+        })
+      }
+      for (const n of nodes) await n.site.start()
+      await run(clock, fabric, 3000)
+      await nodes[0]!.site.putObject(spreadPolicy)
+      await nodes[0]!.site.putObject(deployment('web', 6))
+      await run(clock, fabric, 5000)
+      const replicas = nodes.map((n) => n.driver.desired.filter((o) => o.object.kind === 'Deployment').map((o) => o.object.spec?.['replicas'] as number).reduce((a, b) => a + b, 0))
+      expect(replicas.reduce((a, b) => a + b, 0)).toBe(6)
+      for (const n of nodes) await n.site.stop()
+      return seen
+    }
+    expect(await actingBindings({})).toEqual([])
+    // Without the grace the others race the origin: they compute and bind it themselves first.
+    expect((await actingBindings({ originGraceMs: 0 })).length).toBeGreaterThan(0)
+  })
+
+  it('does not run its controllers for a peer\'s change that no decision reads, and does for one that it reads', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const nodes = await federation(clock, fabric, ['eu', 'ap'])
+    fabric.connect(nodes[0]!.peer, nodes[1]!.peer)
+    for (const n of nodes) await n.site.start()
+    await run(clock, fabric, 3000)
+    const ticks = (): number => nodes[1]!.site.metrics?.().controllers.ticks ?? 0
+    const before = ticks()
+    await nodes[0]!.site.store.change<SiteDoc>(siteDocId('eu'), (d) => { appendEvent(d, { kind: 'info', at: clock.wallMs(), subject: 'note', cause: 'an operator note' }) })
+    await run(clock, fabric, 1000)
+    expect(nodes[1]!.site.view().events.some((e) => e.cause === 'an operator note')).toBe(true)
+    expect(ticks()).toBe(before)
+    await nodes[0]!.site.putObject(deployment('web', 2))
+    await run(clock, fabric, 1000)
+    expect(ticks()).toBeGreaterThan(before)
+    for (const n of nodes) await n.site.stop()
+  })
+
+  it('writes a repeated fault of a peer as one raised count a while later, not one change per repeat', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const nodes = await federation(clock, fabric, ['eu', 'ap'])
+    fabric.connect(nodes[0]!.peer, nodes[1]!.peer)
+    for (const n of nodes) await n.site.start()
+    await run(clock, fabric, 3000)
+    const eu = nodes[0]!.site
+    let localChanges = 0
+    eu.store.onChange((_doc, _entries, origin) => { if (origin === 'local') localChanges++ })
+    const garbage = (): void => { fabric.rawSend(nodes[1]!.peer, nodes[0]!.peer, new Uint8Array([1, 0xee, 0x13, 0x37])) }
+    const counts = (): number[] => eu.evidence().filter((e) => e.offender === 'ap').map((e) => e.count)
+    garbage()
+    await run(clock, fabric, 500)
+    expect(counts()).toEqual([1])
+    const afterFirst = localChanges
+    for (let i = 0; i < 5; i++) { garbage(); await run(clock, fabric, 500) }
+    expect(counts()).toEqual([1])
+    expect(localChanges).toBe(afterFirst)
+    await run(clock, fabric, 10_000)
+    expect(counts()).toEqual([6])
+    for (const n of nodes) await n.site.stop()
   })
 
   it('moves a failed site\'s replicas to the survivors and records the failure and the migration', async () => {

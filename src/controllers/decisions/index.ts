@@ -19,6 +19,7 @@ export {
   type BaseBinding, type DisplacedCluster, type EffectiveMode, type EffectivePlacement, type EffectivePlacementInput
 } from './effective-placement.ts'
 export { originBinding, type OriginBindingDecision, type OriginBindingInput, type OriginTrigger } from './origin-binding.ts'
+export { originGrace, type OriginGrace, type OriginGraceInput } from './origin-grace.ts'
 export { ownShares, type OwnShare, type OwnSharesInput, type ShareAction } from './own-shares.ts'
 export { migrationEvents, type DecisionEvent } from './migration-events.ts'
 export { aggregateStatus, type ClusterStatus, type WorkloadPhase, type WorkloadStatus } from './aggregate-status.ts'

@@ -270,6 +270,22 @@ describe('simulated network', () => {
       expect(names.slice(1).filter((n) => (t.log[n]?.broadcasts.length ?? 0) === 1)).toHaveLength(9)
     })
 
+    it('publishes to its mesh only when the payload also goes on every direct link, and still reaches every site', () => {
+      const t = rig(5, { relayFanout: 3, lazyFanout: 3 })
+      const names = [...'abcdefghij']
+      for (const n of names) t.join(n)
+      t.clock.advance(1_000)
+      const sent = t.fabric.stats().framesSent
+      const first: string[] = []
+      t.fabric.observeOutbound(id('a'), (f) => { if (f.kind === 'broadcast' && t.clock.monotonicMs() === 1_000) first.push(f.to) })
+      ;(t.net.a as Network & { broadcast: (p: Uint8Array, o?: { alsoSentDirect?: boolean }) => void }).broadcast(text('mesh'), { alsoSentDirect: true })
+      expect(first).toHaveLength(3)
+      t.clock.advance(5_000)
+      expect(names.slice(1).filter((n) => t.log[n]?.broadcasts.map((b) => b.text).join() === 'mesh')).toHaveLength(9)
+      // fewer copies than flooding the publisher's 9 neighbours and relaying on from each
+      expect(t.fabric.stats().framesSent - sent).toBeLessThan(9 + 9 * 3)
+    })
+
     it('reaches a neighbour that the eager push skipped through lazy gossip a heartbeat later', () => {
       let gossiped = 0
       for (const seed of [1, 2, 3, 4, 5, 6]) {
