@@ -169,6 +169,10 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     since.applied += applied
     sinceSnapshot.set(docId, since)
     if (since.applied < Math.max(snapshotEvery, since.held / 4)) return []
+    return snapshotNow(docId)
+  }
+
+  function snapshotNow (docId: DocId): StorageOp[] {
     const value = docs.get(docId)
     if (value === undefined) return []
     sinceSnapshot.set(docId, { applied: 0, held: logFor(docId).materialisedCount() })
@@ -348,8 +352,10 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
         for (const { docId, outcome } of outcomes) {
           if (outcome.rebuild) {
             rebuild(docId)
-            snapshots.push({ type: 'del', key: snapshotKey(docId) })
-            sinceSnapshot.set(docId, { applied: 0, held: 0 })
+            // The old snapshot holds changes now excluded: replace it at once, or every
+            // restart would rebuild this document from its whole log (a forked writer's
+            // document gets no later change that would trigger a snapshot).
+            snapshots.push(...snapshotNow(docId))
           } else {
             if (outcome.applicable.length > 0) valueFor(docId).apply(outcome.applicable)
             snapshots.push(...snapshotOps(docId, outcome.applicable.length))

@@ -4,6 +4,7 @@ import { createMemoryStorage } from '../../sim/storage/memory-storage.ts'
 import { describe, expect, it } from 'vitest'
 import { signChange, type SignedChange } from '../../src/store/log/envelope.ts'
 import { readChangeHeader } from '../../src/store/log/change-header.ts'
+import { decodeSnapshotRecord } from '../../src/store/log/records.ts'
 import { FEDERATION_DOC_ID, siteDocId, type DocumentStore } from '../../src/store/document-store.ts'
 import { openTestStore, testSite, type TestSite } from '../support/store-fixtures.ts'
 
@@ -139,6 +140,27 @@ describe('signed document store', () => {
     expect(second.accepted).toBe(1)
     expect((A.toJS(replica.document(siteDocId(byz.id))!) as Doc)['later']).toBeUndefined()
     expect(replica.log(siteDocId(byz.id))!.isMaterialised(later!.hash)).toBe(false)
+  })
+
+  it('replaces the snapshot of a document rebuilt after an equivocation, so a restart loads it without a rebuild', async () => {
+    const envelopes = await buildHistory(3, true)
+    const storage = createMemoryStorage()
+    const replica = await openTestStore(us, sites, storage)
+    // One at a time, so the first fork is materialised before the second one arrives.
+    let rebuilt = false
+    for (const env of envelopes) {
+      const report = await replica.ingest([env])
+      if (report.evidence.length > 0) rebuilt = true
+    }
+    expect(rebuilt).toBe(true)
+    const byzDoc = siteDocId(byz.id)
+    const raw = await storage.get(`snap/${byzDoc}`)
+    expect(raw).toBeDefined()
+    const { heads } = decodeSnapshotRecord(`snap/${byzDoc}`, raw!)
+    expect(heads).toEqual(A.getHeads(replica.document(byzDoc)!))
+    const reopened = await openTestStore(us, sites, storage)
+    expect(A.toJS(reopened.document(byzDoc)!)).toEqual(A.toJS(replica.document(byzDoc)!))
+    expect(A.getHeads(reopened.document(byzDoc)!)).toEqual(heads)
   })
 
   it('holds changes with missing dependencies in a bounded quarantine', async () => {
