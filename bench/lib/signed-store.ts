@@ -19,7 +19,8 @@ import { createCryptoRng } from '../../src/platform/crypto-rng.ts'
 import { openLevelStorage } from '../../src/storage/level-storage.ts'
 import { openDocumentStore, rosterWritePolicy, type DocumentStore } from '../../src/store/document-store.ts'
 import { signedChangeMessage, type SignedChange } from '../../src/store/log/envelope.ts'
-import { initSiteDoc, listWorkloads, putWorkload, siteDocId, type SiteDoc } from '../../src/store/docs/index.ts'
+import { getWorkload, initSiteDoc, listWorkloads, putWorkload, siteDocId, type SiteDoc } from '../../src/store/docs/index.ts'
+import { workloadKey } from '../../src/model/kube.ts'
 import { createMemoryStorage } from '../../sim/storage/memory-storage.ts'
 import { siteInfo, workload } from '../../test/store/docs/fixtures.ts'
 
@@ -110,9 +111,12 @@ if (process.argv[1] === SELF && process.argv[2] === '--child-load') {
   const t0 = performance.now()
   const storage = await openLevelStorage(process.argv[3]!, { sync: false })
   const store = await open(storage)
-  // Loaded means readable: the first read (the site's first tick) is part of the load.
-  const workloads = listWorkloads(store.document<SiteDoc>(siteDocId(SITE))!).length
+  // Loaded means readable: the document's value is current (its first read is part of the load).
+  const doc = store.document<SiteDoc>(siteDocId(SITE))!
+  const last = getWorkload(doc, workloadKey(workload(SITE, 'svc-9999').manifest))
   const loadMs = performance.now() - t0
+  if (last === undefined) throw new Error('the loaded document lacks the last workload written')
+  const workloads = listWorkloads(doc).length
   if (workloads !== 10_000) throw new Error(`the loaded document shows ${workloads} of 10000 workloads`)
   const times: number[] = []
   for (let i = 0; i < 20; i++) {
