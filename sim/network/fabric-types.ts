@@ -32,7 +32,7 @@ export interface SimNetworkOptions {
   /**
    * Other neighbours a relaying site offers the broadcast to at each of its next
    * `gossipRounds` heartbeats (gossipsub's IHAVE/IWANT to Dlazy peers); those that have
-   * not seen it get it after an extra round trip. Default 3, as `src/net` runs (Dlazy = D); 0 turns lazy gossip off.
+   * not seen it get it after an extra round trip. Default 1, as `src/net` runs (`defaultMeshParams.Dlazy`); 0 turns lazy gossip off.
    */
   lazyFanout?: number
   /** Heartbeats during which a relayed broadcast is offered lazily. Default 3 (gossipsub's mcacheGossip). */

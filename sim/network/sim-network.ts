@@ -42,7 +42,7 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
   const maxFrameBytes = options.maxFrameBytes ?? 4 * 1024 * 1024
   const maxBroadcastBytes = options.maxBroadcastBytes ?? 64 * 1024
   const relayFanout = options.relayFanout ?? defaultMeshParams.D
-  const lazyFanout = options.lazyFanout ?? defaultMeshParams.D
+  const lazyFanout = options.lazyFanout ?? defaultMeshParams.Dlazy
   const gossipRounds = options.gossipRounds ?? 3
   const heartbeatMs = options.heartbeatMs ?? 1_000
   const seenTtlMs = options.seenTtlMs ?? 120_000

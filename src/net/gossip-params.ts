@@ -26,6 +26,8 @@ export interface MeshParams {
   Dhi: number
   /** Heartbeat period. Default 1 s. */
   heartbeatIntervalMs: number
+  /** Peers outside the mesh sent lazy gossip (IHAVE) at each heartbeat, at least. Default 1. */
+  Dlazy: number
 }
 
 /**
@@ -36,7 +38,7 @@ export interface MeshParams {
  * most of an idle site's CPU). Three neighbours still give every message several paths,
  * and lazy gossip (IHAVE/IWANT) fills gaps. The roster gates who may join the mesh at all.
  */
-export const defaultMeshParams: MeshParams = { D: 3, Dlo: 2, Dhi: 6, heartbeatIntervalMs: 1_000 }
+export const defaultMeshParams: MeshParams = { D: 3, Dlo: 2, Dhi: 6, heartbeatIntervalMs: 1_000, Dlazy: 1 }
 
 export function topicScoreParams (): Partial<TopicScoreParams> {
   return {
@@ -106,6 +108,8 @@ export function gossipsubOptions (topic: string, maxBroadcastBytes: number, mesh
     fallbackToFloodsub: false,
     // a site's own announcements go to every subscribed peer, not only its mesh
     floodPublish: true,
+    // relays wait for the network's word (deferred-relay.ts), validation itself is synchronous
+    asyncValidation: true,
     doPX: false,
     allowPublishToZeroTopicPeers: true,
     ignoreDuplicatePublishError: true,
@@ -113,7 +117,11 @@ export function gossipsubOptions (topic: string, maxBroadcastBytes: number, mesh
     Dlo: mesh.Dlo,
     Dhi: mesh.Dhi,
     Dout: Math.min(2, Math.floor(mesh.D / 2)),
-    Dlazy: mesh.D,
+    // Lazy gossip (IHAVE) to one peer outside the mesh a heartbeat, not three: every site
+    // already gets each heartbeat directly and through the mesh, and anti-entropy repairs
+    // a lost announcement; three IHAVEs a second, each listing every message of the last
+    // three seconds, were a fifth of an idle site's frames.
+    Dlazy: mesh.Dlazy,
     heartbeatInterval: mesh.heartbeatIntervalMs,
     maxInboundDataLength: maxBroadcastBytes,
     scoreParams: peerScoreParams(topic),

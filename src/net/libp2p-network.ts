@@ -3,7 +3,8 @@
  * for the one federation topic. The libp2p private key is derived from the site's ed25519
  * seed, so the peer id is the site key and the Noise handshake authenticates the site.
  * Only roster members may connect; direct frames travel on `/flotilla/sync/1.0.0`;
- * lost members are re-dialled with capped backoff. Peer up/down events follow libp2p's
+ * lost members are re-dialled with capped backoff; received broadcasts are relayed after
+ * a short random delay (deferred-relay.ts). Peer up/down events follow libp2p's
  * per-peer (not per-connection) transitions.
  */
 import { noise } from '@chainsafe/libp2p-noise'
@@ -23,9 +24,10 @@ import { createCryptoRng } from '../platform/crypto-rng.ts'
 import { createSystemClock } from '../platform/system-clock.ts'
 import type { Clock, Timer } from '../ports/clock.ts'
 import { silentLogger, type Logger } from '../ports/logger.ts'
-import { asPeerId, type Network, type NetworkHandlers, type PeerId } from '../ports/network.ts'
+import { asPeerId, type BroadcastOptions, type Network, type NetworkHandlers, type PeerId } from '../ports/network.ts'
 import type { Rng } from '../ports/rng.ts'
 import { backoffPolicy, type BackoffPolicy } from './backoff.ts'
+import { createDeferredRelay } from './deferred-relay.ts'
 import { createDirectFrames, SYNC_PROTOCOL } from './direct-frames.ts'
 import { defaultMeshParams, DEFAULT_TOPIC, gossipsubOptions, type MeshParams } from './gossip-params.ts'
 import { createMembershipGater, type RefusalReason } from './membership-gater.ts'
@@ -62,12 +64,18 @@ export interface Libp2pNetworkOptions {
   maxInboundStreams?: number
   /** Re-dial backoff. Default 500 ms doubling to 30 s, half jittered. */
   redial?: Partial<BackoffPolicy>
-  /** Gossipsub mesh degree and heartbeat. Default D 3, Dlo 2, Dhi 6, 1 s (see gossip-params.ts). */
+  /** Gossipsub mesh degree, heartbeat and lazy gossip. Default D 3, Dlo 2, Dhi 6, 1 s, Dlazy 1 (see gossip-params.ts). */
   mesh?: Partial<MeshParams>
   /** Time allowed for one dial including the handshakes. Default 10 s. */
   dialTimeoutMs?: number
   /** New inbound connections per second accepted from one host before the handshake. Default 20. */
   inboundConnectionsPerSecond?: number
+  /**
+   * Longest random delay before a received broadcast is relayed to mesh neighbours, so
+   * that a neighbour which relays it first spares us sending it back (see
+   * deferred-relay.ts). Delivery here is never delayed. Default 200 ms; 0 relays at once.
+   */
+  relayDelayMs?: number
 }
 
 export interface Libp2pNetworkStats {
@@ -102,15 +110,19 @@ export interface Libp2pNetwork extends Network {
 }
 
 const ADDR_TARGET = 'addr:'
+const DEFAULT_RELAY_DELAY_MS = 200
 
 /** Methods of the gossipsub implementation that its exported interface does not declare. */
-interface GossipsubScores {
+interface GossipsubInternals {
   getScore (peer: string): number
   getMeshPeers (topic: string): string[]
+  /** With `asyncValidation`, lets an accepted message be relayed (to peers that did not send it meanwhile). */
+  reportMessageValidationResult (msgId: string, propagationSource: string, acceptance: TopicValidatorResult): void
+  publish (topic: string, data: Uint8Array, opts: { floodPublish: boolean }): Promise<{ recipients: Libp2pPeerId[] }>
 }
 
-function scores (pubsub: GossipSub): GossipsubScores {
-  return pubsub as unknown as GossipsubScores
+function internals (pubsub: GossipSub): GossipsubInternals {
+  return pubsub as unknown as GossipsubInternals
 }
 
 export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwork {
@@ -124,6 +136,10 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
   const maxInboundStreams = positive('maxInboundStreams', options.maxInboundStreams ?? 16)
   const dialTimeoutMs = positive('dialTimeoutMs', options.dialTimeoutMs ?? 10_000)
   const mesh: MeshParams = { ...defaultMeshParams, ...options.mesh }
+  const relayDelayMs = options.relayDelayMs ?? DEFAULT_RELAY_DELAY_MS
+  if (!Number.isFinite(relayDelayMs) || relayDelayMs < 0) {
+    throw new FlotillaError('input-invalid', `'relayDelayMs' must be a non-negative number: received ${relayDelayMs}`, 'Fix the network options.')
+  }
   const policy = backoffPolicy(options.redial)
 
   let node: Libp2p<{ identify: Identify, pubsub: GossipSub }> | undefined
@@ -274,8 +290,20 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
     return verdict === 'accept' ? TopicValidatorResult.Accept : verdict === 'reject' ? TopicValidatorResult.Reject : TopicValidatorResult.Ignore
   }
 
+  const relay = createDeferredRelay({
+    clock,
+    rng,
+    maxDelayMs: relayDelayMs,
+    maxPending: 4096,
+    release: (msgId, source) => {
+      if (node !== undefined && running) internals(node.services.pubsub).reportMessageValidationResult(msgId, source, TopicValidatorResult.Accept)
+    }
+  })
+
   const onGossip = (evt: CustomEvent<GossipsubMessage>): void => {
-    const { msg, propagationSource } = evt.detail
+    const { msg, propagationSource, msgId } = evt.detail
+    // validation (validate above) accepted it; gossipsub relays it once we say so
+    relay.defer(msgId, propagationSource.toString())
     if (msg.type !== 'signed' || msg.topic !== topic) return
     const origin = asPeerId(msg.from.toString())
     const via = asPeerId(propagationSource.toString())
@@ -356,6 +384,7 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
       stopped = true
       running = false
       redialer.stop()
+      relay.stop()
       for (const t of banTimers.values()) t.cancel()
       banTimers.clear()
       direct.close()
@@ -383,14 +412,17 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
       direct.send(peer, payload)
     },
 
-    broadcast (payload) {
+    broadcast (payload, broadcastOptions?: BroadcastOptions) {
       if (!running || payload.byteLength > maxBroadcastBytes) {
         stats.broadcastsDropped++
         if (running) logger.warn({ bytes: payload.byteLength, maxBroadcastBytes }, 'broadcast above the size limit not sent')
         return
       }
       const data = payload.slice()
-      requireNode().services.pubsub.publish(topic, data).then(({ recipients }) => {
+      // a payload also sent on every direct link goes to the mesh only: flooding it too
+      // would give every connected site a second copy over the same connection
+      const floodPublish = broadcastOptions?.alsoSentDirect !== true
+      internals(requireNode().services.pubsub).publish(topic, data, { floodPublish }).then(({ recipients }) => {
         for (const id of recipients) {
           const c = traffic.of(asPeerId(id.toString()))
           c.framesOut++
@@ -431,11 +463,11 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
     },
 
     gossipScore (peer) {
-      return scores(requireNode().services.pubsub).getScore(peer)
+      return internals(requireNode().services.pubsub).getScore(peer)
     },
 
     meshPeers () {
-      return scores(requireNode().services.pubsub).getMeshPeers(topic).map(asPeerId).sort()
+      return internals(requireNode().services.pubsub).getMeshPeers(topic).map(asPeerId).sort()
     },
 
     topicPeers () {

@@ -35,4 +35,12 @@ describe('gossip parameters', () => {
     expect(o.globalSignaturePolicy).toBe('StrictSign')
     expect(o.D).toBeLessThanOrEqual(4)
   })
+
+  it('leaves relaying to the network (deferred relays) and sends lazy gossip to one peer outside the mesh by default', () => {
+    const o = gossipsubOptions('/t', 65536, defaultMeshParams)
+    expect(o.asyncValidation).toBe(true)
+    expect(o.Dlazy).toBe(1)
+    expect(o.floodPublish).toBe(true)
+    expect(gossipsubOptions('/t', 65536, { ...defaultMeshParams, Dlazy: 3 }).Dlazy).toBe(3)
+  })
 })

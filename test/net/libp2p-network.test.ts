@@ -213,4 +213,37 @@ describe('libp2p network adapter', () => {
     await sleep(50)
     expect(x.stats().broadcastsDropped).toBe(1)
   })
+
+  it('floods a broadcast to every subscribed peer unless the caller also sends it on every direct link', async () => {
+    const x = await start(a, { isMember })
+    const pubsub = x.libp2p.services.pubsub as unknown as { publish: (t: string, d: Uint8Array, o?: { floodPublish?: boolean }) => Promise<unknown> }
+    const calls: Array<boolean | undefined> = []
+    const publish = pubsub.publish.bind(pubsub)
+    pubsub.publish = async (t, d, o) => { calls.push(o?.floodPublish); return await publish(t, d, o) }
+    x.broadcast(Uint8Array.of(1))
+    x.broadcast(Uint8Array.of(2), { alsoSentDirect: true })
+    expect(calls).toEqual([true, false])
+  })
+
+  it('relays a broadcast along a line of sites with relays deferred, and delivers it once at each', async () => {
+    const c = testSite(24)
+    const line = new Set([a.peer, b.peer, c.peer])
+    const inLine = (p: PeerId): boolean => line.has(p)
+    const x = await start(a, { isMember: inLine, relayDelayMs: 100 })
+    const y = await start(b, { isMember: inLine, relayDelayMs: 100, bootstrap: x.listenAddresses() })
+    const z = await start(c, { isMember: inLine, relayDelayMs: 100, bootstrap: y.listenAddresses() })
+    const got: string[] = []
+    for (const [name, n] of [['y', y], ['z', z]] as const) {
+      n.handle({ onMessage: () => {}, onPeerUp: () => {}, onPeerDown: () => {}, onBroadcast: (origin, via) => { got.push(`${name}:${origin === a.peer ? 'a' : origin}/${via === a.peer ? 'a' : via === b.peer ? 'b' : via}`) } })
+    }
+    await waitUntil(() => x.meshPeers().includes(b.peer) && z.meshPeers().includes(b.peer) && y.meshPeers().length === 2, 'the line mesh')
+    x.broadcast(Uint8Array.of(9))
+    await waitUntil(() => got.length === 2, 'the broadcast at both sites')
+    await sleep(300)
+    expect(got.sort()).toEqual(['y:a/a', 'z:a/b'])
+  })
+
+  it('refuses a negative relay delay', () => {
+    expect(() => createLibp2pNetwork({ keys: a.keys, listen: [], isMember, relayDelayMs: -1 })).toThrow(/relayDelayMs/)
+  })
 })

@@ -1,6 +1,6 @@
 /**
  * The acceptance world of the libp2p adapter: three members on loopback TCP with
- * ephemeral ports, real Noise and Yamux, and short timings (re-dials, gossip heartbeat)
+ * ephemeral ports, real Noise and Yamux, and short timings (re-dials, gossip heartbeat, relay delay)
  * so the suite runs in seconds. Everything it starts, `close` stops.
  */
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -13,6 +13,8 @@ import { testSite, type TestSite } from './test-keys.ts'
 export const FAST: Partial<Libp2pNetworkOptions> = {
   redial: { baseMs: 100, maxMs: 1_000, factor: 2, jitter: 0.3 },
   mesh: { heartbeatIntervalMs: 200 },
+  // relays wait a fifth of a gossip heartbeat at most, as in production (200 ms against 1 s)
+  relayDelayMs: 40,
   dialTimeoutMs: 3_000,
   inboundConnectionsPerSecond: 100
 }

@@ -5,7 +5,7 @@
  */
 import { peerIdFromPublicKey } from '../../src/identity/peer-id.ts'
 import { silentLogger } from '../../src/ports/logger.ts'
-import type { Network, PeerId } from '../../src/ports/network.ts'
+import type { BroadcastOptions, Network, PeerId } from '../../src/ports/network.ts'
 import { FEDERATION_DOC_ID, siteDocId, type DocumentStore } from '../../src/store/document-store.ts'
 import { createReplicator, type Replicator, type ReplicatorOptions } from '../../src/replication/replicator.ts'
 import { decodeDirect, type DirectFrame } from '../../src/replication/messages.ts'
@@ -23,11 +23,13 @@ export interface ReplicaNode {
   /** Every direct frame this node sent, decoded, with its destination. */
   sent: Array<{ to: PeerId, frame: DirectFrame }>
   broadcasts: number
+  /** The options of each broadcast, in order. */
+  broadcastOptions: Array<BroadcastOptions | undefined>
 }
 
 export interface FixtureOptions {
   changesPerSecond?: number
-  replicator?: Partial<Pick<ReplicatorOptions, 'antiEntropyMs' | 'antiEntropyFanout' | 'sessionTimeoutMs' | 'maxSessionMs'>>
+  replicator?: Partial<Pick<ReplicatorOptions, 'antiEntropyMs' | 'antiEntropyFanout' | 'sessionTimeoutMs' | 'maxSessionMs' | 'peerCount' | 'gossipHeartbeatEvery'>>
   /** Wraps a node's network (by site name) before the replicator gets it. */
   network?: (name: string, net: Network) => Network
   /** Wraps a node's store (by site name) before the replicator gets it. */
@@ -58,7 +60,7 @@ export async function replicaFederation (names: string[], clock: ManualClock, fa
       ...base,
       handle: (h) => base.handle(h),
       send (to, payload) { sent.push({ to, frame: decodeDirect(payload) }); base.send(to, payload) },
-      broadcast (payload) { node.broadcasts++; base.broadcast(payload) },
+      broadcast (payload, options) { node.broadcasts++; node.broadcastOptions.push(options); base.broadcast(payload, options) },
       connectedPeers: () => base.connectedPeers(),
       disconnect: (p, r, ms) => { base.disconnect(p, r, ms) },
       traffic: () => base.traffic()
@@ -70,7 +72,7 @@ export async function replicaFederation (names: string[], clock: ManualClock, fa
       limits: { maxFrameBytes: 1 << 20, changesPerSecond: o.changesPerSecond ?? 5000, maxConcurrentStreams: 16 },
       ...o.replicator
     })
-    const node: ReplicaNode = { site, peer, store: realStore, replicator, misbehaviour: [], sent, broadcasts: 0 }
+    const node: ReplicaNode = { site, peer, store: realStore, replicator, misbehaviour: [], sent, broadcasts: 0, broadcastOptions: [] }
     replicator.onMisbehaviour((m) => { node.misbehaviour.push(m) })
     replicator.start()
     return node
