@@ -22,7 +22,7 @@ import { toHex, type Signer, type Verify } from '../identity/keys.ts'
 import { readChangeHeader, readChangeHeaderFast, type ChangeHeader } from './log/change-header.ts'
 import { createDocumentLog, type DocumentLog, type EquivocationEvidence, type LogEntry } from './log/change-log.ts'
 import { decodeSignedChange, encodeSignedChange, signChange, type SignedChange } from './log/envelope.ts'
-import { decodeRecord, decodeSnapshotRecord, encodeRecord, encodeSnapshotRecord, logKey, logPrefix, metaKey, snapshotKey } from './log/records.ts'
+import { decodeRecord, decodeSnapshot, encodeRecord, encodeSnapshot, logKey, logPrefix, metaKey, snapshotKey } from './log/records.ts'
 import { verifySignedChange, type VerifyLimits, type WritePolicy } from './log/verify.ts'
 import { concatBytes, createDocumentValue, type DocumentValue } from './document-value.ts'
 
@@ -176,7 +176,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     const value = docs.get(docId)
     if (value === undefined) return []
     sinceSnapshot.set(docId, { applied: 0, held: logFor(docId).materialisedCount() })
-    return [{ type: 'put', key: snapshotKey(docId), value: encodeSnapshotRecord(value.heads(), value.saveUncompressed()) }]
+    return [{ type: 'put', key: snapshotKey(docId), value: encodeRecord('snapshot', encodeSnapshot(value.heads(), value.save())) }]
   }
 
   async function load (): Promise<void> {
@@ -208,7 +208,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     const raw = await storage.get(key)
     if (raw !== undefined) {
       try {
-        const { heads, saved } = decodeSnapshotRecord(key, raw)
+        const { heads, saved } = decodeSnapshot(decodeRecord(key, 'snapshot', raw))
         if (heads.every((h) => log.isMaterialised(h))) {
           const covered = new Set<string>()
           const stack = [...heads]

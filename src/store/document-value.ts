@@ -35,8 +35,8 @@ export interface DocumentValue {
   replace (doc: A.Doc<unknown>): void
   /** Heads of the applied history, whether or not the value caught up. */
   heads (): string[]
-  /** The applied history saved without Automerge's compression (the caller compresses). */
-  saveUncompressed (): Uint8Array
+  /** `A.save` of the applied history, whether or not the value caught up. */
+  save (): Uint8Array
   /** Changes applied that the value does not show yet. */
   lagging (): number
 }
@@ -97,7 +97,7 @@ export function createDocumentValue (initial: A.Doc<unknown>): DocumentValue {
     },
 
     heads: () => A.getHeads(doc),
-    saveUncompressed: () => A.getBackend(doc).saveNoCompress(),
+    save: () => A.save(doc),
     lagging: () => lag
   }
 }

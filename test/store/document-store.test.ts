@@ -4,7 +4,7 @@ import { createMemoryStorage } from '../../sim/storage/memory-storage.ts'
 import { describe, expect, it } from 'vitest'
 import { signChange, type SignedChange } from '../../src/store/log/envelope.ts'
 import { readChangeHeader } from '../../src/store/log/change-header.ts'
-import { decodeSnapshotRecord } from '../../src/store/log/records.ts'
+import { decodeRecord, decodeSnapshot } from '../../src/store/log/records.ts'
 import { FEDERATION_DOC_ID, siteDocId, type DocumentStore } from '../../src/store/document-store.ts'
 import { openTestStore, testSite, type TestSite } from '../support/store-fixtures.ts'
 
@@ -156,7 +156,7 @@ describe('signed document store', () => {
     const byzDoc = siteDocId(byz.id)
     const raw = await storage.get(`snap/${byzDoc}`)
     expect(raw).toBeDefined()
-    const { heads } = decodeSnapshotRecord(`snap/${byzDoc}`, raw!)
+    const { heads } = decodeSnapshot(decodeRecord(`snap/${byzDoc}`, 'snapshot', raw!))
     expect(heads).toEqual(A.getHeads(replica.document(byzDoc)!))
     const reopened = await openTestStore(us, sites, storage)
     expect(A.toJS(reopened.document(byzDoc)!)).toEqual(A.toJS(replica.document(byzDoc)!))

@@ -64,7 +64,7 @@ describe('document value', () => {
     const all = history(12)
     const value = createDocumentValue(eager(all.slice(0, 10)))
     value.apply(asApply(all.slice(10)))
-    const loaded = A.load<Doc>(value.saveUncompressed())
+    const loaded = A.load<Doc>(value.save())
     expect(A.getHeads(loaded)).toEqual(A.getHeads(eager(all)))
     expect(A.toJS(loaded)).toEqual(A.toJS(eager(all)))
   })

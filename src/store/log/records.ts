@@ -4,14 +4,14 @@
  * loaded. Keys: `log/<docId>/<hash>` (one signed change), `snap/<docId>` (a snapshot
  * of the materialised document), `meta/<name>` (store metadata).
  */
-import { crc32, deflateRawSync, inflateRawSync } from 'node:zlib'
+import { crc32 } from 'node:zlib'
 import { FlotillaError } from '../../model/errors.ts'
 
 const MAGIC = 0xf1
 const RECORD_VERSION = 1
 
-export type RecordKind = 'change' | 'snapshot' | 'meta' | 'snapshot-deflated'
-const KIND_CODES: Record<RecordKind, number> = { change: 1, snapshot: 2, meta: 3, 'snapshot-deflated': 4 }
+export type RecordKind = 'change' | 'snapshot' | 'meta'
+const KIND_CODES: Record<RecordKind, number> = { change: 1, snapshot: 2, meta: 3 }
 
 export function logKey (docId: string, hash: string): string {
   return `log/${docId}/${hash}`
@@ -53,30 +53,7 @@ export function decodeRecord (key: string, kind: RecordKind, value: Uint8Array):
   return payload
 }
 
-/**
- * Snapshot record: heads, then the document saved without Automerge's own compression
- * and deflated by node's zlib at level 1 — the same size as `Automerge.save` and about
- * five times faster to write (the wasm deflate dominates `save`). Records written as
- * kind `snapshot` (plain `Automerge.save` bytes) still load.
- */
-export function encodeSnapshotRecord (heads: readonly string[], uncompressed: Uint8Array): Uint8Array {
-  return encodeRecord('snapshot-deflated', encodeSnapshot(heads, deflateRawSync(uncompressed, { level: 1 })))
-}
-
-export function decodeSnapshotRecord (key: string, value: Uint8Array): { heads: string[], saved: Uint8Array } {
-  if (value.length > 2 && value[2] === KIND_CODES['snapshot-deflated']) {
-    const { heads, saved } = decodeSnapshot(decodeRecord(key, 'snapshot-deflated', value))
-    try {
-      return { heads, saved: new Uint8Array(inflateRawSync(saved)) }
-    } catch (e) {
-      throw new FlotillaError('corrupt-record', `record ${key} is corrupt: its snapshot does not inflate (${(e as Error).message})`,
-        'The snapshot was skipped and the document rebuilt from its change log.', { details: { key } })
-    }
-  }
-  return decodeSnapshot(decodeRecord(key, 'snapshot', value))
-}
-
-/** Snapshot payload: head count(4) heads(32 each) then the saved document. */
+/** Snapshot payload: head count(4) heads(32 each) then Automerge.save bytes. */
 export function encodeSnapshot (heads: readonly string[], saved: Uint8Array): Uint8Array {
   const out = new Uint8Array(4 + heads.length * 32 + saved.length)
   new DataView(out.buffer).setUint32(0, heads.length)
