@@ -158,6 +158,9 @@ const REJECTION_KIND: Partial<Record<ErrorCode, EvidenceKind>> = {
   'unsupported-version': 'malformed'
 }
 
+/** An idle pair whose digests match still exchanges them once per this many anti-entropy periods. */
+const SETTLED_EXCHANGE_PERIODS = 6
+
 export function digestOfHeads (heads: readonly string[]): string {
   return createHash('sha256').update(heads.join(',')).digest('hex').slice(0, 32)
 }
@@ -239,6 +242,26 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
   const encodedDigests = new Map<'digest' | 'digest-reply', { version: number, bytes: Uint8Array }>()
   /** The digest version each peer was last sent: a peer that has our current one needs no reply. */
   const digestSentTo = new Map<PeerId, number>()
+  /** When each peer was last sent a digest (monotonic ms). */
+  const digestSentAt = new Map<PeerId, number>()
+
+  /**
+   * Whether an anti-entropy round may pass `peer` by: it has our current digest, its own
+   * last digest matches ours for every document, and the last exchange is recent. An idle
+   * federation then exchanges digests once per `6 × antiEntropyMs` per pair instead of
+   * every period. Nothing is lost: a site whose state moved has a new digest version and
+   * sends again, and a peer that claims to match while withholding changes cannot hide
+   * them, as the honest peers holding them differ from us and are not passed by.
+   */
+  function settledWith (peer: PeerId): boolean {
+    if (digestSentTo.get(peer) !== digestVersion) return false
+    const at = digestSentAt.get(peer)
+    if (at === undefined || clock.monotonicMs() - at >= SETTLED_EXCHANGE_PERIODS * antiEntropyMs) return false
+    const theirs = peerDigests.get(peer)
+    if (theirs === undefined) return false
+    const mine = store.documentIds().filter((d) => options.isKnownDocument(d))
+    return theirs.size === mine.length && mine.every((d) => theirs.get(d)?.digest === digestOf(d).digest)
+  }
 
   function digestFrame (type: 'digest' | 'digest-reply'): Uint8Array {
     const cached = encodedDigests.get(type)
@@ -252,6 +275,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     if (!running || bannedPeers.has(peer)) return
     network.send(peer, digestFrame(type))
     digestSentTo.set(peer, digestVersion)
+    digestSentAt.set(peer, clock.monotonicMs())
   }
 
   function report (m: Misbehaviour): void {
@@ -646,7 +670,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     const jitter = antiEntropyMs * 0.2 * (rng.nextFloat() * 2 - 1)
     antiEntropy = clock.setTimer(antiEntropyMs + jitter, () => {
       if (!running) return
-      const candidates = network.connectedPeers().filter((p) => !bannedPeers.has(p))
+      const candidates = network.connectedPeers().filter((p) => !bannedPeers.has(p) && !settledWith(p))
       sendDigests(rotation.take(candidates, antiEntropyFanout))
       scheduleAntiEntropy()
     })
@@ -664,6 +688,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
         onPeerDown: (peer) => {
           flights.forget(peer)
           digestSentTo.delete(peer)
+          digestSentAt.delete(peer)
           for (const s of [...initiated.values()]) if (s.peer === peer) finish(s, 'aborted')
           for (const [key, r] of [...responding]) {
             if (r.peer !== peer) continue

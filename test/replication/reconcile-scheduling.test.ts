@@ -114,12 +114,14 @@ describe('reconciliation scheduling', () => {
     await f.settle()
     const watched = f.nodes[0]!
     const digestsTo = (from: number): PeerId[] => watched.sent.slice(from).filter((s) => s.frame.type === 'digest').map((s) => s.to)
+    // A change before each period, so no peer is settled (see the next tests) and every
+    // round has all of them to choose from.
+    let w = 0
+    const period = async (): Promise<void> => { await f.write(watched, 1, `w${w++}`); await f.settle(); await clock.advance(1250); await f.settle() }
     const mark = watched.sent.length
-    await clock.advance(1250) // one period (±20 %)
-    await f.settle()
+    await period() // one period (±20 %)
     expect(digestsTo(mark)).toHaveLength(2)
-    await clock.advance(6 * 1250)
-    await f.settle()
+    for (let i = 0; i < 5; i++) await period()
     expect(new Set(digestsTo(mark)).size).toBe(names.length - 1)
   })
 
@@ -133,6 +135,28 @@ describe('reconciliation scheduling', () => {
     for (let i = 0; i < 20; i++) { await clock.advance(500); await f.settle() }
     const types = new Set(f.nodes.flatMap((n, i) => n.sent.slice(before[i]).map((s) => s.frame.type)))
     expect([...types]).toEqual(['digest'])
+  })
+
+  it('passes a settled peer by in anti-entropy, exchanging digests once per six periods, and again at once after a change', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const f = await replicaFederation(['eu', 'ap'], clock, fabric, { replicator: { antiEntropyMs: 1000 } })
+    const [a, b] = f.nodes as [ReplicaNode, ReplicaNode]
+    await f.write(a, 2, 'a')
+    fabric.connect(a.peer, b.peer)
+    await f.settle()
+    // Let the pair settle: both sides hold the same documents and have sent their digests.
+    for (let i = 0; i < 4; i++) { await clock.advance(1250); await f.settle() }
+    const digestsFrom = (n: ReplicaNode, from: number): number => n.sent.slice(from).filter((s) => s.frame.type === 'digest').length
+    const mark = a.sent.length
+    for (let i = 0; i < 12; i++) { await clock.advance(1000); await f.settle() }
+    // Twelve periods of nothing: at most one forced exchange per six periods, not twelve.
+    expect(digestsFrom(a, mark)).toBeGreaterThanOrEqual(1)
+    expect(digestsFrom(a, mark)).toBeLessThanOrEqual(3)
+    const afterQuiet = a.sent.length
+    await f.write(b, 1, 'b-later')
+    for (let i = 0; i < 2; i++) { await clock.advance(1250); await f.settle() }
+    expect(f.headsEqual(a, a, b)).toBe(true)
+    expect(a.sent.length).toBeGreaterThan(afterQuiet)
   })
 
   it('takes a late answer to a session it gave up on as an answer, not as a flood', async () => {
