@@ -8,6 +8,7 @@ import { cpus, totalmem } from 'node:os'
 import { existsSync, readdirSync } from 'node:fs'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { meetsTarget, type BenchMetric, type BenchSuite } from './contract.ts'
+import { isFlotillaError } from '../src/model/errors.ts'
 
 const suitesDir = fileURLToPath(new URL('./suites/', import.meta.url))
 
@@ -64,7 +65,15 @@ async function main (argv: string[]): Promise<number> {
     return 2
   }
   const mod = await import(/* @vite-ignore */ pathToFileURL(`${suitesDir}${name}.ts`).href) as { default: BenchSuite }
-  const metrics = await mod.default.run(argv.slice(1))
+  let metrics: BenchMetric[]
+  try {
+    metrics = await mod.default.run(argv.slice(1))
+  } catch (e) {
+    // Bad arguments and expected failures say what and how to fix, without a stack.
+    if (!isFlotillaError(e)) throw e
+    process.stderr.write(`error[${e.code}]: ${e.message}\n  hint: ${e.hint}\n`)
+    return 2
+  }
   process.stdout.write(json ? toJson(name, metrics) + '\n' : toTable(name, metrics))
   return 0
 }

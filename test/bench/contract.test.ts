@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
 import { toJson, toTable } from '../../bench/run.ts'
 
@@ -18,5 +19,15 @@ describe('benchmark contract', () => {
     const table = toTable('store', metrics)
     expect(table).toMatch(/verify_apply_per_s\s+9000 \/s\s+tweetnacl_verify_per_s = 110\s+81\.82x\s+>= 5000\s+yes/)
     expect(table).toMatch(/load_ms\s+1200 ms\s+-\s+-\s+<= 1000\s+NO/)
+  })
+})
+
+describe('bench runner', () => {
+  it('answers a bad suite argument with its code and hint, not a stack trace', () => {
+    const r = spawnSync(process.execPath, ['bench/run.ts', 'sim', '--only', 'bogus'], { encoding: 'utf8' })
+    expect(r.status).toBe(2)
+    expect(r.stderr).toMatch(/^error\[input-invalid\]: --only takes a comma-separated list/)
+    expect(r.stderr).toMatch(/hint: Name the metrics to run/)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
   })
 })
