@@ -12,7 +12,7 @@ import type { IncomingMessage } from 'node:http'
 import { FlotillaError, isFlotillaError } from '../model/errors.ts'
 import type { KubeObject } from '../model/kube.ts'
 import type { Logger } from '../ports/logger.ts'
-import type { SiteHandle } from '../site/site-handle.ts'
+import { ORIGIN_ANNOTATION, type SiteHandle } from '../site/site-handle.ts'
 import {
   alreadyExists, applyJsonPatch, applyMergePatch, applyStrategicMergePatch, badRequest, formatLabelSelector, fromStructured, isPlainObject,
   mediaType, notFound, serverSideApply, staleConflict, trackUpdate, validateObject, type Json, type JsonObject, type StatusCause, type StructuredSelector
@@ -121,6 +121,23 @@ function withOriginEndpoint (ctx: WriteContext, e: unknown): unknown {
 
 interface Committed { object: KubeObject, tracked?: TrackedObject, created: boolean, changed: boolean }
 
+/**
+ * The candidate as field tracking should compare it: with the annotations the site sets
+ * itself (the origin) carried over from the live object when the writer left them out, as
+ * kubectl does. Otherwise every update would look like it removes them, record a new
+ * Update entry stamped with the current second, and so store a change — and move the
+ * resourceVersion — for an update that changes nothing.
+ */
+function withServerAnnotations (candidate: JsonObject, live: JsonObject | undefined): JsonObject {
+  const liveAnnotations = live === undefined ? undefined : metaOf(live)['annotations']
+  const origin = isPlainObject(liveAnnotations) ? liveAnnotations[ORIGIN_ANNOTATION] : undefined
+  if (origin === undefined) return candidate
+  const meta = metaOf(candidate)
+  const annotations = isPlainObject(meta['annotations']) ? meta['annotations'] : {}
+  if (ORIGIN_ANNOTATION in annotations) return candidate
+  return { ...candidate, metadata: { ...meta, annotations: { ...annotations, [ORIGIN_ANNOTATION]: origin } } }
+}
+
 /** Validates and stores a candidate; `trackFields` records the writer as an Update field manager. */
 async function commit (ctx: WriteContext, live: TrackedObject | undefined, candidate: JsonObject, trackFields: boolean): Promise<Committed> {
   const r = ctx.resource
@@ -128,7 +145,8 @@ async function commit (ctx: WriteContext, live: TrackedObject | undefined, candi
   const causes = validateObject(r.kind, candidate, live?.object as JsonObject | undefined)
   if (causes.length > 0) throw new StatusError(invalidStatus(subject(r, name), merge(causes, await siteCauses(ctx, candidate))))
   if (trackFields) {
-    const entries = trackUpdate({ kind: r.kind, apiVersion: apiVersionOf(r), before: live?.object as JsonObject | undefined, after: candidate, manager: ctx.manager ?? 'unknown', now: nowIso(ctx) })
+    const before = live?.object as JsonObject | undefined
+    const entries = trackUpdate({ kind: r.kind, apiVersion: apiVersionOf(r), before, after: withServerAnnotations(candidate, before), manager: ctx.manager ?? 'unknown', now: nowIso(ctx) })
     const meta = metaOf(candidate)
     if (entries.length > 0) meta['managedFields'] = entries as unknown as Json
     else delete meta['managedFields']

@@ -63,6 +63,22 @@ describe('a site\'s API over HTTPS', () => {
     expect(list.metadata.resourceVersion).toBe(String(h.site.viewVersion()))
   })
 
+  it('stores nothing for an update that changes nothing, even seconds after the create', async () => {
+    let wall = Date.UTC(2026, 0, 1)
+    const timed = await startHarness({ api: { now: () => wall } })
+    try {
+      const created = (await timed.request('POST', DEPLOYMENTS, { body: deployment('gamma') })).json() as { metadata: { resourceVersion: string } }
+      const writes = timed.site.writes
+      wall += 5_000 // managedFields times have one-second resolution
+      const same = await timed.request('PUT', `${DEPLOYMENTS}/gamma`, { body: { ...deployment('gamma'), metadata: { ...deployment('gamma').metadata, resourceVersion: created.metadata.resourceVersion } } })
+      expect(same.status).toBe(200)
+      expect(timed.site.writes).toBe(writes)
+      expect((same.json() as { metadata: { resourceVersion: string } }).metadata.resourceVersion).toBe(created.metadata.resourceVersion)
+    } finally {
+      await timed.close()
+    }
+  })
+
   it('lets only one of two concurrent updates carrying the same resourceVersion through', async () => {
     const live = (await h.request('GET', `${DEPLOYMENTS}/alpha`)).json() as { metadata: Record<string, unknown>, spec: Record<string, unknown> }
     h.site.setWriteLatency(30)
