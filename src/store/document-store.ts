@@ -24,7 +24,7 @@ import { createDocumentLog, type DocumentLog, type EquivocationEvidence, type Lo
 import { decodeSignedChange, encodeSignedChange, signChange, type SignedChange } from './log/envelope.ts'
 import { decodeRecord, decodeSnapshot, encodeRecord, encodeSnapshot, logKey, logPrefix, metaKey, snapshotKey } from './log/records.ts'
 import { verifySignedChange, type VerifyLimits, type WritePolicy } from './log/verify.ts'
-import { concatBytes, createDocumentValue, type DocumentValue } from './document-value.ts'
+import { createDocumentValue, type DocumentValue } from './document-value.ts'
 
 export type DocId = string
 
@@ -221,7 +221,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
           // The changes after the snapshot load with it, in one call: Automerge applies
           // them before it builds the JS value, so the value is built once, not patched.
           const tail = log.materialisedInOrder().filter((e) => !covered.has(e.hash))
-          const doc = A.load<unknown>(concatBytes([saved, ...tail.map((e) => e.env.change)]), { actor })
+          const doc = A.load<unknown>(Buffer.concat([saved, ...tail.map((e) => e.env.change)]), { actor })
           docs.set(docId, createDocumentValue(doc))
           sinceSnapshot.set(docId, { applied: tail.length, held: covered.size })
           return

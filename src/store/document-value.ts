@@ -65,9 +65,8 @@ function * runs (changes: readonly ChangeToApply[]): Generator<Uint8Array[]> {
 
 export function createDocumentValue (initial: A.Doc<unknown>): DocumentValue {
   let doc = initial
+  /** Changes applied since `doc` was last read: while 0, a reader may hold `doc`. */
   let lag = 0
-  /** Whether `doc` may be held by a reader (then it is sealed before the history moves on). */
-  let handedOut = true
 
   return {
     read () {
@@ -75,16 +74,13 @@ export function createDocumentValue (initial: A.Doc<unknown>): DocumentValue {
         ;[doc] = A.applyChanges(doc, [])
         lag = 0
       }
-      handedOut = true
       return doc
     },
 
     apply (changes) {
       if (changes.length === 0) return
-      if (handedOut && lag === 0) {
-        ;[doc] = A.applyChanges(doc, [])
-        handedOut = false
-      }
+      // A value a reader may hold is sealed first, at its own heads.
+      if (lag === 0) [doc] = A.applyChanges(doc, [])
       const backend = A.getBackend(doc)
       for (const run of runs(changes)) backend.applyChanges(run)
       lag += changes.length
@@ -93,20 +89,10 @@ export function createDocumentValue (initial: A.Doc<unknown>): DocumentValue {
     replace (next) {
       doc = next
       lag = 0
-      handedOut = true
     },
 
     heads: () => A.getHeads(doc),
     save: () => A.save(doc),
     lagging: () => lag
   }
-}
-
-export function concatBytes (parts: readonly Uint8Array[]): Uint8Array {
-  let size = 0
-  for (const p of parts) size += p.length
-  const out = new Uint8Array(size)
-  let at = 0
-  for (const p of parts) { out.set(p, at); at += p.length }
-  return out
 }

@@ -48,6 +48,16 @@ const spreadPolicy: KubeObject = {
   spec: { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }], placement: { replicaScheduling: { replicaSchedulingType: 'Divided', replicaDivisionPreference: 'Weighted' } } }
 }
 
+/** Starts every site, applies the spread policy and a 6-replica deployment at the first, and returns the Deployment replicas each site runs. */
+async function deploySpreadWeb (clock: ManualClock, fabric: ManualFabric, nodes: Node[]): Promise<number[]> {
+  for (const n of nodes) await n.site.start()
+  await run(clock, fabric, 3000)
+  await nodes[0]!.site.putObject(spreadPolicy)
+  await nodes[0]!.site.putObject(deployment('web', 6))
+  await run(clock, fabric, 5000)
+  return nodes.map((n) => n.driver.desired.filter((o) => o.object.kind === 'Deployment').map((o) => o.object.spec?.['replicas'] as number).reduce((a, b) => a + b, 0))
+}
+
 describe('site core', () => {
   it('keeps ticking and sees remote workloads when its ticks have nothing to write', async () => {
     const clock = manualClock(); const fabric = manualFabric()
@@ -67,12 +77,7 @@ describe('site core', () => {
     const clock = manualClock(); const fabric = manualFabric()
     const nodes = await federation(clock, fabric)
     for (const a of nodes) for (const b of nodes) if (a.peer < b.peer) fabric.connect(a.peer, b.peer)
-    for (const n of nodes) await n.site.start()
-    await run(clock, fabric, 3000)
-    await nodes[0]!.site.putObject(spreadPolicy)
-    await nodes[0]!.site.putObject(deployment('web', 6))
-    await run(clock, fabric, 5000)
-    const replicas = nodes.map((n) => n.driver.desired.filter((o) => o.object.kind === 'Deployment').map((o) => o.object.spec?.['replicas'] as number).reduce((a, b) => a + b, 0))
+    const replicas = await deploySpreadWeb(clock, fabric, nodes)
     expect(replicas.reduce((a, b) => a + b, 0)).toBe(6)
     expect(replicas.filter((r) => r > 0).length).toBe(3)
     const view = nodes[2]!.site.view()
@@ -137,12 +142,7 @@ describe('site core', () => {
           for (const b of listBindings(doc)) if (b.workload === 'apps/Deployment/shop/web') seen.push(`${b.decidedBy}:${b.reason}`)
         })
       }
-      for (const n of nodes) await n.site.start()
-      await run(clock, fabric, 3000)
-      await nodes[0]!.site.putObject(spreadPolicy)
-      await nodes[0]!.site.putObject(deployment('web', 6))
-      await run(clock, fabric, 5000)
-      const replicas = nodes.map((n) => n.driver.desired.filter((o) => o.object.kind === 'Deployment').map((o) => o.object.spec?.['replicas'] as number).reduce((a, b) => a + b, 0))
+      const replicas = await deploySpreadWeb(clock, fabric, nodes)
       expect(replicas.reduce((a, b) => a + b, 0)).toBe(6)
       for (const n of nodes) await n.site.stop()
       return seen
