@@ -14,7 +14,7 @@ import { FlotillaError } from '../model/errors.ts'
 import type { EvidenceRecord, FederationEvent, RosterMember, SiteInfo, WorkloadRecord } from '../model/federation.ts'
 import { workloadKey, type KubeObject } from '../model/kube.ts'
 import type { GlobalView } from '../model/view.ts'
-import type { Clock, Timer } from '../ports/clock.ts'
+import type { Clock } from '../ports/clock.ts'
 import type { ClusterDriver } from '../ports/cluster-driver.ts'
 import type { Logger } from '../ports/logger.ts'
 import type { Network, PeerId } from '../ports/network.ts'
@@ -39,6 +39,7 @@ import { evidenceFromMisbehaviour } from '../controllers/evidence.ts'
 import type { ClusterSettings } from '../controllers/cluster-status.ts'
 import { createControllers, type Controllers } from './controllers.ts'
 import { createEvidenceBatch } from './evidence-batch.ts'
+import { createTickScheduler, type TickResult } from './tick-scheduler.ts'
 import { intakeObject } from './object-intake.ts'
 import type { EffectivePlacement, LocalWorkloadRecord, ObjectRef, PutResult, SiteHandle, SiteMetrics, SiteStatus } from './site-handle.ts'
 
@@ -117,8 +118,6 @@ export interface Site extends SiteHandle {
 }
 
 const BOOTS_KEY = 'meta/site-boots'
-/** A tick asked for runs this much later at the earliest, so the changes of one burst share it. */
-const SOON_MS = 50
 
 export async function createSite (options: SiteOptions): Promise<Site> {
   const { siteId, clock, rng, storage, network, logger } = options
@@ -184,28 +183,8 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     localWorkloads: () => localRecords,
     stubFor: (rec, cluster) => redactedStub(rec, stubSecret, cluster === undefined ? {} : { cluster })
   })
-  let tickTimer: Timer | undefined
-  let soonTimer: Timer | undefined
-  /** Something asked for a tick since the last one began. */
-  let dirty = true
-  /**
-   * Something other than a peer's document change asked for it (a cluster, a liveness
-   * transition, a user's write, a deadline, a direct call, a failure to retry).
-   */
-  let otherInput = true
   /** The view as the last tick left it (its own writes included). */
   let tickedOn: GlobalView | undefined
-  let lastTickAt = -Infinity
-  let wakeAt: number | undefined
-  /**
-   * Ticks failed in a row, and when the next may run: a tick that keeps failing (a store
-   * that refuses this site's own changes, as after an equivocation by its key) is retried
-   * after 1, 2, 4 ... periods up to the idle bound, not on every input, each failure
-   * having rebuilt the document from its whole log.
-   */
-  let failedTicks = 0
-  let retryAt: number | undefined
-  let ticking: Promise<void> | undefined
   let running = false
   const unsubscribers: Array<() => void> = []
   let apiMetrics: (() => NonNullable<SiteMetrics['api']>) | undefined
@@ -264,88 +243,42 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     await store.change<SiteDoc>(ownDoc, (d) => { initSiteDoc(d, siteInfo()) }, 'site info')
   }
 
-  /** Asks for a tick soon; `remote`: because a peer's document changed (and for nothing else). */
-  function scheduleSoon (remote = false): void {
-    dirty = true
-    if (!remote) otherInput = true
-    if (!running || soonTimer !== undefined) return
-    const now = clock.monotonicMs()
-    const delay = Math.max(SOON_MS, lastTickAt + minTickGapMs - now, (retryAt ?? 0) - now)
-    soonTimer = clock.setTimer(delay, () => { soonTimer = undefined; void runTick() })
-  }
-
-  async function runTick (): Promise<void> {
-    if (ticking !== undefined) { scheduleSoon(true); return await ticking }
-    const current = tickOnce()
-    ticking = current
-    try { await current } finally { if (ticking === current) ticking = undefined }
-  }
-
-  /** One controller tick; never throws (a failing tick is logged and the next one retries). */
-  async function tickOnce (): Promise<void> {
-    // Yield first, so `ticking` is set before any of the tick runs.
-    await Promise.resolve()
-    {
-      const remoteOnly = !otherInput
-      dirty = false
-      otherInput = false
-      lastTickAt = clock.monotonicMs()
-      try {
-        const input = refreshView()
-        // Only peers' documents changed, and nothing of them a decision reads (their
-        // evidence, events or heads): the last tick's decisions stand. Time is no input
-        // here — every deadline a decision waits on is a `wakeAt`, which asks itself.
-        if (remoteOnly && tickedOn !== undefined && !pendingEvidence.hasNew() && pendingEvents.length === 0 && sameDecisionInputs(tickedOn, input)) return
-        const outcome = controllers.tick(input)
-        wakeAt = outcome.wakeAt
-        const due = pendingEvidence.take(lastTickAt)
-        const evidence = due.map(({ m, count }) => ({ ...evidenceFromMisbehaviour(m, siteId, siteOfPeer(m.peer), clock.wallMs()), count }))
-        const events = [...pendingEvents.splice(0), ...outcome.events]
-        if (outcome.writes.length > 0 || evidence.length > 0 || events.length > 0) {
-          await store.change<SiteDoc>(ownDoc, (d) => {
-            for (const w of outcome.writes) w(d)
-            for (const ev of evidence) recordEvidence(d, ev)
-            for (const ev of events) appendEvent(d, ev)
-          }, 'controller tick')
-        }
-        pendingEvidence.written(due, lastTickAt)
-        // Durable before acted on, like the document's bindings.
-        for (const b of outcome.localBindings) await localStore.putBinding(b)
-        controllers.applyDesired()
-        tickedOn = refreshView()
-        announceLocalState()
-        failedTicks = 0
-        retryAt = undefined
-      } catch (e) {
-        // A later periodic tick retries, backing off while it keeps failing.
-        dirty = true
-        otherInput = true
-        failedTicks++
-        retryAt = lastTickAt + Math.min(idleTickMs, tickMs * 2 ** Math.min(failedTicks - 1, 16))
-        logger.error({ err: (e as Error).message, code: (e as FlotillaError).code, stack: (e as Error).stack }, 'controller tick failed')
-      }
+  /** One controller tick: decide, then commit what was decided as one change (see tick-scheduler.ts on when). */
+  async function runControllers (remoteOnly: boolean, startedAt: number): Promise<TickResult> {
+    const input = refreshView()
+    // Only peers' documents changed, and nothing of them a decision reads (their
+    // evidence, events or heads): the last tick's decisions stand. Time is no input
+    // here — every deadline a decision waits on is a `wakeAt`, which asks itself.
+    if (remoteOnly && tickedOn !== undefined && !pendingEvidence.hasNew() && pendingEvents.length === 0 && sameDecisionInputs(tickedOn, input)) return 'skipped'
+    const outcome = controllers.tick(input)
+    const due = pendingEvidence.take(startedAt)
+    const evidence = due.map(({ m, count }) => ({ ...evidenceFromMisbehaviour(m, siteId, siteOfPeer(m.peer), clock.wallMs()), count }))
+    const events = [...pendingEvents.splice(0), ...outcome.events]
+    if (outcome.writes.length > 0 || evidence.length > 0 || events.length > 0) {
+      await store.change<SiteDoc>(ownDoc, (d) => {
+        for (const w of outcome.writes) w(d)
+        for (const ev of evidence) recordEvidence(d, ev)
+        for (const ev of events) appendEvent(d, ev)
+      }, 'controller tick')
     }
+    pendingEvidence.written(due, startedAt)
+    // Durable before acted on, like the document's bindings.
+    for (const b of outcome.localBindings) await localStore.putBinding(b)
+    controllers.applyDesired()
+    tickedOn = refreshView()
+    announceLocalState()
+    return { wakeAt: outcome.wakeAt }
   }
 
-  /** Whether the periodic tick has work: new input, a deadline due, or the idle bound reached. */
-  function tickDue (): boolean {
-    const now = clock.monotonicMs()
-    if (retryAt !== undefined && now < retryAt) return false
-    const evidenceDue = pendingEvidence.dueAt()
-    if ((wakeAt !== undefined && now >= wakeAt) || (evidenceDue !== undefined && now >= evidenceDue) || now - lastTickAt >= idleTickMs) {
-      otherInput = true
-      return true
+  const ticks = createTickScheduler({
+    clock, tickMs, idleTickMs, minTickGapMs,
+    tick: runControllers,
+    dueAt: () => pendingEvidence.dueAt(),
+    onFailure: (e) => {
+      logger.error({ err: (e as Error).message, code: (e as FlotillaError).code, stack: (e as Error).stack }, 'controller tick failed')
     }
-    return dirty
-  }
-
-  function scheduleTicks (): void {
-    tickTimer = clock.setTimer(tickMs, () => {
-      if (!running) return
-      if (!tickDue()) { scheduleTicks(); return }
-      void runTick().finally(() => { if (running) scheduleTicks() })
-    })
-  }
+  })
+  const scheduleSoon = ticks.requestSoon
 
   function onTransition (t: Transition): void {
     const kind: FederationEvent['kind'] | undefined = t.to === 'suspect' ? 'site-suspected' : t.to === 'failed' ? 'site-failed'
@@ -388,17 +321,13 @@ export async function createSite (options: SiteOptions): Promise<Site> {
       replicator.start()
       liveness.start()
       refreshView()
-      scheduleTicks()
-      scheduleSoon()
+      ticks.start()
     },
 
     async stop () {
       if (!running) return
       running = false
-      tickTimer?.cancel()
-      soonTimer?.cancel()
-      soonTimer = undefined
-      await ticking
+      await ticks.stop()
       liveness.stop()
       replicator.stop()
       await controllers.stop()
@@ -406,10 +335,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
       await store.close()
     },
 
-    async tick () {
-      otherInput = true
-      await runTick()
-    },
+    tick: ticks.runNow,
     view: () => view,
     viewVersion: () => version,
     onViewChange (l) { viewListeners.add(l); return () => { viewListeners.delete(l) } },
