@@ -35,6 +35,15 @@ async function sameHeads (procs: readonly SiteProcess[]): Promise<boolean> {
   return s.every((x) => JSON.stringify(x.heads) === JSON.stringify(s[0]!.heads))
 }
 
+/** Whether every workload held by `procs` carries its origin's binding at every one of them. */
+async function allPlaced (procs: readonly SiteProcess[], held: number): Promise<boolean> {
+  for (const p of procs) {
+    const r = await p.call<{ workloads: Array<{ origin: string, bindings: Array<{ decidedBy: string }> }> }>('placements', {}, 120_000)
+    if (r.workloads.length === 0 || r.workloads.some((w) => !w.bindings.some((b) => b.decidedBy === w.origin))) return false
+  }
+  return held > 0
+}
+
 export async function measureBootstrap (total: number, workload: (name: string, i: number) => KubeObject): Promise<BootstrapResult> {
   const dir = await mkdtemp(join(tmpdir(), `flotilla-bench-boot${total}-`))
   const procs: SiteProcess[] = []
@@ -44,7 +53,11 @@ export async function measureBootstrap (total: number, workload: (name: string, 
     const per = Math.ceil(total / 5)
     const held = await populateFederation(layout.slice(0, 5).map((s) => s.configPath), (s) => Array.from({ length: per }, (_, k) => workload(`boot-${s}-${k}`, k)))
     procs.push(...await Promise.all(layout.slice(0, 5).map(async (s) => await startSiteProcess(s.spec.id, s.configPath, 180_000))))
-    if (!await eventually(async () => await sameHeads(procs), 120_000, 2000)) throw new Error('the five prepared sites did not agree')
+    // A federation at rest: every origin has placed its workloads (the sites place nothing
+    // until their failure detectors have judged every roster member, the absent sixth
+    // included) and all five hold the same heads. Measured earlier, the join would race
+    // the first placement of 10,000 workloads and time that instead.
+    if (!await eventually(async () => await allPlaced(procs, held) && await sameHeads(procs), 120_000, 2000)) throw new Error('the five prepared sites did not place their workloads and agree')
 
     const t0 = Date.now()
     const joiner = await startSiteProcess('b5', layout[5]!.configPath, 180_000)

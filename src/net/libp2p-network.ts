@@ -412,6 +412,10 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
       direct.send(peer, payload)
     },
 
+    backlog (peer) {
+      return direct.queued(peer).bytes
+    },
+
     broadcast (payload, broadcastOptions?: BroadcastOptions) {
       if (!running || payload.byteLength > maxBroadcastBytes) {
         stats.broadcastsDropped++

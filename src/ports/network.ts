@@ -66,6 +66,12 @@ export interface Network {
   handle (handlers: NetworkHandlers): () => void
   /** Sends one frame to a connected peer; dropped if the peer is not connected. */
   send (peer: PeerId, payload: Uint8Array): void
+  /**
+   * Bytes handed to `send` for `peer` and not yet written to the transport. Senders of
+   * bulk data wait while it is high instead of overflowing the bounded queue, which
+   * drops. Optional: a transport without a queue of its own reports nothing (0).
+   */
+  backlog? (peer: PeerId): number
   /** Publishes to every site over the federation topic. */
   broadcast (payload: Uint8Array, options?: BroadcastOptions): void
   connectedPeers (): PeerId[]

@@ -30,6 +30,7 @@ import { encodeSignedChange, type SignedChange } from '../store/log/envelope.ts'
 import { buildBloom, type BloomFilter } from './bloom.ts'
 import { createDocFlights } from './doc-flights.ts'
 import { createPeerRotation } from './peer-rotation.ts'
+import { createOutboundPacer } from './outbound-pacer.ts'
 import { setPatientTimer } from './patient-timer.ts'
 import { decodeDirect, decodeGossip, encodeDirect, encodeGossip, type DirectFrame, type DocDigest } from './messages.ts'
 import { createPeerGuard, type Misbehaviour } from './peer-guard.ts'
@@ -147,6 +148,8 @@ interface ResponderSession {
 }
 
 const CHUNK_BYTES_FRACTION = 0.5
+/** Bulk frames waiting per peer (each up to half a frame limit of changes already held in memory). */
+const MAX_PENDING_BULK_FRAMES = 1024
 
 const REJECTION_KIND: Partial<Record<ErrorCode, EvidenceKind>> = {
   'bad-signature': 'bad-signature',
@@ -186,6 +189,11 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     maxConcurrentSessions: limits.maxConcurrentStreams
   })
   const chunkBytes = Math.floor(limits.maxFrameBytes * CHUNK_BYTES_FRACTION)
+  // At most one chunk waits in the transport per peer (its queue holds two full frames).
+  const pacer = createOutboundPacer({
+    clock, network, budgetBytes: chunkBytes, maxPendingFrames: MAX_PENDING_BULK_FRAMES,
+    onDropped: (peer) => { logger.warn({ peer, maxPendingFrames: MAX_PENDING_BULK_FRAMES }, 'bulk frames for a slow peer above the bound; dropped (anti-entropy retries)') }
+  })
 
   const lastSync = new Map<PeerId, Map<string, string[]>>()
   const peerDigests = new Map<PeerId, Map<string, DocDigest>>()
@@ -215,6 +223,12 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
   function send (peer: PeerId, frame: DirectFrame): void {
     if (!running) return
     network.send(peer, encodeDirect(frame))
+  }
+
+  /** Sync replies and changes: paced to the transport's backlog, encoded when they leave. */
+  function sendBulk (peer: PeerId, frame: DirectFrame): void {
+    if (!running) return
+    pacer.send(peer, () => encodeDirect(frame))
   }
 
   function digestOf (docId: string): DocDigest {
@@ -358,7 +372,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
 
   function sendChanges (peer: PeerId, session: number, docId: string, changes: readonly SignedChange[], toResponder: boolean): void {
     const chunks = chunked(changes)
-    chunks.forEach((chunk, i) => { send(peer, { type: 'changes', session, docId, changes: chunk, more: i < chunks.length - 1, toResponder }) })
+    chunks.forEach((chunk, i) => { sendBulk(peer, { type: 'changes', session, docId, changes: chunk, more: i < chunks.length - 1, toResponder }) })
   }
 
   // ---- initiator side ----
@@ -584,8 +598,8 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     const mine = log?.addedSince(frame.since) ?? []
     const bloom = buildBloom(mine.map((e) => e.hash), mine.length, rng.nextUint32())
     const chunks = chunked(lacking(mine, frame.bloom))
-    send(peer, { type: 'sync-reply', session: frame.session, docId: frame.docId, heads: store.heads(frame.docId), sinceKnown, bloom, changes: chunks[0]!, more: chunks.length > 1 })
-    for (let i = 1; i < chunks.length; i++) send(peer, { type: 'changes', session: frame.session, docId: frame.docId, changes: chunks[i]!, more: i < chunks.length - 1, toResponder: false })
+    sendBulk(peer, { type: 'sync-reply', session: frame.session, docId: frame.docId, heads: store.heads(frame.docId), sinceKnown, bloom, changes: chunks[0]!, more: chunks.length > 1 })
+    for (let i = 1; i < chunks.length; i++) sendBulk(peer, { type: 'changes', session: frame.session, docId: frame.docId, changes: chunks[i]!, more: i < chunks.length - 1, toResponder: false })
   }
 
   function closeResponder (peer: PeerId, session: number, completed: boolean): void {
@@ -687,6 +701,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
         onPeerUp: (peer) => { if (!bannedPeers.has(peer)) sendDigests([peer]) },
         onPeerDown: (peer) => {
           flights.forget(peer)
+          pacer.forget(peer)
           digestSentTo.delete(peer)
           digestSentAt.delete(peer)
           for (const s of [...initiated.values()]) if (s.peer === peer) finish(s, 'aborted')
@@ -711,7 +726,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
         let pushed = 0
         for (const peer of network.connectedPeers()) {
           if (bannedPeers.has(peer)) continue
-          for (const frame of frames) network.send(peer, frame)
+          for (const frame of frames) pacer.send(peer, () => frame)
           pushed++
         }
         if (options.peerCount === undefined || pushed < options.peerCount()) scheduleAnnounce(docId)
@@ -731,6 +746,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     stop () {
       running = false
       antiEntropy?.cancel()
+      pacer.stop()
       for (const t of announceTimers.values()) t.cancel()
       announceTimers.clear()
       for (const s of [...initiated.values()]) finish(s, 'aborted')

@@ -156,6 +156,23 @@ export function runNetworkAcceptance (name: string, setup: NetworkWorldSetup): v
         expect(inn?.bytesIn).toBeGreaterThan(world.maxFrameBytes)
       })
 
+      it('delivers a burst many times its send queue, whole, to a sender that waits while its backlog is high', async () => {
+        rec.forEach((r) => { r.clear() })
+        const before = trafficOf(member(0), peer(1))?.dropped ?? 0
+        const half = Math.floor(world.maxFrameBytes / 2)
+        const backlog = (): number => member(0).backlog?.(peer(1)) ?? 0
+        for (let k = 0; k < 12; k++) {
+          await world.waitFor(() => backlog() < half, `room for frame ${k} in the send queue`, 30_000)
+          member(0).send(peer(1), pattern(k, half))
+        }
+        await world.waitFor(() => (rec[1]?.messages.length ?? 0) === 12, 'the whole burst', 30_000)
+        // The simulated network may reorder frames; every one must be there exactly once.
+        const got = (rec[1]?.messages ?? []).map((m) => Buffer.from(m.payload))
+        for (let k = 0; k < 12; k++) expect(got.filter((p) => p.equals(pattern(k, half)))).toHaveLength(1)
+        expect(trafficOf(member(0), peer(1))?.dropped).toBe(before)
+        await world.waitFor(() => backlog() === 0, 'an empty backlog once everything left')
+      })
+
       it('does not send a frame above the maximum size, and counts it as dropped', async () => {
         rec.forEach((r) => { r.clear() })
         const before = trafficOf(member(0), peer(1))?.dropped ?? 0
