@@ -85,6 +85,10 @@ rl.on('line', (line) => {
           reply(cmd.id, { ok: true, heads, view: viewDigest(), workloads: site.view().workloads.map((w) => w.key), logSizes: Object.fromEntries(site.store.documentIds().map((d) => [d, site.store.log(d)!.size()])) })
           break
         }
+        case 'heads':
+          // Heads alone, without the tick and view digest of 'state': cheap enough to poll.
+          reply(cmd.id, { ok: true, heads: Object.fromEntries(site.store.documentIds().map((d) => [d, site.store.heads(d)])) })
+          break
         case 'stats':
           reply(cmd.id, { ok: true, replication: site.replicator.stats(), status: site.status(), rssMb: process.memoryUsage().rss / 2 ** 20 })
           break
