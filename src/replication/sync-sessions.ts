@@ -1,0 +1,361 @@
+/**
+ * Reconciliation sessions, both roles, in the manner of Kleppmann and Howard's Byzantine
+ * eventual consistency algorithm. The initiator sends its heads, the heads it remembers
+ * from its last reconciliation with that peer, and a Bloom filter of what it added since;
+ * the responder answers with its own heads and filter and the changes the filter lacks
+ * (with their signatures), the initiator sends back what the responder's filter lacks,
+ * then asks (`need`) for whatever is still unknown. One session per document runs at a
+ * time, whichever peer it is with (doc-flights). A session ends on success, on a time-out
+ * measured as the peer's silence, or when the peer goes away; a late answer to an
+ * abandoned session is still taken, as it is what we asked for.
+ */
+import type { Clock, Timer } from '../ports/clock.ts'
+import type { PeerId } from '../ports/network.ts'
+import type { Rng } from '../ports/rng.ts'
+import type { EvidenceKind } from '../model/federation.ts'
+import type { DocumentStore, IngestReport } from '../store/document-store.ts'
+import type { LogEntry } from '../store/log/change-log.ts'
+import type { SignedChange } from '../store/log/envelope.ts'
+import { buildBloom, type BloomFilter } from './bloom.ts'
+import { createDocFlights } from './doc-flights.ts'
+import type { DirectFrame } from './messages.ts'
+import { setPatientTimer } from './patient-timer.ts'
+
+/** Session counters, shared with the replicator's statistics. */
+export interface SessionCounters { started: number, completed: number, timedOut: number, roundTrips: number }
+
+export interface SyncSessionsOptions {
+  store: DocumentStore
+  clock: Clock
+  rng: Rng
+  isKnownDocument: (docId: string) => boolean
+  /** Whether the replicator runs and may still talk to `peer`. */
+  mayTalkTo: (peer: PeerId) => boolean
+  connectedPeers: () => PeerId[]
+  /** Small control frames (`sync-open`, `need`, errors). */
+  send: (peer: PeerId, frame: DirectFrame) => void
+  /** Sync replies and changes, paced to the transport. */
+  sendBulk: (peer: PeerId, frame: DirectFrame) => void
+  /** Verifies and applies changes from `peer`; `solicited` ones are not rate-limited. */
+  ingest: (peer: PeerId, changes: readonly SignedChange[], solicited: boolean) => Promise<IngestReport | undefined>
+  penalise: (peer: PeerId, kind: EvidenceKind, detail: string) => void
+  /** Admits a responder session for `peer` within its concurrency cap; false refuses it. */
+  openResponder: (peer: PeerId) => boolean
+  closeResponder: (peer: PeerId) => void
+  /** Whether `peer`'s last digest of `docId` equals ours: a queued, unforced session then has nothing to do. */
+  sameDigest: (peer: PeerId, docId: string) => boolean
+  counters: SessionCounters
+  chunkBytes: number
+  sessionTimeoutMs: number
+  maxSessionMs: number
+  maxNeedRounds: number
+}
+
+export interface SyncSessions {
+  /**
+   * Opens a session on `docId` with `peer`, or queues it behind the session already in
+   * flight on that document. `forced` (anything but a digest) keeps a queued request even
+   * if the peer's last digest then matches ours.
+   */
+  start (peer: PeerId, docId: string, forced?: boolean): void
+  /** Handles `sync-open`, `sync-reply`, `changes` and `need` frames. */
+  onFrame (peer: PeerId, frame: Extract<DirectFrame, { type: 'sync-open' | 'sync-reply' | 'changes' | 'need' }>): Promise<void>
+  /** Splits changes into frames that stay under the chunk size. */
+  chunked (changes: readonly SignedChange[]): SignedChange[][]
+  peerDown (peer: PeerId): void
+  stop (): void
+  /** Sessions waiting for their document's flight, and sessions open now (both roles). */
+  waiting (): number
+  open (): number
+}
+
+interface InitiatorSession {
+  id: number
+  peer: PeerId
+  docId: string
+  since: string[]
+  needRounds: number
+  startedAt: number
+  timer: Timer
+  phase: 'awaiting-reply' | 'receiving-reply' | 'awaiting-changes'
+  reply?: { heads: string[], sinceKnown: boolean, bloom: BloomFilter }
+  again: boolean
+  /** Frames of this session being ingested now: the time-out waits for them. */
+  ingesting: number
+}
+
+interface ResponderSession {
+  peer: PeerId
+  docId: string
+  peerHeads: string[]
+  timer: Timer
+}
+
+export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
+  const { store, clock, rng, counters, sessionTimeoutMs, maxSessionMs } = o
+  /** Per peer and document, the heads both held at the end of the last reconciliation. */
+  const lastSync = new Map<PeerId, Map<string, string[]>>()
+  const initiated = new Map<number, InitiatorSession>()
+  const activeByKey = new Map<string, InitiatorSession>()
+  const flights = createDocFlights()
+  /** Sessions we gave up on: their late frames are still answers we asked for (session → peer, expiry). */
+  const abandoned = new Map<number, { peer: PeerId, until: number }>()
+  const responding = new Map<string, ResponderSession>()
+  let nextSession = 1 + (rng.nextUint32() % 1000)
+
+  const sessionKey = (peer: PeerId, id: string): string => `${peer}|${id}`
+
+  function rememberCommon (peer: PeerId, docId: string, theirHeads: readonly string[]): void {
+    const log = store.log(docId)
+    const common = theirHeads.filter((h) => log?.isComplete(h) === true)
+    let perPeer = lastSync.get(peer)
+    if (perPeer === undefined) lastSync.set(peer, perPeer = new Map())
+    perPeer.set(docId, common)
+  }
+
+  function chunked (changes: readonly SignedChange[]): SignedChange[][] {
+    const out: SignedChange[][] = [[]]
+    let size = 0
+    for (const c of changes) {
+      const s = c.change.length + 140
+      if (size + s > o.chunkBytes && out[out.length - 1]!.length > 0) { out.push([]); size = 0 }
+      out[out.length - 1]!.push(c)
+      size += s
+    }
+    return out
+  }
+
+  /** Entries of `mine` absent from `bloom`, with everything in `mine` built on them. */
+  function lacking (mine: readonly LogEntry[], bloom: BloomFilter): SignedChange[] {
+    const missing = new Set<string>()
+    for (const e of mine) {
+      if (!bloom.has(e.hash) || e.deps.some((d) => missing.has(d))) missing.add(e.hash)
+    }
+    return mine.filter((e) => missing.has(e.hash)).map((e) => e.env)
+  }
+
+  function sendChanges (peer: PeerId, session: number, docId: string, changes: readonly SignedChange[], toResponder: boolean): void {
+    const chunks = chunked(changes)
+    chunks.forEach((chunk, i) => { o.sendBulk(peer, { type: 'changes', session, docId, changes: chunk, more: i < chunks.length - 1, toResponder }) })
+  }
+
+  // ---- initiator side ----
+
+  function start (peer: PeerId, docId: string, forced = true): void {
+    if (!o.mayTalkTo(peer) || !o.isKnownDocument(docId)) return
+    const key = sessionKey(peer, docId)
+    const active = activeByKey.get(key)
+    if (active !== undefined) {
+      // A digest taken before the running session ended tells nothing that session will not.
+      if (forced) active.again = true
+      return
+    }
+    if (!flights.claim(docId, peer, forced)) return
+    const since = lastSync.get(peer)?.get(docId) ?? []
+    const mine = store.log(docId)?.addedSince(since) ?? []
+    const bloom = buildBloom(mine.map((e) => e.hash), mine.length, rng.nextUint32())
+    const id = nextSession++
+    const session: InitiatorSession = {
+      id, peer, docId, since, needRounds: 0, startedAt: clock.monotonicMs(), phase: 'awaiting-reply', again: false, ingesting: 0,
+      timer: setPatientTimer(clock, sessionTimeoutMs, () => { expire(session) })
+    }
+    initiated.set(id, session)
+    activeByKey.set(key, session)
+    counters.started++
+    counters.roundTrips++
+    o.send(peer, { type: 'sync-open', session: id, docId, heads: store.heads(docId), since, bloom })
+  }
+
+  function finish (session: InitiatorSession, outcome: 'done' | 'timeout' | 'aborted'): void {
+    if (initiated.get(session.id) !== session) return
+    session.timer.cancel()
+    initiated.delete(session.id)
+    activeByKey.delete(sessionKey(session.peer, session.docId))
+    if (outcome === 'done') {
+      counters.completed++
+      rememberCommon(session.peer, session.docId, session.reply?.heads ?? [])
+    } else {
+      if (outcome === 'timeout') counters.timedOut++
+      rememberAbandoned(session)
+    }
+    takeOff(session.docId, session.again && outcome === 'done' ? session.peer : undefined)
+  }
+
+  function rememberAbandoned (session: InitiatorSession): void {
+    const now = clock.monotonicMs()
+    for (const [id, a] of abandoned) if (a.until < now || abandoned.size >= 1000) abandoned.delete(id); else break
+    abandoned.set(session.id, { peer: session.peer, until: now + 2 * sessionTimeoutMs })
+  }
+
+  /** Whether `session` is one we opened with `peer` and abandoned lately. */
+  function wasAbandoned (peer: PeerId, session: number): boolean {
+    const a = abandoned.get(session)
+    return a !== undefined && a.peer === peer && a.until >= clock.monotonicMs()
+  }
+
+  /** The document's flight is free: the next waiting peer that still has something for us goes. */
+  function takeOff (docId: string, again?: PeerId): void {
+    for (let next = flights.release(docId, again); next !== undefined; next = flights.release(docId)) {
+      const { peer, forced } = next
+      if (!o.mayTalkTo(peer) || !o.connectedPeers().includes(peer)) continue
+      if (!forced && o.sameDigest(peer, docId)) continue
+      start(peer, docId, forced)
+      if (flights.holds(docId, peer)) return
+    }
+  }
+
+  /** Progress: the session may wait another time-out, up to its lifetime. */
+  function touch (session: InitiatorSession): void {
+    session.timer.cancel()
+    const left = session.startedAt + maxSessionMs - clock.monotonicMs()
+    session.timer = setPatientTimer(clock, Math.max(0, Math.min(sessionTimeoutMs, left)), () => { expire(session) })
+  }
+
+  /**
+   * A time-out measures the peer's silence, not our own work: while the session's frames
+   * are still being ingested (queued behind other ingests in the store) it waits on, up to
+   * the session's lifetime. Giving up there made a joining site fetch whole documents twice.
+   */
+  function expire (session: InitiatorSession): void {
+    if (session.ingesting > 0 && clock.monotonicMs() < session.startedAt + maxSessionMs) { touch(session); return }
+    finish(session, 'timeout')
+  }
+
+  async function ingestFor (session: InitiatorSession, changes: readonly SignedChange[]): Promise<boolean> {
+    session.ingesting++
+    try { await o.ingest(session.peer, changes, true) } finally { session.ingesting-- }
+    return initiated.get(session.id) === session
+  }
+
+  /** After the reply arrived in full: send what the peer lacks, then ask for what we lack. */
+  function afterReply (session: InitiatorSession): void {
+    const reply = session.reply!
+    const mine = store.log(session.docId)?.addedSince(reply.sinceKnown ? session.since : []) ?? []
+    sendChanges(session.peer, session.id, session.docId, lacking(mine, reply.bloom), true)
+    askOrFinish(session)
+  }
+
+  function askOrFinish (session: InitiatorSession): void {
+    const log = store.log(session.docId)
+    const reply = session.reply!
+    const needs = new Set<string>()
+    for (const h of reply.heads) if (log?.has(h) !== true) needs.add(h)
+    for (const h of log?.missingDeps() ?? []) needs.add(h)
+    if (needs.size === 0 || session.needRounds >= o.maxNeedRounds) { finish(session, 'done'); return }
+    session.needRounds++
+    counters.roundTrips++
+    session.phase = 'awaiting-changes'
+    touch(session)
+    o.send(session.peer, { type: 'need', session: session.id, docId: session.docId, hashes: [...needs].sort() })
+  }
+
+  // ---- responder side ----
+
+  function onSyncOpen (peer: PeerId, frame: Extract<DirectFrame, { type: 'sync-open' }>): void {
+    if (!o.isKnownDocument(frame.docId)) {
+      o.send(peer, { type: 'error', code: 'wrong-document', message: `no document "${frame.docId}" in this federation` })
+      return
+    }
+    // Refused, not served: the initiator's session times out and anti-entropy retries it.
+    if (!o.openResponder(peer)) return
+    const key = sessionKey(peer, String(frame.session))
+    responding.get(key)?.timer.cancel()
+    responding.set(key, {
+      peer, docId: frame.docId, peerHeads: frame.heads,
+      timer: setPatientTimer(clock, sessionTimeoutMs, () => { closeResponder(peer, frame.session, false) })
+    })
+    const log = store.log(frame.docId)
+    const sinceKnown = frame.since.every((h) => log?.isComplete(h) === true)
+    const mine = log?.addedSince(frame.since) ?? []
+    const bloom = buildBloom(mine.map((e) => e.hash), mine.length, rng.nextUint32())
+    const chunks = chunked(lacking(mine, frame.bloom))
+    o.sendBulk(peer, { type: 'sync-reply', session: frame.session, docId: frame.docId, heads: store.heads(frame.docId), sinceKnown, bloom, changes: chunks[0]!, more: chunks.length > 1 })
+    for (let i = 1; i < chunks.length; i++) o.sendBulk(peer, { type: 'changes', session: frame.session, docId: frame.docId, changes: chunks[i]!, more: i < chunks.length - 1, toResponder: false })
+  }
+
+  function closeResponder (peer: PeerId, session: number, completed: boolean): void {
+    const key = sessionKey(peer, String(session))
+    const r = responding.get(key)
+    if (r === undefined) return
+    r.timer.cancel()
+    responding.delete(key)
+    o.closeResponder(peer)
+    if (completed) rememberCommon(peer, r.docId, r.peerHeads)
+  }
+
+  // ---- frames ----
+
+  async function onChanges (peer: PeerId, frame: Extract<DirectFrame, { type: 'changes' }>): Promise<void> {
+    if (!o.isKnownDocument(frame.docId)) { o.penalise(peer, 'unauthorized-writer', `changes for unknown document ${frame.docId}`); return }
+    const mine = frame.toResponder ? undefined : initiated.get(frame.session)
+    if (mine !== undefined && mine.peer === peer && mine.docId === frame.docId) {
+      touch(mine)
+      if (!await ingestFor(mine, frame.changes) || frame.more) return
+      if (mine.phase === 'receiving-reply') afterReply(mine)
+      else if (mine.phase === 'awaiting-changes') askOrFinish(mine)
+      return
+    }
+    const inSession = frame.session !== 0 && (frame.toResponder
+      ? responding.has(sessionKey(peer, String(frame.session)))
+      : wasAbandoned(peer, frame.session))
+    const result = await o.ingest(peer, frame.changes, inSession)
+    if (frame.session === 0) {
+      // A push whose dependencies are missing: reconcile that document with the pusher.
+      if (result !== undefined && (store.log(frame.docId)?.missingDeps().length ?? 0) > 0) start(peer, frame.docId)
+      return
+    }
+    if (frame.toResponder && !frame.more) closeResponder(peer, frame.session, true)
+  }
+
+  return {
+    start,
+    chunked,
+
+    async onFrame (peer, frame) {
+      switch (frame.type) {
+        case 'sync-open':
+          onSyncOpen(peer, frame)
+          return
+        case 'sync-reply': {
+          const session = initiated.get(frame.session)
+          if (session === undefined || session.peer !== peer || session.docId !== frame.docId) {
+            // A late answer to a session we gave up on: what we asked for, so take it.
+            if (wasAbandoned(peer, frame.session) && o.isKnownDocument(frame.docId)) await o.ingest(peer, frame.changes, true)
+            return
+          }
+          session.reply = { heads: frame.heads, sinceKnown: frame.sinceKnown, bloom: frame.bloom }
+          session.phase = 'receiving-reply'
+          touch(session)
+          if (await ingestFor(session, frame.changes) && !frame.more) afterReply(session)
+          return
+        }
+        case 'changes':
+          await onChanges(peer, frame)
+          return
+        case 'need':
+          if (!o.isKnownDocument(frame.docId)) return
+          sendChanges(peer, frame.session, frame.docId, store.signedChanges(frame.docId, frame.hashes.slice(0, 100_000)), false)
+      }
+    },
+
+    peerDown (peer) {
+      flights.forget(peer)
+      for (const s of [...initiated.values()]) if (s.peer === peer) finish(s, 'aborted')
+      for (const [key, r] of [...responding]) {
+        if (r.peer !== peer) continue
+        r.timer.cancel()
+        responding.delete(key)
+        o.closeResponder(peer)
+      }
+    },
+
+    stop () {
+      for (const s of [...initiated.values()]) finish(s, 'aborted')
+      for (const r of responding.values()) r.timer.cancel()
+      responding.clear()
+    },
+
+    waiting: () => flights.waiting(),
+    open: () => initiated.size + responding.size
+  }
+}
