@@ -9,7 +9,6 @@ import type { ClusterDriver } from '../ports/cluster-driver.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { Logger } from '../ports/logger.ts'
 import type { ClusterSettings } from '../controllers/cluster-status.ts'
-import { createPushDriver } from '../kube/push-driver.ts'
 import { createPullDriver, type PullDriver } from '../kube/pull-driver.ts'
 import { createAgentEndpoint } from '../kube/agent-endpoint.ts'
 
@@ -23,9 +22,12 @@ export async function createClusterDrivers (
 ): Promise<Array<{ settings: ClusterSettings, driver: ClusterDriver }>> {
   const out: Array<{ settings: ClusterSettings, driver: ClusterDriver }> = []
   const pulled: Array<{ name: string, agentKey: string, driver: PullDriver }> = []
+  // @kubernetes/client-node costs half a second to import: a site without push-mode
+  // clusters (pull mode only, or none yet) starts, and joins its federation, without it.
+  const { createPushDriver } = config.clusters.some((c) => c.mode === 'push') ? await import('../kube/push-driver.ts') : { createPushDriver: undefined }
   config.clusters.forEach((c, i) => {
     const s = settings[i]!
-    if (c.mode === 'push') {
+    if (c.mode === 'push' && createPushDriver !== undefined) {
       const driver = createPushDriver({ name: c.name, kubeconfig: c.kubeconfig!, ...(c.context === undefined ? {} : { context: c.context }), clock: ctx.clock, logger: ctx.logger.child({ cluster: c.name }) })
       out.push({ settings: s, driver })
     } else {
