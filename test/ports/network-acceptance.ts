@@ -303,8 +303,11 @@ export function runNetworkAcceptance (name: string, setup: NetworkWorldSetup): v
         member(0).broadcast(text('poison-1'))
         member(0).broadcast(text('poison-2'))
         await world.waitFor(() => (rec[1]?.validated ?? 0) >= 2, 'the middle member judged both')
+        // Two rejected messages graylist member 0 at member 1 (gossip-params.ts), so whether
+        // 1 still relays to 0 depends on whether its mesh heartbeat ran yet: a race, and not
+        // a promise. What must hold is that 1 still takes good broadcasts from 2.
         member(2).broadcast(text('antidote'))
-        await world.waitFor(() => rec[0]?.broadcasts.length === 1, 'a good broadcast still crosses the line')
+        await world.waitFor(() => (rec[1]?.broadcasts.length ?? 0) === 1, 'a good broadcast from the other side still delivered')
         await world.pass(world.settleMs)
         expect(rec[1]?.broadcasts.map((b) => str(b.payload))).toEqual(['antidote'])
         expect(rec[2]?.broadcasts).toEqual([])

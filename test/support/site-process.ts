@@ -90,7 +90,7 @@ rl.on('line', (line) => {
           reply(cmd.id, { ok: true, heads: Object.fromEntries(site.store.documentIds().map((d) => [d, site.store.heads(d)])) })
           break
         case 'stats':
-          reply(cmd.id, { ok: true, replication: site.replicator.stats(), status: site.status(), metrics: site.metrics(), rssMb: process.memoryUsage().rss / 2 ** 20 })
+          reply(cmd.id, { ok: true, replication: site.replicator.stats(), status: site.status(), metrics: site.metrics?.(), rssMb: process.memoryUsage().rss / 2 ** 20 })
           break
         case 'block':
           for (const p of cmd.peers ?? []) blocked.add(p)
