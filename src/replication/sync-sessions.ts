@@ -212,6 +212,16 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
   }
 
   /**
+   * The peer is serving one of our sessions, so it is not silent towards the others: a
+   * responder sends one document after another, each paced to the link, and the later
+   * ones' replies start only when the earlier ones have left. Each waits another time-out,
+   * up to its lifetime.
+   */
+  function heardFrom (peer: PeerId): void {
+    for (const s of initiated.values()) if (s.peer === peer) touch(s)
+  }
+
+  /**
    * A time-out measures the peer's silence, not our own work: while the session's frames
    * are still being ingested (queued behind other ingests in the store) it waits on, up to
    * the session's lifetime. Giving up there made a joining site fetch whole documents twice.
@@ -312,6 +322,7 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     chunked,
 
     async onFrame (peer, frame) {
+      if (frame.type === 'sync-reply' || (frame.type === 'changes' && !frame.toResponder && frame.session !== 0)) heardFrom(peer)
       switch (frame.type) {
         case 'sync-open':
           onSyncOpen(peer, frame)

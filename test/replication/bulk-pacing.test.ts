@@ -8,10 +8,10 @@ const MAX_FRAME = 16 * 1024
 
 /**
  * A transport like the libp2p adapter's: a bounded queue per peer (two full frames) that
- * drops what does not fit, written out one frame per millisecond of the manual clock.
+ * drops what does not fit, written out one frame per `frameMs` of the manual clock.
  * `withBacklog: false` hides the queue from the sender.
  */
-function boundedTransport (clock: ManualClock, withBacklog: boolean) {
+function boundedTransport (clock: ManualClock, withBacklog: boolean, frameMs: number) {
   const stats = { dropped: 0 }
   const wrap = (net: Network): Network => {
     const queues = new Map<PeerId, Uint8Array[]>()
@@ -21,7 +21,7 @@ function boundedTransport (clock: ManualClock, withBacklog: boolean) {
       const frame = q?.shift()
       if (frame === undefined) return
       net.send(peer, frame)
-      if (q!.length > 0) clock.setTimer(1, () => { drain(peer) })
+      if (q!.length > 0) clock.setTimer(frameMs, () => { drain(peer) })
     }
     const wrapped: Network = {
       ...net,
@@ -30,7 +30,7 @@ function boundedTransport (clock: ManualClock, withBacklog: boolean) {
         let q = queues.get(peer)
         if (q === undefined) queues.set(peer, q = [])
         q.push(payload)
-        if (q.length === 1) clock.setTimer(1, () => { drain(peer) })
+        if (q.length === 1) clock.setTimer(frameMs, () => { drain(peer) })
       }
     }
     if (withBacklog) wrapped.backlog = bytes
@@ -39,11 +39,12 @@ function boundedTransport (clock: ManualClock, withBacklog: boolean) {
   return { stats, wrap }
 }
 
-async function joinHub (withBacklog: boolean): Promise<{ f: Fixture, hub: ReplicaNode, fresh: ReplicaNode, dropped: number, writers: ReplicaNode[] }> {
+async function joinHub (withBacklog: boolean, link: { frameMs: number, sessionTimeoutMs?: number } = { frameMs: 1 }): Promise<{ f: Fixture, hub: ReplicaNode, fresh: ReplicaNode, dropped: number, writers: ReplicaNode[] }> {
   const clock = manualClock(); const fabric = manualFabric()
-  const transport = boundedTransport(clock, withBacklog)
+  const transport = boundedTransport(clock, withBacklog, link.frameMs)
   const f = await replicaFederation(['a', 'b', 'c', 'hub', 'new'], clock, fabric, {
     maxFrameBytes: MAX_FRAME,
+    ...(link.sessionTimeoutMs === undefined ? {} : { replicator: { sessionTimeoutMs: link.sessionTimeoutMs } }),
     network: (name, net) => name === 'hub' ? transport.wrap(net) : net
   })
   const [a, b, c, hub, fresh] = f.nodes as [ReplicaNode, ReplicaNode, ReplicaNode, ReplicaNode, ReplicaNode]
@@ -67,6 +68,15 @@ describe('bulk frames and a bounded transport queue', () => {
     expect(dropped).toBe(0)
     expect(fresh.replicator.stats().sessions.timedOut).toBe(0)
     expect(fresh.store.log(siteDocId(writers[0]!.site.id))?.size()).toBeGreaterThanOrEqual(150)
+  })
+
+  it('keeps the sessions whose documents wait behind others on a slow link, as the peer is not silent', async () => {
+    // Each document takes several frames of 20 ms; the last one's reply starts long after
+    // a 60 ms session time-out would have run out.
+    const { f, hub, fresh, dropped, writers } = await joinHub(true, { frameMs: 20, sessionTimeoutMs: 60 })
+    for (const w of writers) expect(f.headsEqual(w, hub, fresh)).toBe(true)
+    expect(dropped).toBe(0)
+    expect(fresh.replicator.stats().sessions.timedOut).toBe(0)
   })
 
   it('is a real test: the same join overflows the queue when the sender cannot see it', async () => {
