@@ -106,9 +106,10 @@ export function createGossipRelay (fabric: GossipFabric, settings: GossipSetting
     r.penalties.set(peer, { value, atMs: now() })
   }
 
-  const judge = (r: SiteState, f: WireFrame): 'accept' | 'reject' | 'ignore' => {
+  /** `data`: the receiver's copy of the payload, which its handler then gets too (as libp2p hands one `msg.data` to both). */
+  const judge = (r: SiteState, f: WireFrame, data: Uint8Array): 'accept' | 'reject' | 'ignore' => {
     if (r.handlers?.validateBroadcast === undefined) return 'accept'
-    return fabric.ask(r, 'validateBroadcast', (h) => h.validateBroadcast?.(f.origin, f.payload.slice())) ?? 'ignore'
+    return fabric.ask(r, 'validateBroadcast', (h) => h.validateBroadcast?.(f.origin, data)) ?? 'ignore'
   }
 
   /** `k` of `items` chosen with the run's Rng (partial Fisher-Yates), in a stable order. */
@@ -197,11 +198,13 @@ export function createGossipRelay (fabric: GossipFabric, settings: GossipSetting
         return
       }
       if (r.seen.checkAndAdd(`${f.origin}/${f.seq}`, now())) { b.duplicates++; return }
-      const verdict = r.isMember(f.origin) ? judge(r, f) : 'reject'
+      // One copy per receiver, for its validator and its handler alike.
+      const data = f.payload.slice()
+      const verdict = r.isMember(f.origin) ? judge(r, f, data) : 'reject'
       if (verdict === 'reject') { b.rejected++; penalise(r, via); return }
       if (verdict === 'ignore') { b.ignored++; return }
       b.delivered++
-      fabric.guard(r, 'onBroadcast', (h) => { h.onBroadcast(f.origin, via, f.payload.slice()) })
+      fabric.guard(r, 'onBroadcast', (h) => { h.onBroadcast(f.origin, via, data) })
       if (!r.online) return
       relay(r, { ...f, authentic: true })
     },

@@ -4,7 +4,10 @@
  * record being written only raise that record's count, so they are gathered and written
  * together once the hold has passed — not one change, applied by every peer, per tick
  * while a peer keeps misbehaving (a Byzantine flood made a third of a federation's
- * changes). Times are the site's monotonic clock.
+ * changes). Held repeats leave together: when one is due, all go, and a tick that writes
+ * a change anyway takes them all along, so a site under a flood of several kinds writes
+ * at most one evidence-only change per hold, usually none. Times are the site's monotonic
+ * clock.
  */
 import type { Misbehaviour } from '../replication/peer-guard.ts'
 
@@ -20,8 +23,11 @@ export interface EvidenceBatch {
   add (m: Misbehaviour, now: number): boolean
   /** Whether something is due for the next tick (new faults; held repeats are due by `dueAt`). */
   hasNew (): boolean
-  /** Everything due at `now`, taken out: new faults and repeats whose hold has passed. */
-  take (now: number): PendingEvidence[]
+  /**
+   * What to write at `now`, taken out: new faults, and every held repeat if one of them is
+   * due or `writing` (the tick writes a change anyway, so they cost no change of their own).
+   */
+  take (now: number, writing?: boolean): PendingEvidence[]
   /** The records of `written` were written at `now`: later repeats are held from then. */
   written (written: readonly PendingEvidence[], now: number): void
   /** When the earliest held repeat is due, if any. */
@@ -37,6 +43,15 @@ export function createEvidenceBatch (holdMs: number): EvidenceBatch {
   const writtenAt = new Map<string, number>()
   const keyOf = (m: Misbehaviour): string => `${m.kind}\n${m.peer}`
 
+  function dueAt (): number | undefined {
+    let due: number | undefined
+    for (const key of held.keys()) {
+      const at = (writtenAt.get(key) ?? -Infinity) + holdMs
+      if (due === undefined || at < due) due = at
+    }
+    return due
+  }
+
   return {
     add (m, now) {
       const key = keyOf(m)
@@ -51,24 +66,19 @@ export function createEvidenceBatch (holdMs: number): EvidenceBatch {
       return true
     },
     hasNew: () => fresh.length > 0,
-    take (now) {
+    take (now, writing = false) {
       const out = fresh
       fresh = []
-      for (const [key, h] of held) {
-        if ((writtenAt.get(key) ?? -Infinity) + holdMs <= now) { out.push(h); held.delete(key) }
+      const due = dueAt()
+      if (writing || (due !== undefined && due <= now)) {
+        out.push(...held.values())
+        held.clear()
       }
       return out
     },
     written (list, now) {
       for (const { m } of list) writtenAt.set(keyOf(m), now)
     },
-    dueAt () {
-      let due: number | undefined
-      for (const key of held.keys()) {
-        const at = (writtenAt.get(key) ?? -Infinity) + holdMs
-        if (due === undefined || at < due) due = at
-      }
-      return due
-    }
+    dueAt
   }
 }

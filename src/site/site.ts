@@ -98,6 +98,22 @@ export interface SiteOptions {
    * of statuses comes in, one tick (and one change every peer applies) covers them all.
    */
   minTickGapMs?: number
+  /**
+   * Shortest time from one tick's start to the next one asked for only by peers'
+   * documents (default `tickMs`, at least `minTickGapMs`). In a federation of many sites
+   * some peer's change arrives nearly always; each such tick reads every changed document
+   * and most find nothing to decide, so they are gathered over this longer window. Local
+   * inputs (a cluster, a liveness transition, a user's write, new evidence) still get a
+   * tick after `minTickGapMs`.
+   */
+  remoteTickGapMs?: number
+  /**
+   * How long repeats of a fault already on record are held before their raised count is
+   * written (default 6 × `idleTickMs`); held repeats also go along with any change the
+   * site writes anyway (see evidence-batch.ts). The first fault of a kind by a peer is
+   * written with the next tick whatever this is.
+   */
+  evidenceHoldMs?: number
   /** Snapshot a document after this many changes (default 500). */
   snapshotEvery?: number
   /** Replication anti-entropy period (default 5,000 ms). */
@@ -129,6 +145,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   const tickMs = options.tickMs ?? 1000
   const idleTickMs = Math.max(tickMs, options.idleTickMs ?? 10_000)
   const minTickGapMs = Math.max(0, options.minTickGapMs ?? 250)
+  const remoteTickGapMs = Math.max(minTickGapMs, options.remoteTickGapMs ?? tickMs)
   const startedAt = clock.wallMs()
 
   let localRecords: WorkloadRecord[] = []
@@ -170,8 +187,8 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   let view: GlobalView = viewCache.refresh(documents())
   let version = 1
   const viewListeners = new Set<(v: number) => void>()
-  /** Repeats of a recorded fault are written together once per idle bound. */
-  const pendingEvidence = createEvidenceBatch(idleTickMs)
+  /** Repeats of a recorded fault are written together, once per hold at most. */
+  const pendingEvidence = createEvidenceBatch(options.evidenceHoldMs ?? 6 * idleTickMs)
   const pendingEvents: NewEvent[] = []
   const controllers: Controllers = createControllers({
     siteId, clock, logger: logger.child({ component: 'controllers' }),
@@ -228,8 +245,11 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     announceVersion()
   }
 
+  /** Roster sites by peer id, derived once (a peer id costs a key decode and a hash). */
+  let sitesByPeer: Map<string, string> | undefined
   function siteOfPeer (peer: string): string {
-    return roster.find((m) => peerIdFromPublicKey(Buffer.from(m.publicKey, 'hex')) === peer)?.siteId ?? peer
+    sitesByPeer ??= new Map(roster.map((m) => [peerIdFromPublicKey(Buffer.from(m.publicKey, 'hex')), m.siteId]))
+    return sitesByPeer.get(peer) ?? peer
   }
 
   function siteInfo (): SiteInfo {
@@ -251,7 +271,8 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     // here — every deadline a decision waits on is a `wakeAt`, which asks itself.
     if (remoteOnly && tickedOn !== undefined && !pendingEvidence.hasNew() && pendingEvents.length === 0 && sameDecisionInputs(tickedOn, input)) return 'skipped'
     const outcome = controllers.tick(input)
-    const due = pendingEvidence.take(startedAt)
+    const writing = outcome.writes.length > 0 || outcome.events.length > 0 || pendingEvents.length > 0 || pendingEvidence.hasNew()
+    const due = pendingEvidence.take(startedAt, writing)
     const evidence = due.map(({ m, count }) => ({ ...evidenceFromMisbehaviour(m, siteId, siteOfPeer(m.peer), clock.wallMs()), count }))
     const events = [...pendingEvents.splice(0), ...outcome.events]
     if (outcome.writes.length > 0 || evidence.length > 0 || events.length > 0) {
@@ -271,7 +292,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   }
 
   const ticks = createTickScheduler({
-    clock, tickMs, idleTickMs, minTickGapMs,
+    clock, tickMs, idleTickMs, minTickGapMs, remoteGapMs: remoteTickGapMs,
     tick: runControllers,
     dueAt: () => pendingEvidence.dueAt(),
     onFailure: (e) => {

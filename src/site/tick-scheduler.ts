@@ -1,8 +1,9 @@
 /**
  * When a site runs its controller tick. A tick runs soon after something asks for one
- * (at least `minTickGapMs` after the previous one, so a burst of inputs shares one tick),
- * or, checked every `tickMs`, once a deadline the last tick named is due or `idleTickMs`
- * passed. Ticks never overlap. A tick asked for only by peers' documents is marked
+ * (at least `minTickGapMs` after the previous one, so a burst of inputs shares one tick;
+ * at least `remoteGapMs` when only peers' documents asked, as they do nearly all the time
+ * in a large federation), or, checked every `tickMs`, once a deadline the last tick named
+ * is due or `idleTickMs` passed. Ticks never overlap. A tick asked for only by peers' documents is marked
  * `remoteOnly`, so the site may skip it when nothing a decision reads changed; a tick
  * that keeps failing is retried after 1, 2, 4 … periods up to the idle bound, not on
  * every input.
@@ -17,6 +18,11 @@ export interface TickSchedulerOptions {
   tickMs: number
   idleTickMs: number
   minTickGapMs: number
+  /**
+   * Shortest time from one tick's start to the next one asked for only by peers'
+   * documents (at least `minTickGapMs`; default: `minTickGapMs`).
+   */
+  remoteGapMs?: number
   /** Runs one tick, started at monotonic `startedAt`; a throw counts as a failed tick. */
   tick: (remoteOnly: boolean, startedAt: number) => Promise<TickResult>
   /** Another deadline that makes a tick due (held-back evidence). */
@@ -39,9 +45,12 @@ const SOON_MS = 50
 
 export function createTickScheduler (options: TickSchedulerOptions): TickScheduler {
   const { clock, tickMs, idleTickMs, minTickGapMs } = options
+  const remoteGapMs = Math.max(minTickGapMs, options.remoteGapMs ?? minTickGapMs)
   let running = false
   let tickTimer: Timer | undefined
   let soonTimer: Timer | undefined
+  /** When `soonTimer` fires (monotonic). */
+  let soonAt = Infinity
   /** Something asked for a tick since the last one began. */
   let dirty = true
   /** Something other than a peer's document change asked for it. */
@@ -55,10 +64,17 @@ export function createTickScheduler (options: TickSchedulerOptions): TickSchedul
   function requestSoon (remote = false): void {
     dirty = true
     if (!remote) otherInput = true
-    if (!running || soonTimer !== undefined) return
+    if (!running) return
     const now = clock.monotonicMs()
-    const delay = Math.max(SOON_MS, lastTickAt + minTickGapMs - now, (retryAt ?? 0) - now)
-    soonTimer = clock.setTimer(delay, () => { soonTimer = undefined; void runTick() })
+    const gap = otherInput ? minTickGapMs : remoteGapMs
+    const delay = Math.max(SOON_MS, lastTickAt + gap - now, (retryAt ?? 0) - now)
+    if (soonTimer !== undefined) {
+      if (soonAt <= now + delay) return
+      // A peer's change asked for a later tick; something more urgent came since.
+      soonTimer.cancel()
+    }
+    soonAt = now + delay
+    soonTimer = clock.setTimer(delay, () => { soonTimer = undefined; soonAt = Infinity; void runTick() })
   }
 
   async function runTick (): Promise<void> {
@@ -100,7 +116,8 @@ export function createTickScheduler (options: TickSchedulerOptions): TickSchedul
       otherInput = true
       return true
     }
-    return dirty
+    // Peers' changes alone wait out their longer gap (the soon timer is set for its end).
+    return dirty && (otherInput || now - lastTickAt >= remoteGapMs)
   }
 
   function schedulePeriodic (): void {
@@ -123,6 +140,7 @@ export function createTickScheduler (options: TickSchedulerOptions): TickSchedul
       tickTimer?.cancel()
       soonTimer?.cancel()
       soonTimer = undefined
+      soonAt = Infinity
       await ticking
     },
     requestSoon,

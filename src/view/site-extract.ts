@@ -60,10 +60,10 @@ function emptyCollections (): SiteCollections {
   return { workloads: new Map(), stubs: new Map(), policies: new Map(), bindings: new Map(), shares: new Map(), inspections: new Map(), evidence: new Map() }
 }
 
-/** Reads a whole site document. */
-export function extractSite (docId: string, site: SiteId, doc: Automerge.Doc<unknown>): SiteExtract {
+/** Reads a whole site document; `heads`: its sorted heads, if the caller has them. */
+export function extractSite (docId: string, site: SiteId, doc: Automerge.Doc<unknown>, heads = sortedHeads(doc)): SiteExtract {
   const ex: SiteExtract = {
-    docId, site, heads: sortedHeads(doc), state: 'ok', info: undefined, rootAnomalies: [],
+    docId, site, heads, state: 'ok', info: undefined, rootAnomalies: [],
     clusters: new Map(), collections: emptyCollections(), eventsNext: 0, events: new Map()
   }
   try {
@@ -91,11 +91,10 @@ export function refreshSite (prev: SiteExtract, doc: Automerge.Doc<unknown>): Si
 
 export type RefreshHow = 'reused' | 'incremental' | 'full'
 
-/** `refreshSite`, also saying how it got there. */
-export function refreshSiteHow (prev: SiteExtract, doc: Automerge.Doc<unknown>): { extract: SiteExtract, how: RefreshHow } {
-  const heads = sortedHeads(doc)
+/** `refreshSite`, also saying how it got there; `heads`: the document's sorted heads, if the caller has them. */
+export function refreshSiteHow (prev: SiteExtract, doc: Automerge.Doc<unknown>, heads = sortedHeads(doc)): { extract: SiteExtract, how: RefreshHow } {
   if (sameHeads(heads, prev.heads)) return { extract: prev, how: 'reused' }
-  const full = (): { extract: SiteExtract, how: RefreshHow } => ({ extract: extractSite(prev.docId, prev.site, doc), how: 'full' })
+  const full = (): { extract: SiteExtract, how: RefreshHow } => ({ extract: extractSite(prev.docId, prev.site, doc, heads), how: 'full' })
   if (prev.state !== 'ok') return full()
   // diff() answers [] when the old heads are not in the document (its history was
   // rewritten, e.g. an equivocating writer's changes dropped); heads that differ yet

@@ -8,7 +8,6 @@
  * it); the cache only makes it cheaper. Returned views share structure with earlier
  * ones: treat them as immutable.
  */
-import type * as Automerge from '@automerge/automerge'
 import type { GlobalView, ViewAnomaly } from '../model/view.ts'
 import { FEDERATION_DOC_ID, parseDocId } from '../store/docs/schema.ts'
 import { unknownDocument } from './build-view.ts'
@@ -46,7 +45,11 @@ export function createViewCache (): ViewCache {
       stats.full = 0
       stats.incremental = 0
       stats.reused = 0
-      if (last !== undefined && sameDocuments(last.heads, docs)) {
+      // Each document's heads are read once per refresh (a call into Automerge and a sort
+      // per document: at a hundred sites, refreshed a few times a second, it adds up).
+      const heads = new Map<string, string[]>()
+      for (const [id, doc] of docs) heads.set(id, sortedHeads(doc))
+      if (last !== undefined && sameDocuments(last.heads, heads)) {
         stats.reused = docs.size
         return last.view
       }
@@ -56,10 +59,10 @@ export function createViewCache (): ViewCache {
       for (const [id, doc] of docs) {
         const parsed = parseDocId(id)
         if (parsed === undefined) { unknown.push(unknownDocument(id)); continue }
+        const docHeads = heads.get(id)!
         if (parsed.type === 'federation') {
-          const heads = sortedHeads(doc)
-          if (federation === undefined || !sameHeads(federation.heads, heads)) {
-            federation = { heads, extract: extractFederation(doc) }
+          if (federation === undefined || !sameHeads(federation.heads, docHeads)) {
+            federation = { heads: docHeads, extract: extractFederation(doc) }
             stats.full++
           } else {
             stats.reused++
@@ -70,10 +73,10 @@ export function createViewCache (): ViewCache {
         const prev = sites.get(id)
         let ex: SiteExtract
         if (prev === undefined) {
-          ex = extractSite(id, parsed.site, doc)
+          ex = extractSite(id, parsed.site, doc, docHeads)
           stats.full++
         } else {
-          const r = refreshSiteHow(prev, doc)
+          const r = refreshSiteHow(prev, doc, docHeads)
           ex = r.extract
           stats[r.how]++
         }
@@ -82,17 +85,17 @@ export function createViewCache (): ViewCache {
       if (!docs.has(FEDERATION_DOC_ID)) federation = undefined
       sites = nextSites
       const view = assembly.apply(unknown.length === 0 ? fed : { ...fed, anomalies: [...fed.anomalies, ...unknown] }, nextSites)
-      last = { view, heads: new Map([...docs].map(([id, d]) => [id, sortedHeads(d)])) }
+      last = { view, heads }
       return view
     }
   }
 }
 
-function sameDocuments (a: Map<string, string[]>, b: Map<string, Automerge.Doc<unknown>>): boolean {
+function sameDocuments (a: Map<string, string[]>, b: Map<string, string[]>): boolean {
   if (a.size !== b.size) return false
-  for (const [id, doc] of b) {
+  for (const [id, heads] of b) {
     const prev = a.get(id)
-    if (prev === undefined || !sameHeads(prev, sortedHeads(doc))) return false
+    if (prev === undefined || !sameHeads(prev, heads)) return false
   }
   return true
 }

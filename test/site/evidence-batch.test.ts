@@ -32,6 +32,36 @@ describe('evidence batch', () => {
     expect(b.take(2).map((e) => `${e.m.peer}/${e.m.kind}`)).toEqual(['q/malformed', 'p/flood'])
   })
 
+  it('hands over every held repeat once one of them is due, so several kinds cost one change', () => {
+    const b = createEvidenceBatch(10_000)
+    b.written([{ m: fault('p'), count: 1 }], 0)
+    b.written([{ m: fault('p', 'flood'), count: 1 }], 4_000)
+    expect(b.add(fault('p'), 5_000)).toBe(false)
+    expect(b.add(fault('p', 'flood'), 5_000)).toBe(false)
+    expect(b.dueAt()).toBe(10_000)
+    const due = b.take(10_000)
+    expect(due.map((e) => `${e.m.kind}:${e.count}`).sort()).toEqual(['flood:1', 'malformed:1'])
+    b.written(due, 10_000)
+    expect(b.dueAt()).toBeUndefined()
+    expect(b.add(fault('p', 'flood'), 12_000)).toBe(false)
+    expect(b.dueAt()).toBe(20_000)
+  })
+
+  it('hands over held repeats before their hold when the tick writes a change anyway', () => {
+    const b = createEvidenceBatch(60_000)
+    b.written([{ m: fault('p'), count: 1 }], 0)
+    b.add(fault('p', 'malformed', 'two'), 1_000)
+    b.add(fault('p', 'malformed', 'three'), 2_000)
+    expect(b.take(3_000)).toEqual([])
+    const along = b.take(3_000, true)
+    expect(along.map((e) => [e.count, e.m.detail])).toEqual([[2, 'three']])
+    b.written(along, 3_000)
+    expect(b.take(4_000, true)).toEqual([])
+    // The hold restarts from the record just written.
+    expect(b.add(fault('p'), 62_000)).toBe(false)
+    expect(b.add(fault('p'), 63_000)).toBe(true)
+  })
+
   it('treats a repeat after the hold as new again', () => {
     const b = createEvidenceBatch(1_000)
     b.written([{ m: fault('p'), count: 1 }], 0)

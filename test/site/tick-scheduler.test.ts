@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest'
 import { createVirtualClock } from '../../sim/engine/virtual-clock.ts'
 import { createTickScheduler, type TickResult } from '../../src/site/tick-scheduler.ts'
 
-function setup (tick: (remoteOnly: boolean, at: number) => Promise<TickResult>) {
+function setup (tick: (remoteOnly: boolean, at: number) => Promise<TickResult>, remoteGapMs?: number) {
   const engine = createVirtualClock()
   const clock = engine.view()
   const runs: Array<{ at: number, remoteOnly: boolean }> = []
   const failures: unknown[] = []
   const ticks = createTickScheduler({
-    clock, tickMs: 1000, idleTickMs: 10_000, minTickGapMs: 250, dueAt: () => undefined,
+    clock, tickMs: 1000, idleTickMs: 10_000, minTickGapMs: 250, dueAt: () => undefined, ...(remoteGapMs === undefined ? {} : { remoteGapMs }),
     tick: async (remoteOnly, at) => { runs.push({ at, remoteOnly }); return await tick(remoteOnly, at) },
     onFailure: (e) => { failures.push(e) }
   })
@@ -28,6 +28,28 @@ describe('tick scheduler', () => {
     expect(runs).toHaveLength(2)
     expect(runs[1]!.at - runs[0]!.at).toBeGreaterThanOrEqual(250)
     expect(runs[1]!.remoteOnly).toBe(true)
+    await ticks.stop()
+  })
+
+  it('gathers peers\' changes over the longer remote gap, and still answers a local input after the minimum gap', async () => {
+    const { engine, ticks, runs } = setup(async () => ({ wakeAt: undefined }), 1000)
+    ticks.start()
+    await engine.runFor(100)
+    expect(runs).toHaveLength(1)
+    const since = (): number[] => runs.map((r) => r.at - runs[0]!.at)
+    // Peers' changes only: one tick, a full remote gap after the first (the periodic check at 1,050 ms
+    // passes it by, 1,000 ms not having gone by since the first tick began at 50 ms).
+    for (let i = 0; i < 5; i++) { ticks.requestSoon(true); await engine.runFor(150) }
+    await engine.runFor(300)
+    expect(since()).toEqual([0, 1000])
+    expect(runs[1]!.remoteOnly).toBe(true)
+    // A peer's change, then a local input 100 ms later: the tick comes after the minimum gap.
+    ticks.requestSoon(true)
+    await engine.runFor(100)
+    ticks.requestSoon()
+    await engine.runFor(400)
+    expect(since()).toEqual([0, 1000, 1250])
+    expect(runs[2]!.remoteOnly).toBe(false)
     await ticks.stop()
   })
 
