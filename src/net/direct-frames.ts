@@ -124,8 +124,8 @@ export function createDirectFrames (o: DirectFramesOptions): DirectFrames {
         state = { queue: createSendQueue(o.maxQueueFrames, o.maxQueueBytes), stream: undefined, pumping: false }
         outbound.set(peer, state)
       }
-      // the caller may reuse its buffer once send returns
-      if (!state.queue.push(payload.slice())) {
+      // Not copied: the port's callers hand the buffer over (a push to every peer shares one).
+      if (!state.queue.push(payload)) {
         counters.dropped++
         return
       }

@@ -64,7 +64,11 @@ export interface Network {
   readonly localPeer: PeerId
   /** Registers the handlers; one set per network. Returns a function that removes them. */
   handle (handlers: NetworkHandlers): () => void
-  /** Sends one frame to a connected peer; dropped if the peer is not connected. */
+  /**
+   * Sends one frame to a connected peer; dropped if the peer is not connected. The buffer
+   * is the transport's from then on: the caller must not change it (one buffer may be
+   * sent to many peers, and the transport queues it without a copy).
+   */
   send (peer: PeerId, payload: Uint8Array): void
   /**
    * Bytes handed to `send` for `peer` and not yet written to the transport. Senders of

@@ -21,7 +21,7 @@ import type { IngestReport } from '../store/document-store.ts'
 import { encodeSignedChange, type SignedChange } from '../store/log/envelope.ts'
 import { createDigestExchange } from './digest-exchange.ts'
 import { createOutboundPacer } from './outbound-pacer.ts'
-import { decodeDirect, decodeGossip, encodeDirect, encodeGossip, type DirectFrame } from './messages.ts'
+import { decodeDirect, decodeGossip, encodeDirect, encodeGossip, type DirectFrame, type GossipMessage } from './messages.ts'
 import { createPeerGuard, type Misbehaviour } from './peer-guard.ts'
 import type { HeartbeatListener, Replicator, ReplicatorOptions } from './replicator-api.ts'
 import { createSyncSessions } from './sync-sessions.ts'
@@ -219,9 +219,20 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     })
   }
 
+  /**
+   * The transport hands the validator and the handler the same buffer (libp2p's
+   * `msg.data`, and the simulator likewise), so a message is decoded once for both.
+   */
+  const decodedGossip = new WeakMap<Uint8Array, GossipMessage>()
+  function decodeGossipOnce (payload: Uint8Array): GossipMessage {
+    let m = decodedGossip.get(payload)
+    if (m === undefined) { m = decodeGossip(payload); decodedGossip.set(payload, m) }
+    return m
+  }
+
   function validateBroadcast (_origin: PeerId, payload: Uint8Array): 'accept' | 'reject' | 'ignore' {
     try {
-      const m = decodeGossip(payload)
+      const m = decodeGossipOnce(payload)
       if (m.type === 'announce' && !options.isKnownDocument(m.docId)) return 'reject'
       return 'accept'
     } catch (e) {
@@ -232,7 +243,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
   function onBroadcast (origin: PeerId, via: PeerId, payload: Uint8Array): void {
     if (bannedPeers.has(origin)) return
     let m
-    try { m = decodeGossip(payload) } catch { return }
+    try { m = decodeGossipOnce(payload) } catch { return }
     if (m.type === 'heartbeat') { emitHeartbeat(m.payload, origin, via); return }
     if (!options.isKnownDocument(m.docId)) return
     const mine = digests.digestOf(m.docId)
