@@ -55,8 +55,19 @@ function readChanges (r: WireReader): SignedChange[] {
   return out
 }
 
+/**
+ * Room a frame needs, near enough that the writer allocates once: a reply of a whole
+ * document is megabytes, and growing into it by doubling copied it a dozen times.
+ */
+function sizeHint (f: DirectFrame): number {
+  if (f.type !== 'sync-reply' && f.type !== 'changes') return 128
+  let n = 64 + 3 * f.docId.length + (f.type === 'sync-reply' ? 32 * f.heads.length + f.bloom.bits.length : 0)
+  for (const c of f.changes) n += c.change.length + 3 * c.docId.length + 112
+  return n
+}
+
 export function encodeDirect (f: DirectFrame): Uint8Array {
-  const w = new WireWriter(f.type === 'sync-reply' || f.type === 'changes' ? 1024 : 128)
+  const w = new WireWriter(sizeHint(f))
   w.u8(PROTOCOL_VERSION).u8(DIRECT_TYPES.indexOf(f.type) + 1)
   switch (f.type) {
     case 'sync-open': w.uint(f.session).string(f.docId).hashes(f.heads).hashes(f.since); writeBloom(w, f.bloom); break

@@ -70,7 +70,11 @@ export class WireWriter {
     return this
   }
 
-  finish (): Uint8Array { return this.buf.slice(0, this.pos) }
+  /**
+   * The bytes written. A buffer mostly filled (a frame sized beforehand) is handed out as
+   * a view instead of being copied once more; a mostly empty one is copied to fit.
+   */
+  finish (): Uint8Array { return this.pos * 4 >= this.buf.length * 3 ? this.buf.subarray(0, this.pos) : this.buf.slice(0, this.pos) }
 }
 
 function nibble (c: number): number {
