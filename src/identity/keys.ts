@@ -27,6 +27,8 @@ export type SignatureContext =
 const PKCS8_ED25519_PREFIX = Uint8Array.from([0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20])
 const SPKI_ED25519_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00])
 const encoder = new TextEncoder()
+/** Encoded context strings: a handful of constants, encoded once instead of per signature. */
+const contextBytes = new Map<SignatureContext, Uint8Array>()
 
 /** Derives the key pair from a 32-byte seed (deterministic; tweetnacl). */
 export function keyPairFromSeed (seed: Uint8Array): KeyPair {
@@ -39,7 +41,8 @@ export function keyPairFromSeed (seed: Uint8Array): KeyPair {
 
 /** The bytes actually signed: context, a zero byte, then the message. */
 export function signedBytes (context: SignatureContext, message: Uint8Array): Uint8Array {
-  const ctx = encoder.encode(context)
+  let ctx = contextBytes.get(context)
+  if (ctx === undefined) contextBytes.set(context, ctx = encoder.encode(context))
   const out = new Uint8Array(ctx.length + 1 + message.length)
   out.set(ctx, 0)
   out.set(message, ctx.length + 1)
@@ -79,23 +82,33 @@ export type Verify = (publicKey: Uint8Array, context: SignatureContext, message:
 
 /**
  * A verifier on node:crypto with a bounded cache of parsed public keys (parsing a key
- * costs about as much as a verification). Malformed keys or signatures verify false.
+ * costs about as much as a verification). The key used last is checked first by its
+ * bytes: changes arrive in runs from one author, and that check is cheaper than the hex
+ * string the cache is keyed by. Malformed keys or signatures verify false.
  */
 export function createVerifier (cacheSize = 4096): Verify {
   const cache = new Map<string, KeyObject | null>()
+  let lastBytes: Uint8Array | undefined
+  let lastKey: KeyObject | null = null
+  const parse = (publicKey: Uint8Array): KeyObject | null => {
+    if (publicKey.length !== 32) return null
+    const der = new Uint8Array(SPKI_ED25519_PREFIX.length + 32)
+    der.set(SPKI_ED25519_PREFIX, 0)
+    der.set(publicKey, SPKI_ED25519_PREFIX.length)
+    try { return createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }) } catch { return null }
+  }
   const keyObject = (publicKey: Uint8Array): KeyObject | null => {
+    if (lastBytes !== undefined && sameBytes(lastBytes, publicKey)) return lastKey
     const id = toHex(publicKey)
     let key = cache.get(id)
-    if (key !== undefined) return key
-    key = null
-    if (publicKey.length === 32) {
-      const der = new Uint8Array(SPKI_ED25519_PREFIX.length + 32)
-      der.set(SPKI_ED25519_PREFIX, 0)
-      der.set(publicKey, SPKI_ED25519_PREFIX.length)
-      try { key = createPublicKey({ key: Buffer.from(der), format: 'der', type: 'spki' }) } catch { key = null }
+    if (key === undefined) {
+      key = parse(publicKey)
+      if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
+      cache.set(id, key)
     }
-    if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string)
-    cache.set(id, key)
+    // A copy: the caller may reuse or mutate its buffer after the call.
+    lastBytes = Uint8Array.from(publicKey)
+    lastKey = key
     return key
   }
   return (publicKey, context, message, signature) => {
@@ -108,6 +121,12 @@ export function createVerifier (cacheSize = 4096): Verify {
       return false
     }
   }
+}
+
+function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** tweetnacl verification: the portable cross-check of `createVerifier`. */

@@ -24,13 +24,18 @@ export interface ByteRange {
   empty: boolean
 }
 
-/** UTF-8 bytes of `key`; throws `input-invalid` for a non-string or a string with a lone surrogate. */
-export function encodeKey (key: string, name = 'key'): Uint8Array {
+/** Throws `input-invalid` for a non-string or a string with a lone surrogate (no UTF-8 form). */
+export function checkKey (key: string, name = 'key'): void {
   if (typeof key !== 'string' || LONE_SURROGATE.test(key)) {
     throw new FlotillaError('input-invalid',
       `'${name}' must be a string without lone surrogates: received ${JSON.stringify(key)}`,
       'storage keys are compared by their UTF-8 bytes; build keys from well-formed text')
   }
+}
+
+/** UTF-8 bytes of `key`; throws `input-invalid` for a non-string or a string with a lone surrogate. */
+export function encodeKey (key: string, name = 'key'): Uint8Array {
+  checkKey(key, name)
   return encoder.encode(key)
 }
 
@@ -62,21 +67,33 @@ export type CheckedOp =
 
 /** Checks every op of a batch before any is applied, so a bad op cannot half-apply a batch. */
 export function checkBatch (ops: readonly StorageOp[]): CheckedOp[] {
+  checkOps(ops)
+  return ops.map((op): CheckedOp => op.type === 'put'
+    ? { type: 'put', key: encoder.encode(op.key), value: op.value, text: op.key }
+    : { type: 'del', key: encoder.encode(op.key), text: op.key })
+}
+
+/**
+ * The checks of `checkBatch` without encoding the keys, for an adapter that hands
+ * LevelDB the key strings to encode natively (the same UTF-8 bytes, once checked).
+ */
+export function checkOps (ops: readonly StorageOp[]): void {
   if (!Array.isArray(ops)) {
     throw new FlotillaError('input-invalid', `'ops' must be an array: received ${typeof ops}`, 'pass a list of put/del operations')
   }
-  return ops.map((op, i): CheckedOp => {
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]
     if (op?.type === 'put') {
       if (!(op.value instanceof Uint8Array)) {
         throw new FlotillaError('input-invalid', `'ops[${i}].value' must be a Uint8Array: received ${typeof op.value}`,
           'encode values to bytes before storing them')
       }
-      return { type: 'put', key: encodeKey(op.key, `ops[${i}].key`), value: op.value, text: op.key }
+    } else if (op?.type !== 'del') {
+      throw new FlotillaError('input-invalid', `'ops[${i}].type' must be 'put' or 'del': received ${JSON.stringify((op as { type?: unknown } | undefined)?.type)}`,
+        'a batch holds only put and del operations')
     }
-    if (op?.type === 'del') return { type: 'del', key: encodeKey(op.key, `ops[${i}].key`), text: op.key }
-    throw new FlotillaError('input-invalid', `'ops[${i}].type' must be 'put' or 'del': received ${JSON.stringify((op as { type?: unknown } | undefined)?.type)}`,
-      'a batch holds only put and del operations')
-  })
+    checkKey(op.key, `ops[${i}].key`)
+  }
 }
 
 /**

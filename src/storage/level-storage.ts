@@ -6,10 +6,10 @@
  * survives a power cut, not only a killed process. Every failure of LevelDB or the file
  * system surfaces as `storage-failed` with a hint; nothing is ever turned into "not found".
  */
-import { Level } from 'level'
+import { Level, type BatchOperation } from 'level'
 import { FlotillaError } from '../model/errors.ts'
 import type { Storage, StorageOp, StorageRange } from '../ports/storage.ts'
-import { checkBatch, decodeKey, encodeKey, resolveRange } from './key-range.ts'
+import { checkOps, decodeKey, encodeKey, resolveRange } from './key-range.ts'
 
 export interface LevelStorageOptions {
   /** fsync each batch before acknowledging it (survives power loss, not just a kill). Default true. */
@@ -57,12 +57,18 @@ export async function openLevelStorage (path: string, options: LevelStorageOptio
 
     async batch (ops: readonly StorageOp[]): Promise<void> {
       ensureOpen('batch')
-      const checked = checkBatch(ops)
-      if (checked.length === 0) return
+      checkOps(ops)
+      if (ops.length === 0) return
+      // Checked keys go to LevelDB as strings ('utf8'): it encodes them natively to the
+      // same bytes TextEncoder gives, at a fraction of the cost for a batch of hundreds.
+      // Fresh op objects, so nothing but type, key and value reaches `level`.
+      const levelOps = new Array<BatchOperation<typeof db, string, Uint8Array>>(ops.length)
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i]!
+        levelOps[i] = op.type === 'put' ? { type: 'put', key: op.key, value: op.value } : { type: 'del', key: op.key }
+      }
       try {
-        await db.batch(checked.map((op) => op.type === 'put'
-          ? { type: 'put' as const, key: op.key, value: op.value }
-          : { type: 'del' as const, key: op.key }), { sync })
+        await db.batch<string, Uint8Array>(levelOps, { sync, keyEncoding: 'utf8' })
       } catch (e) {
         throw fail('batch', e)
       }

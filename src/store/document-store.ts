@@ -11,6 +11,11 @@
  * is read (see `document-value.ts`): turning changes into JS objects costs more than
  * applying them, and a site reads a document once per controller tick while changes
  * arrive in many small batches.
+ *
+ * Snapshots (a compacted save of a document, so a restart replays a bounded tail of its
+ * log) are an optimisation, not part of durability: an operation resolves once its
+ * changes are durable, and the snapshot it triggers is written behind it (see
+ * `persistSnapshot`).
  */
 import * as A from '@automerge/automerge'
 import { FlotillaError } from '../model/errors.ts'
@@ -22,7 +27,7 @@ import { toHex, type Signer, type Verify } from '../identity/keys.ts'
 import { readChangeHeader, readChangeHeaderFast, type ChangeHeader } from './log/change-header.ts'
 import { createDocumentLog, type DocumentLog, type EquivocationEvidence, type LogEntry } from './log/change-log.ts'
 import { decodeSignedChange, encodeSignedChange, signChange, type SignedChange } from './log/envelope.ts'
-import { decodeRecord, decodeSnapshot, encodeRecord, encodeSnapshot, logKey, logPrefix, metaKey, snapshotKey } from './log/records.ts'
+import { decodeRecord, decodeSnapshot, encodeChangeRecord, encodeRecord, encodeSnapshot, logKey, logPrefix, metaKey, snapshotKey } from './log/records.ts'
 import { verifySignedChange, type VerifyLimits, type WritePolicy } from './log/verify.ts'
 import { createDocumentValue, type DocumentValue } from './document-value.ts'
 
@@ -143,8 +148,8 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     return log
   }
 
-  function entryOf (env: SignedChange, header = readChangeHeader(env.change)): LogEntry {
-    return { hash: header.hash, actor: header.actor, seq: header.seq, deps: header.deps, signer: toHex(env.signer), ops: header.ops, time: header.time, env }
+  function entryOf (env: SignedChange, header = readChangeHeader(env.change), signerHex = toHex(env.signer)): LogEntry {
+    return { hash: header.hash, actor: header.actor, seq: header.seq, deps: header.deps, signer: signerHex, ops: header.ops, time: header.time, env }
   }
 
   function emptyDoc (): A.Doc<unknown> {
@@ -247,7 +252,16 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     return result
   }
 
+  /** A snapshot write in flight (it never rejects: a failure sets `failure`). */
+  let snapshotWrite: Promise<void> | undefined
+
   async function persist (ops: StorageOp[]): Promise<void> {
+    if (snapshotWrite !== undefined) {
+      const pending = snapshotWrite
+      snapshotWrite = undefined
+      await pending
+    }
+    if (failure !== undefined) throw failure
     if (ops.length === 0) return
     try {
       await storage.batch(ops)
@@ -257,6 +271,18 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
         'The store stopped to stay consistent; fix the disk and restart the site (it reloads from disk).', { cause: e })
       throw failure
     }
+  }
+
+  /**
+   * Issues a snapshot write without waiting for it to be durable: the changes it covers
+   * already are, and a lost snapshot only makes the next start replay more of the log,
+   * so its fsync overlaps with what the store does next instead of delaying the caller.
+   * The next write and `close` wait for it first, so snapshots land in order and a
+   * failed one stops the store like any other write.
+   */
+  function persistSnapshot (ops: StorageOp[]): void {
+    if (ops.length === 0) return
+    snapshotWrite = persist(ops).catch(() => undefined)
   }
 
   function emit (docId: DocId, entries: readonly LogEntry[], origin: ChangeOrigin): void {
@@ -301,7 +327,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
         const env = signChange(signer, docId, bytes)
         const entry = entryOf(env)
         const log = logFor(docId)
-        await persist([{ type: 'put', key: logKey(docId, entry.hash), value: encodeRecord('change', encodeSignedChange(env)) }])
+        await persist([{ type: 'put', key: logKey(docId, entry.hash), value: encodeChangeRecord(env) }])
         const outcome = log.add([entry])
         if (outcome.applicable.length !== 1) {
           // A.change moved the value on in place: rebuild it from the log, or every later
@@ -312,7 +338,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
             'The log refuses this site\'s own changes — as after an equivocation by its actor, e.g. a data directory restored from an old copy. Check `flotilla evidence`; a site that equivocated must be re-initialised with a new key.')
         }
         value.replace(after as A.Doc<unknown>)
-        await persist(snapshotOps(docId, 1))
+        persistSnapshot(snapshotOps(docId, 1))
         emit(docId, [entry], 'local')
         return entry
       })
@@ -329,7 +355,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
             const verified = verifySignedChange(env, verify, writePolicy, limits, known)
             let list = byDoc.get(env.docId)
             if (list === undefined) byDoc.set(env.docId, list = [])
-            list.push(entryOf(env, verified.header))
+            list.push(entryOf(env, verified.header, verified.signerHex))
           } catch (e) {
             if (!(e instanceof FlotillaError)) throw e
             const rejection: Rejection = { code: e.code, docId: env.docId, message: e.message, signer: toHex(env.signer) }
@@ -340,7 +366,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
         const ops: StorageOp[] = []
         const outcomes = [...byDoc].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([docId, entries]) => {
           const outcome = logFor(docId).add(entries)
-          for (const e of outcome.added) ops.push({ type: 'put', key: logKey(docId, e.hash), value: encodeRecord('change', encodeSignedChange(e.env)) })
+          for (const e of outcome.added) ops.push({ type: 'put', key: logKey(docId, e.hash), value: encodeChangeRecord(e.env) })
           report.accepted += outcome.added.length
           report.duplicates += outcome.duplicates
           for (const d of outcome.dropped) report.dropped.push({ code: d.code, docId, hash: d.entry.hash })
@@ -361,7 +387,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
             snapshots.push(...snapshotOps(docId, outcome.applicable.length))
           }
         }
-        await persist(snapshots)
+        persistSnapshot(snapshots)
         for (const { docId, outcome } of outcomes) emit(docId, outcome.rebuild ? outcome.added : outcome.applicable, 'remote')
         for (const ev of report.evidence) {
           for (const l of evidenceListeners) {
@@ -394,7 +420,10 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     },
 
     async close () {
-      await serialise(async () => { closed = true })
+      await serialise(async () => {
+        await snapshotWrite
+        closed = true
+      })
     }
   }
 }
@@ -410,7 +439,8 @@ export function rosterWritePolicy (roster: () => ReadonlyArray<{ siteId: string,
     const members = roster()
     if (docId === 'federation') return members.some((m) => m.publicKey === signerHex) ? 'allowed' : 'denied'
     if (docId.startsWith('site:')) {
-      const owner = members.find((m) => `site:${m.siteId}` === docId)
+      const siteId = docId.slice(5)
+      const owner = members.find((m) => m.siteId === siteId)
       if (owner === undefined) return 'unknown-document'
       return owner.publicKey === signerHex ? 'allowed' : 'denied'
     }

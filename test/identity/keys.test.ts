@@ -40,6 +40,25 @@ describe('site keys', () => {
     }), { numRuns: 200 })
   })
 
+  it('verifies against the right key when authors alternate and a caller reuses its key buffer', () => {
+    const fresh = createVerifier()
+    const a = keyPairFromSeed(randomBytes(32))
+    const b = keyPairFromSeed(randomBytes(32))
+    const sigA = createSigner(a).sign('flotilla/change/v1', message)
+    const sigB = createSigner(b).sign('flotilla/change/v1', message)
+    const key = Uint8Array.from(a.publicKey)
+    expect(fresh(key, 'flotilla/change/v1', message, sigA)).toBe(true)
+    // The same buffer now holds another key: the verifier must not answer from the last one.
+    key.set(b.publicKey)
+    expect(fresh(key, 'flotilla/change/v1', message, sigA)).toBe(false)
+    expect(fresh(key, 'flotilla/change/v1', message, sigB)).toBe(true)
+    for (let i = 0; i < 4; i++) {
+      expect(fresh(a.publicKey, 'flotilla/change/v1', message, sigA)).toBe(true)
+      expect(fresh(b.publicKey, 'flotilla/change/v1', message, sigA)).toBe(false)
+      expect(fresh(a.publicKey, 'flotilla/change/v1', message, sigB)).toBe(false)
+    }
+  })
+
   it('treats malformed keys and signatures as invalid instead of throwing', () => {
     expect(verify(new Uint8Array(31), 'flotilla/change/v1', message, new Uint8Array(64))).toBe(false)
     expect(verify(new Uint8Array(32), 'flotilla/change/v1', message, new Uint8Array(10))).toBe(false)

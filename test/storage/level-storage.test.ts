@@ -126,6 +126,22 @@ describe('LevelDB storage', () => {
     expect(isFlotillaError(error, 'corrupt-record')).toBe(true)
   })
 
+  it('stores each key as its UTF-8 bytes, whatever code points it holds', async () => {
+    const path = await dir()
+    const keys = ['log/site:eu/ab12', 'a\u0000b', 'é/ü', '😀/x', '\u{10FFFF}']
+    const storage = await openLevelStorage(path)
+    await storage.batch(keys.map((key, i) => ({ type: 'put' as const, key, value: new Uint8Array([i]) })))
+    await storage.batch([{ type: 'del', key: 'é/ü' }])
+    await storage.close()
+    const raw = new Level<Uint8Array, Uint8Array>(path, { keyEncoding: 'view', valueEncoding: 'view' })
+    await raw.open()
+    const stored: string[] = []
+    for await (const [k] of raw.iterator()) stored.push(Buffer.from(k).toString('hex'))
+    await raw.close()
+    const expected = keys.filter((k) => k !== 'é/ü').map((k) => new TextEncoder().encode(k))
+    expect(stored).toEqual(expected.sort((x, y) => Buffer.compare(x, y)).map((k) => Buffer.from(k).toString('hex')))
+  })
+
   it('works without fsync too (sync: false)', async () => {
     const path = await dir()
     const storage = await openLevelStorage(path, { sync: false })

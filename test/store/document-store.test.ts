@@ -6,6 +6,8 @@ import { signChange, type SignedChange } from '../../src/store/log/envelope.ts'
 import { readChangeHeader } from '../../src/store/log/change-header.ts'
 import { decodeRecord, decodeSnapshot } from '../../src/store/log/records.ts'
 import { FEDERATION_DOC_ID, siteDocId, type DocumentStore } from '../../src/store/document-store.ts'
+import { FlotillaError, isFlotillaError } from '../../src/model/errors.ts'
+import type { Storage } from '../../src/ports/storage.ts'
 import { openTestStore, testSite, type TestSite } from '../support/store-fixtures.ts'
 
 type Doc = Record<string, unknown>
@@ -62,6 +64,37 @@ async function buildHistory (rounds: number, equivocate: boolean): Promise<Signe
     envelopes.push(...stores[0]!.signedChanges(FEDERATION_DOC_ID, stores[0]!.heads(FEDERATION_DOC_ID)))
   }
   return envelopes
+}
+
+/** A storage whose snapshot writes wait until released (or fail), to see what waits for them. */
+function holdingSnapshots (inner: Storage): { storage: Storage, release: () => void, failSnapshots: () => void, held: () => number } {
+  const waiting: Array<() => void> = []
+  let fail = false
+  return {
+    storage: {
+      get: async (key) => await inner.get(key),
+      entries: (range) => inner.entries(range),
+      close: async () => { await inner.close() },
+      async batch (ops) {
+        if (ops.some((op) => op.key.startsWith('snap/'))) {
+          if (fail) throw new FlotillaError('storage-failed', 'injected snapshot write failure', 'a test fault')
+          await new Promise<void>((resolve) => waiting.push(resolve))
+        }
+        await inner.batch(ops)
+      }
+    },
+    release () { for (const r of waiting.splice(0)) r() },
+    failSnapshots () { fail = true },
+    held: () => waiting.length
+  }
+}
+
+/** Whether `p` settles within a few turns of the event loop. */
+async function settlesSoon (p: Promise<unknown>): Promise<boolean> {
+  let settled = false
+  p.then(() => { settled = true }, () => { settled = true })
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve))
+  return settled
 }
 
 describe('signed document store', () => {
@@ -191,5 +224,44 @@ describe('signed document store', () => {
     expect(reopened.corrupt[0]!.message).toMatch(/checksum mismatch/)
     expect(reopened.heads(FEDERATION_DOC_ID)).toEqual([third!.hash])
     expect(A.toJS(reopened.document(siteDocId(eu.id))!)).toEqual({ a: 1 })
+  })
+
+  it('resolves a change once its record is durable, not its snapshot; the next write and close wait for that snapshot', async () => {
+    const inner = createMemoryStorage()
+    const disk = holdingSnapshots(inner)
+    const store = await openTestStore(eu, sites, disk.storage)
+    // snapshotEvery is 5 in the test stores: the fifth change starts a snapshot write.
+    for (let i = 0; i < 5; i++) await store.change<Doc>(siteDocId(eu.id), (d) => { d[`k${i}`] = i })
+    expect(disk.held()).toBe(1)
+    expect(await inner.get(`snap/${siteDocId(eu.id)}`)).toBeUndefined()
+    const sixth = store.change<Doc>(siteDocId(eu.id), (d) => { d['k5'] = 5 })
+    expect(await settlesSoon(sixth)).toBe(false)
+    disk.release()
+    await sixth
+    expect(await inner.get(`snap/${siteDocId(eu.id)}`)).toBeDefined()
+
+    for (let i = 6; i < 10; i++) await store.change<Doc>(siteDocId(eu.id), (d) => { d[`k${i}`] = i })
+    expect(disk.held()).toBe(1)
+    const closing = store.close()
+    expect(await settlesSoon(closing)).toBe(false)
+    disk.release()
+    await closing
+    const reopened = await openTestStore(eu, sites, inner)
+    expect(Object.keys(A.toJS(reopened.document<Doc>(siteDocId(eu.id))!)).length).toBe(10)
+  })
+
+  it('stops at the next operation when a snapshot write fails, with every change it acknowledged durable', async () => {
+    const inner = createMemoryStorage()
+    const disk = holdingSnapshots(inner)
+    disk.failSnapshots()
+    const store = await openTestStore(eu, sites, disk.storage)
+    const acknowledged: string[] = []
+    for (let i = 0; i < 5; i++) acknowledged.push((await store.change<Doc>(siteDocId(eu.id), (d) => { d[`k${i}`] = i }))!.hash)
+    let error: unknown
+    try { await store.change<Doc>(siteDocId(eu.id), (d) => { d['k5'] = 5 }) } catch (e) { error = e }
+    expect(isFlotillaError(error, 'storage-failed')).toBe(true)
+    const reopened = await openTestStore(eu, sites, inner)
+    expect(acknowledged.every((h) => reopened.log(siteDocId(eu.id))!.has(h))).toBe(true)
+    expect(reopened.heads(siteDocId(eu.id))).toEqual([acknowledged[4]])
   })
 })

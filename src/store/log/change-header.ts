@@ -11,7 +11,7 @@
  * bytes)) columns(uleb n, n x (uleb spec, uleb len)) column data... The hash is SHA-256
  * over type, length and body; the checksum is its first four bytes.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { decodeChange } from '@automerge/automerge'
 import { FlotillaError } from '../../model/errors.ts'
 
@@ -33,11 +33,12 @@ const CHUNK_CHANGE = 0x01
 const ACTION_COLUMN_SPEC = (4 << 4) | 2 // column id 4 (action), type uleb
 const DEFLATE_BIT = 0x08
 
+/** Reads fields in place: a hex field is sliced from one Buffer view, not from a subarray per field. */
 class Cursor {
   pos: number
-  readonly bytes: Uint8Array
+  readonly bytes: Buffer
   readonly end: number
-  constructor (bytes: Uint8Array, pos: number, end: number) { this.bytes = bytes; this.pos = pos; this.end = end }
+  constructor (bytes: Buffer, pos: number, end: number) { this.bytes = bytes; this.pos = pos; this.end = end }
 
   uleb (): number {
     let result = 0
@@ -65,16 +66,27 @@ class Cursor {
     }
   }
 
-  take (n: number): Uint8Array {
+  skip (n: number): void {
     if (n < 0 || this.pos + n > this.end) throw new RangeError('truncated field')
-    const out = this.bytes.subarray(this.pos, this.pos + n)
     this.pos += n
-    return out
+  }
+
+  hex (n: number): string {
+    const start = this.pos
+    this.skip(n)
+    return this.bytes.toString('hex', start, this.pos)
   }
 }
 
-function hex (b: Uint8Array): string {
-  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')
+const HEX_DIGITS = Array.from('0123456789abcdef', (ch) => ch.charCodeAt(0))
+
+/** Whether the stored checksum (bytes 4..8) is the start of the hash, compared as hex digits. */
+function checksumMatches (bytes: Uint8Array, hashHex: string): boolean {
+  for (let i = 0; i < 4; i++) {
+    const b = bytes[4 + i]!
+    if (hashHex.charCodeAt(2 * i) !== HEX_DIGITS[b >> 4] || hashHex.charCodeAt(2 * i + 1) !== HEX_DIGITS[b & 15]) return false
+  }
+  return true
 }
 
 /** Rows in an RLE-encoded uleb column: runs of (sleb n; n>0 repeat one value, n<0 literals, 0 nulls). */
@@ -92,42 +104,45 @@ export function readChangeHeaderFast (bytes: Uint8Array): ChangeHeader | undefin
   if (bytes.length < 10) return undefined
   for (let i = 0; i < 4; i++) if (bytes[i] !== MAGIC[i]) return undefined
   if (bytes[8] !== CHUNK_CHANGE) return undefined
-  const c = new Cursor(bytes, 9, bytes.length)
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const c = new Cursor(buf, 9, bytes.length)
   const length = c.uleb()
   if (c.pos + length !== bytes.length) return undefined
-  const hashBytes = createHash('sha256').update(bytes.subarray(8)).digest()
-  for (let i = 0; i < 4; i++) if (hashBytes[i] !== bytes[4 + i]) return undefined
+  const hashHex = hash('sha256', bytes.subarray(8), 'hex')
+  if (!checksumMatches(bytes, hashHex)) return undefined
   const depCount = c.uleb()
   const deps: string[] = []
-  for (let i = 0; i < depCount; i++) deps.push(hex(c.take(32)))
-  const actor = hex(c.take(c.uleb()))
+  for (let i = 0; i < depCount; i++) deps.push(c.hex(32))
+  const actor = c.hex(c.uleb())
   const seq = c.uleb()
   const startOp = c.uleb()
   const time = c.sleb()
-  c.take(c.uleb()) // message
+  c.skip(c.uleb()) // message
   const otherActors = c.uleb()
-  for (let i = 0; i < otherActors; i++) c.take(c.uleb())
+  for (let i = 0; i < otherActors; i++) c.skip(c.uleb())
   const columnCount = c.uleb()
   let offset = 0
-  let action: { start: number, len: number } | undefined
+  let actionStart = -1
+  let actionLength = 0
   for (let i = 0; i < columnCount; i++) {
     const spec = c.uleb()
     const len = c.uleb()
     if ((spec & ~DEFLATE_BIT) === ACTION_COLUMN_SPEC) {
       if ((spec & DEFLATE_BIT) !== 0) return undefined
-      action = { start: offset, len }
+      actionStart = offset
+      actionLength = len
     }
     offset += len
   }
   const dataStart = c.pos
   if (dataStart + offset > bytes.length) return undefined
   let ops = 0
-  if (action !== undefined) {
-    ops = countRleRows(new Cursor(bytes, dataStart + action.start, dataStart + action.start + action.len))
+  if (actionStart >= 0) {
+    ops = countRleRows(new Cursor(buf, dataStart + actionStart, dataStart + actionStart + actionLength))
   } else if (columnCount > 0) {
     return undefined
   }
-  return { hash: hex(hashBytes), actor, seq, startOp, time, deps: deps.sort(), ops }
+  return { hash: hashHex, actor, seq, startOp, time, deps: deps.sort(), ops }
 }
 
 /**

@@ -112,17 +112,19 @@ function forkLess (a: Fork, b: Fork): boolean {
 
 export function createDocumentLog (docId: string, options: DocumentLogOptions): DocumentLog {
   const entries = new Map<string, LogEntry>()
-  /** `${actor}:${seq}` → hashes held at that position. */
-  const bySeq = new Map<string, string[]>()
-  /** dependency hash → retained entries that list it. */
-  const dependents = new Map<string, Set<string>>()
+  /** actor → seq → hashes held at that position (nested, so no key string per change). */
+  const bySeq = new Map<string, Map<number, string[]>>()
+  /**
+   * dependency hash → retained entries that list it. Arrays, not sets: most changes have
+   * one dependent, every reader tolerates a repeat, and a set per change costs more.
+   */
+  const dependents = new Map<string, string[]>()
   const materialised = new Set<string>()
   const complete = new Set<string>()
   const excluded = new Set<string>()
   const forks = new Map<string, Fork>()
   let headsCache: string[] | undefined
 
-  const seqKey = (actor: string, seq: number): string => `${actor}:${seq}`
 
   function isMaterialisable (e: LogEntry): boolean {
     if (excluded.has(e.hash)) return false
@@ -134,18 +136,21 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
     return entries.size - materialised.size - excluded.size
   }
 
-  function insert (e: LogEntry): void {
+  /** Returns how many entries the log now holds at the entry's (actor, seq). */
+  function insert (e: LogEntry): number {
     entries.set(e.hash, e)
-    const k = seqKey(e.actor, e.seq)
-    const at = bySeq.get(k)
-    if (at === undefined) bySeq.set(k, [e.hash])
+    let seqs = bySeq.get(e.actor)
+    if (seqs === undefined) bySeq.set(e.actor, seqs = new Map())
+    let at = seqs.get(e.seq)
+    if (at === undefined) seqs.set(e.seq, at = [e.hash])
     else at.push(e.hash)
     for (const d of e.deps) {
-      let set = dependents.get(d)
-      if (set === undefined) dependents.set(d, set = new Set())
-      set.add(e.hash)
+      const list = dependents.get(d)
+      if (list === undefined) dependents.set(d, [e.hash])
+      else list.push(e.hash)
     }
     headsCache = undefined
+    return at.length
   }
 
   /** Marks `start` complete if its deps are, and every waiting entry that unblocks. */
@@ -175,7 +180,7 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
       out.push(e)
       const waiting = dependents.get(e.hash)
       if (waiting === undefined) continue
-      for (const h of [...waiting].sort(compareStrings)) {
+      for (const h of waiting.length > 1 ? [...waiting].sort(compareStrings) : waiting) {
         const w = entries.get(h)
         if (w !== undefined && !materialised.has(h) && isMaterialisable(w)) queue.push(w)
       }
@@ -215,13 +220,15 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
   /** The lowest evidence pair among a signer's retained entries, if any. */
   function lowestFork (signer: string): Fork | undefined {
     let best: Fork | undefined
-    for (const [, hashes] of bySeq) {
-      if (hashes.length < 2) continue
-      const first = entries.get(hashes[0]!)
-      if (first === undefined || first.signer !== signer) continue
-      const sorted = [...hashes].sort(compareStrings)
-      const candidate: Fork = { actor: first.actor, seq: first.seq, pair: [sorted[0]!, sorted[1]!] }
-      if (best === undefined || forkLess(candidate, best)) best = candidate
+    for (const seqs of bySeq.values()) {
+      for (const hashes of seqs.values()) {
+        if (hashes.length < 2) continue
+        const first = entries.get(hashes[0]!)
+        if (first === undefined || first.signer !== signer) continue
+        const sorted = [...hashes].sort(compareStrings)
+        const candidate: Fork = { actor: first.actor, seq: first.seq, pair: [sorted[0]!, sorted[1]!] }
+        if (best === undefined || forkLess(candidate, best)) best = candidate
+      }
     }
     return best
   }
@@ -290,11 +297,11 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
         out.dropped.push({ entry: e, code: 'quarantine-full' })
         continue
       }
-      insert(e)
+      const atSeq = insert(e)
       completeFrom(e)
       out.added.push(e)
       // bugActive: a test-only injected bug for the simulator's self-test (src/testing/injected-bugs.ts); always off in production.
-      if (bySeq.get(seqKey(e.actor, e.seq))!.length > 1 && !bugActive('equivocation-rule-off')) conflicted.add(e.signer)
+      if (atSeq > 1 && !bugActive('equivocation-rule-off')) conflicted.add(e.signer)
       else if (materialisable) materialiseFrom(e, out.applicable)
     }
     if (conflicted.size === 0 && forks.size === 0) return out

@@ -5,7 +5,7 @@
  * document and no byte of it can be altered. The binary encoding is what goes on disk
  * and on the wire.
  */
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { FlotillaError } from '../../model/errors.ts'
 import type { Signer } from '../../identity/keys.ts'
 
@@ -22,13 +22,32 @@ export const ENVELOPE_VERSION = 1
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
+/**
+ * UTF-8 of the document ids seen lately: a site holds a few dozen documents and every
+ * change names one, on the verify path and again when it is stored. Bounded in count
+ * and id length, since ids come from peers; the arrays never leave this module.
+ */
+const idBytesCache = new Map<string, Uint8Array>()
+const ID_CACHE_MAX = 1024
+const ID_CACHE_MAX_LENGTH = 256
+
+function docIdBytes (docId: string): Uint8Array {
+  let id = idBytesCache.get(docId)
+  if (id !== undefined) return id
+  id = encoder.encode(docId)
+  if (docId.length <= ID_CACHE_MAX_LENGTH) {
+    if (idBytesCache.size >= ID_CACHE_MAX) idBytesCache.clear()
+    idBytesCache.set(docId, id)
+  }
+  return id
+}
+
 /** The message an author signs: document id, a zero byte, SHA-256 of the change. */
 export function signedChangeMessage (docId: string, change: Uint8Array): Uint8Array {
-  const id = encoder.encode(docId)
-  const digest = createHash('sha256').update(change).digest()
-  const out = new Uint8Array(id.length + 1 + digest.length)
+  const id = docIdBytes(docId)
+  const out = new Uint8Array(id.length + 33)
   out.set(id, 0)
-  out.set(digest, id.length + 1)
+  out.set(hash('sha256', change, 'buffer'), id.length + 1)
   return out
 }
 
@@ -48,16 +67,20 @@ function writeUleb (out: Uint8Array, pos: number, n: number): number {
   return pos
 }
 
-/** version(1) docIdLen(uleb) docId signer(32) signature(64) changeLen(uleb) change */
-export function encodeSignedChange (env: SignedChange): Uint8Array {
-  const id = encoder.encode(env.docId)
-  const size = 1 + ulebLength(id.length) + id.length + 32 + 64 + ulebLength(env.change.length) + env.change.length
+/**
+ * version(1) docIdLen(uleb) docId signer(32) signature(64) changeLen(uleb) change.
+ * `headroom` bytes are left free in front, so a caller framing the envelope (an on-disk
+ * record) writes it in place instead of copying the change a second time.
+ */
+export function encodeSignedChange (env: SignedChange, headroom = 0): Uint8Array {
+  const id = docIdBytes(env.docId)
+  const size = headroom + 1 + ulebLength(id.length) + id.length + 32 + 64 + ulebLength(env.change.length) + env.change.length
   const out = new Uint8Array(size)
-  out[0] = ENVELOPE_VERSION
-  let pos = writeUleb(out, 1, id.length)
+  out[headroom] = ENVELOPE_VERSION
+  let pos = writeUleb(out, headroom + 1, id.length)
   out.set(id, pos); pos += id.length
-  out.set(env.signer.subarray(0, 32), pos); pos += 32
-  out.set(env.signature.subarray(0, 64), pos); pos += 64
+  out.set(env.signer.length === 32 ? env.signer : env.signer.subarray(0, 32), pos); pos += 32
+  out.set(env.signature.length === 64 ? env.signature : env.signature.subarray(0, 64), pos); pos += 64
   pos = writeUleb(out, pos, env.change.length)
   out.set(env.change, pos)
   return out

@@ -6,6 +6,7 @@
  */
 import { crc32 } from 'node:zlib'
 import { FlotillaError } from '../../model/errors.ts'
+import { encodeSignedChange, type SignedChange } from './envelope.ts'
 
 const MAGIC = 0xf1
 const RECORD_VERSION = 1
@@ -29,14 +30,26 @@ export function metaKey (name: string): string {
   return `meta/${name}`
 }
 
+const HEADER = 7
+
 /** magic(1) version(1) kind(1) crc32(4, big-endian, over kind and payload) payload */
 export function encodeRecord (kind: RecordKind, payload: Uint8Array): Uint8Array {
-  const out = new Uint8Array(7 + payload.length)
+  const out = new Uint8Array(HEADER + payload.length)
+  out.set(payload, HEADER)
+  return seal(kind, out)
+}
+
+/** The record of one signed change, encoded in place (one copy of the change, not two). */
+export function encodeChangeRecord (env: SignedChange): Uint8Array {
+  return seal('change', encodeSignedChange(env, HEADER))
+}
+
+/** Writes the header of a record whose payload already sits after `HEADER` free bytes. */
+function seal (kind: RecordKind, out: Uint8Array): Uint8Array {
   out[0] = MAGIC
   out[1] = RECORD_VERSION
   out[2] = KIND_CODES[kind]
-  out.set(payload, 7)
-  const crc = crc32(out.subarray(7), KIND_CODES[kind])
+  const crc = crc32(out.subarray(HEADER), KIND_CODES[kind])
   new DataView(out.buffer, out.byteOffset, out.byteLength).setUint32(3, crc)
   return out
 }

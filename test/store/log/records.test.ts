@@ -1,6 +1,8 @@
 import * as A from '@automerge/automerge'
 import { describe, expect, it } from 'vitest'
-import { decodeRecord, decodeSnapshot, encodeRecord, encodeSnapshot } from '../../../src/store/log/records.ts'
+import { createSigner, keyPairFromSeed } from '../../../src/identity/keys.ts'
+import { encodeSignedChange, signChange } from '../../../src/store/log/envelope.ts'
+import { decodeRecord, decodeSnapshot, encodeChangeRecord, encodeRecord, encodeSnapshot } from '../../../src/store/log/records.ts'
 
 function sampleDoc (): A.Doc<Record<string, unknown>> {
   let doc = A.init<Record<string, unknown>>({ actor: 'cc'.repeat(16) })
@@ -27,5 +29,16 @@ describe('snapshot records', () => {
   it('refuses a change record read as a snapshot', () => {
     const record = encodeRecord('change', Uint8Array.of(1, 2, 3))
     expect(() => decodeRecord('snap/d', 'snapshot', record)).toThrow(/expected a snapshot record/)
+  })
+})
+
+describe('change records', () => {
+  it('encode a signed change in place exactly as framing its encoded envelope would', () => {
+    const keys = keyPairFromSeed(new Uint8Array(32).fill(3))
+    const doc = A.change(A.init<Record<string, unknown>>(), { time: 0 }, (d) => { d['x'] = 'y'.repeat(300) })
+    for (const docId of ['site:eu', 'federation', 'site:' + 'é'.repeat(200)]) {
+      const env = signChange(createSigner(keys), docId, A.getLastLocalChange(doc)!)
+      expect(encodeChangeRecord(env)).toEqual(encodeRecord('change', encodeSignedChange(env)))
+    }
   })
 })
