@@ -78,10 +78,7 @@ export function createDigestExchange (o: DigestExchangeOptions): DigestExchange 
     const heads = store.heads(docId)
     const cached = digestCache.get(docId)
     if (cached !== undefined && cached.heads === heads) return cached.digest
-    let count = 0
-    const log = store.log(docId)
-    if (log !== undefined) for (const h of log.hashes()) if (log.isComplete(h)) count++
-    const digest = { docId, digest: digestOfHeads(heads), count }
+    const digest = { docId, digest: digestOfHeads(heads), count: store.log(docId)?.completeCount() ?? 0 }
     digestCache.set(docId, { heads, digest })
     return digest
   }

@@ -6,12 +6,16 @@
  * A site reads each document once per controller tick while changes arrive in many small
  * batches, so the value catches up once per read instead of once per batch.
  *
- * Only public Automerge API is used: changes go to the document's backend
+ * Public Automerge API does the rest: changes go to the document's backend
  * (`A.getBackend(doc).applyChanges`), and `A.applyChanges(doc, [])` later patches the
  * value with everything applied since it last caught up (Automerge diffs from a cursor
  * it keeps per backend). A value handed to a reader is sealed first, by that same call
  * with nothing pending: it becomes an outdated snapshot at its own heads, exactly as
  * after `A.applyChanges`, so `A.change` refuses it and `A.getHeads` reports what it shows.
+ *
+ * A value that never showed anything (a document met for the first time) is built
+ * without handing the patches to JS (`first-value.ts`): the view reads such a document
+ * in full, and exporting a whole document's patches cost as much as building it.
  *
  * A lagging value is always patched, never rebuilt with one `A.load` of its history,
  * although that load is cheaper: a document loaded in one piece keeps its columns in
@@ -19,6 +23,7 @@
  * a tenth of one (docs/data-model.md, "Loaded documents").
  */
 import * as A from '@automerge/automerge'
+import { firstValue } from './first-value.ts'
 
 export interface ChangeToApply {
   env: { change: Uint8Array }
@@ -67,11 +72,14 @@ export function createDocumentValue (initial: A.Doc<unknown>): DocumentValue {
   let doc = initial
   /** Changes applied since `doc` was last read: while 0, a reader may hold `doc`. */
   let lag = 0
+  /** Whether the value ever showed a change; until then nobody can want its patches. */
+  let shown = A.getHeads(initial).length > 0
 
   return {
     read () {
       if (lag > 0) {
-        ;[doc] = A.applyChanges(doc, [])
+        doc = shown ? A.applyChanges(doc, [])[0] : firstValue(doc)
+        shown = true
         lag = 0
       }
       return doc
@@ -88,6 +96,7 @@ export function createDocumentValue (initial: A.Doc<unknown>): DocumentValue {
 
     replace (next) {
       doc = next
+      shown = true
       lag = 0
     },
 

@@ -74,6 +74,8 @@ export interface DocumentLog {
   heads (): string[]
   /** Whether the entry and its whole ancestry are held. */
   isComplete (hash: string): boolean
+  /** How many entries are complete (entries never leave the log, so this only grows). */
+  completeCount (): number
   /**
    * Complete entries that are not ancestors of `since` (hashes not held are ignored), in
    * dependency order: what a peer that holds `since` may lack.
@@ -139,6 +141,7 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
   /** Returns how many entries the log now holds at the entry's (actor, seq). */
   function insert (e: LogEntry): number {
     entries.set(e.hash, e)
+    orderCache = undefined
     let seqs = bySeq.get(e.actor)
     if (seqs === undefined) bySeq.set(e.actor, seqs = new Map())
     let at = seqs.get(e.seq)
@@ -260,11 +263,16 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
     }
   }
 
+  /** `orderedRetained()` until the next insert: every session and digest asks for it. */
+  let orderCache: readonly LogEntry[] | undefined
+
   /**
    * Every retained entry after its held dependencies: an iterative depth-first
    * post-order from entries taken in hash order, so the order is canonical and O(n log n).
+   * Entries only ever join the log, so the order stays valid until one does.
    */
-  function orderedRetained (): LogEntry[] {
+  function orderedRetained (): readonly LogEntry[] {
+    if (orderCache !== undefined) return orderCache
     const out: LogEntry[] = []
     const state = new Map<string, 1 | 2>() // 1: on the stack, 2: emitted
     for (const root of [...entries.keys()].sort(compareStrings)) {
@@ -284,6 +292,7 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
         }
       }
     }
+    orderCache = out
     return out
   }
 
@@ -347,6 +356,7 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
       return headsCache
     },
     isComplete: (hash) => complete.has(hash),
+    completeCount: () => complete.size,
     addedSince (since) {
       const known = ancestors(since.filter((h) => complete.has(h)))
       return orderedRetained().filter((e) => complete.has(e.hash) && !known.has(e.hash))
