@@ -308,6 +308,12 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
           throw new FlotillaError('unauthorized-writer', `this site may not write document "${docId}"`,
             'A site writes only its own site document and, as a roster member, the federation document.')
         }
+        // After an equivocation by this site's own key, every change it makes here is refused
+        // by the log; say so before running the change (and rebuilding the value after it).
+        if (logs.get(docId)?.forkedSigners().includes(signer.publicKeyHex) === true) {
+          throw new FlotillaError('writer-banned', `this site's key equivocated in "${docId}" (two changes at one position), so the federation refuses its changes there`,
+            'A data directory restored from an old copy, or the same key on two sites, does this. Check `flotilla evidence`; re-initialise this site with a new key (`flotilla init --force`) and add that key to every roster.')
+        }
         const value = valueFor(docId)
         const before = value.read() as A.Doc<T>
         const opts: A.ChangeOptions<T> = { time: Math.floor(clock.wallMs() / 1000) }

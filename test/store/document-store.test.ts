@@ -66,6 +66,12 @@ async function buildHistory (rounds: number, equivocate: boolean): Promise<Signe
   return envelopes
 }
 
+async function collectKeys (storage: Storage): Promise<string[]> {
+  const keys: string[] = []
+  for await (const [k] of storage.entries()) keys.push(k)
+  return keys
+}
+
 /** A storage whose snapshot writes wait until released (or fail), to see what waits for them. */
 function holdingSnapshots (inner: Storage): { storage: Storage, release: () => void, failSnapshots: () => void, held: () => number } {
   const waiting: Array<() => void> = []
@@ -173,6 +179,28 @@ describe('signed document store', () => {
     expect(second.accepted).toBe(1)
     expect((A.toJS(replica.document(siteDocId(byz.id))!) as Doc)['later']).toBeUndefined()
     expect(replica.log(siteDocId(byz.id))!.isMaterialised(later!.hash)).toBe(false)
+  })
+
+  it('refuses a local change once its own key equivocated, before running it, and stores nothing', async () => {
+    const storage = createMemoryStorage()
+    const store = await openTestStore(byz, sites, storage)
+    const docId = siteDocId(byz.id)
+    await store.change<Doc>(docId, (d) => { d['first'] = 1 })
+    // The same key, from an older copy of the data: a different change at the same position.
+    const stale = A.change(A.init<Doc>({ actor: store.actor }), { time: 0 }, (d) => { d['first'] = 'other' })
+    const report = await store.ingest([signChange(byz.signer, docId, A.getLastLocalChange(stale)!)])
+    expect(report.evidence).toHaveLength(1)
+    const size = store.log(docId)!.size()
+    const keys = (await collectKeys(storage)).length
+    let ran = false
+    const refused = await store.change<Doc>(docId, (d) => { ran = true; d['second'] = 2 }).catch((e: unknown) => e)
+    expect(isFlotillaError(refused, 'writer-banned')).toBe(true)
+    expect((refused as FlotillaError).hint).toMatch(/new key/)
+    expect(ran).toBe(false)
+    expect(store.log(docId)!.size()).toBe(size)
+    expect((await collectKeys(storage)).length).toBe(keys)
+    // Other documents are not affected.
+    expect(await store.change<Doc>(FEDERATION_DOC_ID, (d) => { d['still'] = true })).toBeDefined()
   })
 
   it('replaces the snapshot of a document rebuilt after an equivocation, so a restart loads it without a rebuild', async () => {
