@@ -8,6 +8,7 @@
 import { FlotillaError } from '../model/errors.ts'
 import type { PolicyRecord, Residency, SiteId, WorkloadRecord } from '../model/federation.ts'
 import { isStatelessObject, isWorkloadKind, WORKLOAD_KINDS, workloadKey, type KubeObject } from '../model/kube.ts'
+import type { Rng } from '../ports/rng.ts'
 import { POLICY_API_VERSION, type PolicyKind } from '../model/policy.ts'
 import { canonicalJson } from '../store/docs/canonical-json.ts'
 import { validateOverridePolicy, validatePropagationPolicy, type FieldError } from '../schedule/index.ts'
@@ -174,4 +175,23 @@ export function intakeObject (input: IntakeInput): Intake & { changed: boolean }
 function dedupe (causes: FieldError[]): FieldError[] {
   const seen = new Set<string>()
   return causes.filter((c) => { const k = `${c.path}|${c.message}`; if (seen.has(k)) return false; seen.add(k); return true })
+}
+
+/** The object's key (`workloadKey`), or an input error naming what is missing. */
+export function objectKeyOf (obj: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): string {
+  if (typeof obj?.metadata?.name !== 'string' || typeof obj.kind !== 'string' || typeof obj.apiVersion !== 'string') {
+    throw new FlotillaError('input-invalid', 'the object needs apiVersion, kind and metadata.name', 'Check the manifest.', {
+      details: { causes: [{ path: 'metadata.name', message: 'required' }] }
+    })
+  }
+  return workloadKey(obj)
+}
+
+/** A random (version 4) UUID for a new object's `metadata.uid`, drawn from the site's Rng. */
+export function uidFrom (rng: Rng): string {
+  const b = rng.bytes(16)
+  b[6] = (b[6]! & 0x0f) | 0x40
+  b[8] = (b[8]! & 0x3f) | 0x80
+  const h = Buffer.from(b).toString('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
 }

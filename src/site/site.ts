@@ -12,7 +12,7 @@
 import * as A from '@automerge/automerge'
 import { FlotillaError } from '../model/errors.ts'
 import type { EvidenceRecord, FederationEvent, RosterMember, SiteInfo, WorkloadRecord } from '../model/federation.ts'
-import { workloadKey, type KubeObject } from '../model/kube.ts'
+import type { KubeObject } from '../model/kube.ts'
 import type { GlobalView } from '../model/view.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { ClusterDriver } from '../ports/cluster-driver.ts'
@@ -40,7 +40,9 @@ import type { ClusterSettings } from '../controllers/cluster-status.ts'
 import { createControllers, type Controllers } from './controllers.ts'
 import { createEvidenceBatch } from './evidence-batch.ts'
 import { createTickScheduler, type TickResult } from './tick-scheduler.ts'
-import { intakeObject } from './object-intake.ts'
+import { intakeObject, objectKeyOf, uidFrom } from './object-intake.ts'
+import { nextBoot } from './boot-counter.ts'
+import { rosterPeers, siteStatus } from './site-status.ts'
 import type { EffectivePlacement, LocalWorkloadRecord, ObjectRef, PutResult, SiteHandle, SiteMetrics, SiteStatus } from './site-handle.ts'
 
 export interface SiteLimits {
@@ -133,7 +135,6 @@ export interface Site extends SiteHandle {
   tick (): Promise<void>
 }
 
-const BOOTS_KEY = 'meta/site-boots'
 
 export async function createSite (options: SiteOptions): Promise<Site> {
   const { siteId, clock, rng, storage, network, logger } = options
@@ -142,6 +143,8 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   const peerId = peerIdFromPublicKey(options.keys.publicKey)
   const ownDoc = siteDocId(siteId)
   const roster = [...options.roster]
+  const peersOfRoster = rosterPeers(roster)
+  const sitesByPeer = new Map<string, string>(peersOfRoster.map((m) => [m.peerId, m.siteId]))
   const tickMs = options.tickMs ?? 1000
   const idleTickMs = Math.max(tickMs, options.idleTickMs ?? 10_000)
   const minTickGapMs = Math.max(0, options.minTickGapMs ?? 250)
@@ -245,10 +248,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     announceVersion()
   }
 
-  /** Roster sites by peer id, derived once (a peer id costs a key decode and a hash). */
-  let sitesByPeer: Map<string, string> | undefined
   function siteOfPeer (peer: string): string {
-    sitesByPeer ??= new Map(roster.map((m) => [peerIdFromPublicKey(Buffer.from(m.publicKey, 'hex')), m.siteId]))
     return sitesByPeer.get(peer) ?? peer
   }
 
@@ -362,7 +362,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     onViewChange (l) { viewListeners.add(l); return () => { viewListeners.delete(l) } },
 
     async putObject (obj: KubeObject, opts = {}): Promise<PutResult> {
-      const key = safeKey(obj)
+      const key = objectKeyOf(obj)
       const existing = findRecord(key)
       if (existing !== undefined && existing.origin !== siteId) {
         throw new FlotillaError('origin-mismatch', `${obj.kind} "${key}" was created at site "${existing.origin}"; only that site may change it`,
@@ -370,7 +370,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
       }
       const local = existing === undefined ? await localStore.getWorkload(key) : undefined
       const previous = existing ?? local
-      const intake = intakeObject({ obj, site: siteId, previous, nowWall: clock.wallMs(), uid: uuidFrom(rng) })
+      const intake = intakeObject({ obj, site: siteId, previous, nowWall: clock.wallMs(), uid: uidFrom(rng) })
       const residency = intake.type === 'workload' ? intake.record.residency : { kind: 'global' as const }
       const result: PutResult = { object: intake.type === 'workload' ? intake.record.manifest : intake.record.object, created: previous === undefined, changed: intake.changed, residency }
       if (opts.dryRun === true || !intake.changed) return result
@@ -403,7 +403,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     },
 
     async deleteObject (ref: ObjectRef, opts = {}) {
-      const key = safeKey({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }) } })
+      const key = objectKeyOf({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }) } })
       const existing = findRecord(key)
       if (existing !== undefined && existing.origin !== siteId) {
         throw new FlotillaError('origin-mismatch', `${ref.kind} "${key}" was created at site "${existing.origin}"; only that site may delete it`,
@@ -480,25 +480,11 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     },
 
     status (): SiteStatus {
-      const stats = replicator.stats()
-      const records = liveness.records()
-      const now = clock.monotonicMs()
-      const peers = roster.filter((m) => m.siteId !== siteId).map((m) => {
-        const pid = peerIdFromPublicKey(Buffer.from(m.publicKey, 'hex'))
-        const s = stats.peers.find((p) => p.peer === pid)
-        const r = records.get(m.siteId)
-        const status = {
-          siteId: m.siteId, peerId: pid, connected: s?.connected ?? false,
-          liveness: r?.status ?? 'unknown', behind: s?.behind ?? 0, bytesIn: s?.bytesIn ?? 0, bytesOut: s?.bytesOut ?? 0
-        }
-        return r === undefined || !Number.isFinite(r.lastSeenMs) ? status : { ...status, lastHeartbeatAgoMs: now - r.lastSeenMs }
+      return siteStatus({
+        site: { siteId, region: options.region, zone: options.zone, peerId, startedAt },
+        roster: peersOfRoster, replication: replicator.stats(), liveness: liveness.records(), nowMs: clock.monotonicMs(),
+        view, corruptRecords: store.corrupt.length, degraded: controllers.degraded(), bootstrap: replicator.progress()
       })
-      const alarms: string[] = []
-      for (const p of peers) if (p.liveness === 'failed') alarms.push(`site ${p.siteId} is failed (no heartbeat)`)
-      for (const c of view.clusters) if (c.site === siteId && c.health !== 'Ready') alarms.push(`cluster ${c.id} is ${c.health}`)
-      if (store.corrupt.length > 0) alarms.push(`${store.corrupt.length} corrupt record(s) skipped at load`)
-      for (const d of controllers.degraded()) alarms.push(d)
-      return { siteId, region: options.region, zone: options.zone, peerId, startedAt, peers, bootstrap: replicator.progress(), alarms }
     }
   }
 
@@ -511,32 +497,4 @@ export async function createSite (options: SiteOptions): Promise<Site> {
  */
 function sameDecisionInputs (a: GlobalView, b: GlobalView): boolean {
   return a.workloads === b.workloads && a.clusters === b.clusters && a.policies === b.policies && a.stubs === b.stubs
-}
-
-function safeKey (obj: Pick<KubeObject, 'apiVersion' | 'kind' | 'metadata'>): string {
-  if (typeof obj?.metadata?.name !== 'string' || typeof obj.kind !== 'string' || typeof obj.apiVersion !== 'string') {
-    throw new FlotillaError('input-invalid', 'the object needs apiVersion, kind and metadata.name', 'Check the manifest.', {
-      details: { causes: [{ path: 'metadata.name', message: 'required' }] }
-    })
-  }
-  return workloadKey(obj)
-}
-
-function uuidFrom (rng: Rng): string {
-  const b = rng.bytes(16)
-  b[6] = (b[6]! & 0x0f) | 0x40
-  b[8] = (b[8]! & 0x3f) | 0x80
-  const h = Buffer.from(b).toString('hex')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`
-}
-
-/** Reads, increments and persists the boot counter (heartbeat counters start above every earlier boot's). */
-async function nextBoot (storage: Storage): Promise<number> {
-  const raw = await storage.get(BOOTS_KEY)
-  const boot = raw === undefined ? 1 : Number(Buffer.from(raw).toString('utf8')) + 1
-  if (!Number.isSafeInteger(boot) || boot < 1) {
-    throw new FlotillaError('corrupt-record', `boot counter at ${BOOTS_KEY} is unreadable`, 'Delete that key only if no other copy of this site ever ran; heartbeats would otherwise look like replays.')
-  }
-  await storage.batch([{ type: 'put', key: BOOTS_KEY, value: new Uint8Array(Buffer.from(String(boot))) }])
-  return boot
 }
