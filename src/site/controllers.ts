@@ -9,19 +9,17 @@
  * cluster driver its desired objects. Local-only workloads are placed like any other but
  * nothing naming them is ever written to the replicated document.
  */
-import { createHash } from 'node:crypto'
 import type { Binding, ClusterAssignment, ClusterId, ClusterRecord, RedactedStub, ShareStatus, SiteId, WorkloadRecord } from '../model/federation.ts'
 import { clusterId } from '../model/federation.ts'
-import type { KubeObject } from '../model/kube.ts'
 import type { GlobalView } from '../model/view.ts'
 import type { Clock } from '../ports/clock.ts'
-import { GENERATION_ANNOTATION, type ClusterDriver, type DesiredObject } from '../ports/cluster-driver.ts'
+import type { ClusterDriver, DesiredObject } from '../ports/cluster-driver.ts'
 import type { Logger } from '../ports/logger.ts'
-import { canonicalJson } from '../store/docs/canonical-json.ts'
+import { canonicalDigest } from '../store/docs/canonical-json.ts'
 import {
   deleteBinding, deleteShare, putBinding, putCluster, putShare, putStub, type NewEvent, type SiteDoc
 } from '../store/docs/index.ts'
-import { applyOverrides, formatExplanation, placeInView, selectPolicy, type PolicySet } from '../schedule/index.ts'
+import { formatExplanation, placeInView, selectPolicy, type PolicySet } from '../schedule/index.ts'
 import {
   clusterAvailability, effectivePlacement, migrationEvents, originBinding, originBindingOf, originGrace, ownShares,
   preparePlacementContext, trackAvailability, type AvailabilityMemory, type EffectivePlacement, type OriginTrigger, type PlacementContext
@@ -30,6 +28,7 @@ import { clusterRecordFrom, shareStatusesFrom, type ClusterSettings, type Health
 import type { FailoverSettings } from './site.ts'
 import type { EffectivePlacement as PlacementSummary } from './site-handle.ts'
 import { sameRecord } from './same-record.ts'
+import { createDesiredRenderer, withNamespaces } from './desired-render.ts'
 
 export interface ControllersOptions {
   siteId: SiteId
@@ -83,17 +82,6 @@ export interface Controllers {
   counters (): { placements: number, migrations: number, failbacks: number, ticks: number }
 }
 
-const NAMESPACED_DEFAULT = 'default'
-
-/** Kinds whose `spec.replicas` is divided between clusters. */
-function dividesReplicas (kind: string): boolean {
-  return kind === 'Deployment' || kind === 'StatefulSet'
-}
-
-function digestOf (value: unknown): string {
-  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 32)
-}
-
 export function createControllers (options: ControllersOptions): Controllers {
   const { siteId, clock, logger } = options
   const health = new Map<string, HealthMemory>()
@@ -133,63 +121,7 @@ export function createControllers (options: ControllersOptions): Controllers {
   const unsubscribers: Array<() => void> = []
   const own = new Map(options.clusters.map((c) => [clusterId(siteId, c.settings.name), c]))
 
-  /**
-   * Rendered objects by everything a rendering depends on (workload generation, cluster
-   * attributes the overrides select on, replicas, the origin's override policies), so an
-   * unchanged share costs a map lookup per tick rather than a deep clone and the override
-   * pipeline; entries not used in a tick are dropped at its end.
-   */
-  let renderCache = new Map<string, DesiredObject>()
-  let nextRenderCache = new Map<string, DesiredObject>()
-  /** Cache key of each rendered object, for the cheap desired-set digest in `applyDesired`. */
-  const renderKeys = new WeakMap<DesiredObject, string>()
-
-  function overrideSignature (view: GlobalView, origin: SiteId): string {
-    return view.policies.filter((p) => p.origin === origin && p.kind === 'OverridePolicy').map((p) => `${p.key}@${p.generation}`).join(',')
-  }
-
-  /** What a rendering depends on of a cluster, by record (records are rebuilt when they change). */
-  const clusterSigs = new WeakMap<ClusterRecord, string>()
-
-  function renderFor (w: WorkloadRecord, cluster: ClusterRecord, replicas: number, view: GlobalView, overrideSigs: Map<SiteId, string>): DesiredObject {
-    let sig = overrideSigs.get(w.origin)
-    if (sig === undefined) overrideSigs.set(w.origin, sig = overrideSignature(view, w.origin))
-    let csig = clusterSigs.get(cluster)
-    if (csig === undefined) clusterSigs.set(cluster, csig = `${cluster.id}|${cluster.provider}|${cluster.region}|${cluster.zone}|${canonicalJson(cluster.labels)}`)
-    const key = `${w.key}|${w.generation}|${replicas}|${csig}|${sig}`
-    const cached = renderCache.get(key) ?? nextRenderCache.get(key)
-    if (cached !== undefined) { nextRenderCache.set(key, cached); return cached }
-    const rendered = render(w, cluster, replicas, view)
-    renderKeys.set(rendered, key)
-    nextRenderCache.set(key, rendered)
-    return rendered
-  }
-
-  function render (w: WorkloadRecord, cluster: ClusterRecord, replicas: number, view: GlobalView): DesiredObject {
-    const base: KubeObject = structuredClone(w.manifest)
-    if (dividesReplicas(base.kind)) base.spec = { ...(base.spec ?? {}), replicas }
-    const overrides = view.policies.filter((p) => p.origin === w.origin && p.kind === 'OverridePolicy')
-    const result = applyOverrides(base, overrides, cluster)
-    if (result.errors.length > 0) logger.warn({ workload: w.key, cluster: cluster.id, errors: result.errors }, 'override could not be applied')
-    const object = result.object
-    object.metadata = { ...object.metadata, annotations: { ...(object.metadata.annotations ?? {}), [GENERATION_ANNOTATION]: String(w.generation) } }
-    return { key: w.key, object, generation: w.generation }
-  }
-
-  /** Namespaces the desired objects live in, created first on the member cluster. */
-  function withNamespaces (objects: DesiredObject[]): DesiredObject[] {
-    const present = new Set(objects.filter((o) => o.object.kind === 'Namespace').map((o) => o.object.metadata.name))
-    const needed = new Set<string>()
-    for (const o of objects) {
-      const ns = o.object.metadata.namespace
-      if (ns !== undefined && ns !== NAMESPACED_DEFAULT && !present.has(ns)) needed.add(ns)
-    }
-    const namespaces: DesiredObject[] = [...needed].sort().map((ns) => ({
-      key: `core/Namespace/_/${ns}`, generation: 1,
-      object: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }
-    }))
-    return [...namespaces, ...objects]
-  }
+  const renderer = createDesiredRenderer(logger)
 
   function tick (view: GlobalView): TickOutcome {
     const now = clock.monotonicMs()
@@ -273,14 +205,13 @@ export function createControllers (options: ControllersOptions): Controllers {
     const nextUnbound = new Map<string, { generation: number, since: number }>()
     // Only bindings carry it, and few ticks write one.
     let heads: string | undefined
-    const viewHeads = (): string => (heads ??= digestOf(view.sites.map((s) => [s.id, s.heads])))
+    const viewHeads = (): string => (heads ??= canonicalDigest(view.sites.map((s) => [s.id, s.heads])))
 
     // 3. Placement of every workload: the replicated ones and this site's local-only ones.
     const next = new Map<string, EffectivePlacement>()
     const nextRunning = new Map<string, Map<ClusterId, number>>()
     const perCluster = new Map<ClusterId, DesiredObject[]>()
-    const overrideSigs = new Map<SiteId, string>()
-    nextRenderCache = new Map()
+    renderer.beginTick(view)
     const workloads: Array<{ w: WorkloadRecord, bindings: readonly Binding[], shares: GlobalView['workloads'][number]['shares'], local: boolean }> = [
       ...view.workloads.map((w) => ({ w, bindings: w.bindings, shares: w.shares, local: false })),
       ...local.map((w) => {
@@ -337,7 +268,7 @@ export function createControllers (options: ControllersOptions): Controllers {
             mine.set(cid, replicas)
             let list = perCluster.get(cid)
             if (list === undefined) perCluster.set(cid, list = [])
-            list.push(renderFor(w, rec, replicas, view, overrideSigs))
+            list.push(renderer.render(w, rec, replicas))
           }
           if (mine.size > 0) nextRunning.set(w.key, mine)
           continue
@@ -357,7 +288,7 @@ export function createControllers (options: ControllersOptions): Controllers {
         mine.set(cid, share.replicas)
         let list = perCluster.get(cid)
         if (list === undefined) perCluster.set(cid, list = [])
-        list.push(renderFor(w, rec, share.replicas, view, overrideSigs))
+        list.push(renderer.render(w, rec, share.replicas))
       }
       if (mine.size > 0) nextRunning.set(w.key, mine)
 
@@ -396,7 +327,7 @@ export function createControllers (options: ControllersOptions): Controllers {
       if (e.kind === 'failback') counts.failbacks += e.moved?.length ?? 1
     }
     for (const key of [...handBacks.keys()]) if (!next.has(key)) handBacks.delete(key)
-    renderCache = nextRenderCache
+    renderer.endTick()
     unbound = nextUnbound
     previous = next
     running = nextRunning
@@ -468,9 +399,7 @@ export function createControllers (options: ControllersOptions): Controllers {
       for (const [id, c] of own) {
         const objects = desired.get(id)
         if (objects === undefined) continue
-        // A rendered object is fully determined by its cache key; only namespaces (and
-        // anything else not from the cache) need hashing.
-        const digest = digestOf(objects.map((o) => renderKeys.get(o) ?? [o.key, o.generation, o.object]))
+        const digest = renderer.digest(objects)
         if (applied.get(id) === digest) continue
         applied.set(id, digest)
         c.driver.setDesired(objects)

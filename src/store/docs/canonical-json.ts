@@ -4,10 +4,16 @@
  * so that equal values give equal strings: a writer compares strings to skip a write
  * that would change nothing, and every site encodes the same value to the same bytes.
  */
+import { createHash } from 'node:crypto'
 import { FlotillaError } from '../../model/errors.ts'
 
 export function canonicalJson (value: unknown): string {
   return write(value, '$')
+}
+
+/** The first 16 bytes of SHA-256 over the canonical JSON, hex: equal values, equal digests. */
+export function canonicalDigest (value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex').slice(0, 32)
 }
 
 function write (value: unknown, path: string): string {
