@@ -126,7 +126,8 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
   const excluded = new Set<string>()
   const forks = new Map<string, Fork>()
   let headsCache: string[] | undefined
-
+  /** `orderedRetained()` until the next insert: every session and digest asks for it. */
+  let orderCache: readonly LogEntry[] | undefined
 
   function isMaterialisable (e: LogEntry): boolean {
     if (excluded.has(e.hash)) return false
@@ -262,9 +263,6 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
       if (isMaterialisable(e)) materialised.add(e.hash)
     }
   }
-
-  /** `orderedRetained()` until the next insert: every session and digest asks for it. */
-  let orderCache: readonly LogEntry[] | undefined
 
   /**
    * Every retained entry after its held dependencies: an iterative depth-first
