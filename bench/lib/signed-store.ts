@@ -17,7 +17,7 @@ import type { Storage } from '../../src/ports/storage.ts'
 import { createSystemClock } from '../../src/platform/system-clock.ts'
 import { createCryptoRng } from '../../src/platform/crypto-rng.ts'
 import { openLevelStorage } from '../../src/storage/level-storage.ts'
-import { openDocumentStore, rosterWritePolicy, type DocumentStore } from '../../src/store/document-store.ts'
+import { DEFAULT_SNAPSHOT_EVERY, openDocumentStore, rosterWritePolicy, type DocumentStore } from '../../src/store/document-store.ts'
 import { signedChangeMessage, type SignedChange } from '../../src/store/log/envelope.ts'
 import { getWorkload, initSiteDoc, listWorkloads, putWorkload, siteDocId, type SiteDoc } from '../../src/store/docs/index.ts'
 import { workloadKey } from '../../src/model/kube.ts'
@@ -34,7 +34,7 @@ const roster = [
   { siteId: 'receiver', publicKey: createSigner(receiverKeys).publicKeyHex, region: 'r1' }
 ]
 
-async function open (storage: Storage, k = keys, snapshotEvery = 500): Promise<DocumentStore> {
+async function open (storage: Storage, k = keys, snapshotEvery = DEFAULT_SNAPSHOT_EVERY): Promise<DocumentStore> {
   return await openDocumentStore({
     storage, clock: createSystemClock(), rng: createCryptoRng(), signer: createSigner(k), verify: createVerifier(),
     writePolicy: rosterWritePolicy(() => roster), logger: silentLogger, snapshotEvery,

@@ -87,7 +87,7 @@ export const siteConfigSchema = z.strictObject({
   storage: z.strictObject({
     /** fsync every batch: survives power loss, at a latency cost. */
     sync: z.boolean().default(true),
-    snapshotEveryChanges: z.number().int().positive().default(500)
+    snapshotEveryChanges: z.number().int().positive().default(2_000)
   }).prefault({}),
   log: z.strictObject({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')

@@ -1,7 +1,8 @@
 /**
  * Per-peer limits and standing. Every peer has a token bucket for changes per second
- * and for frames per second, a cap on concurrent sync sessions, and a score that drops
- * with each misbehaviour (invalid changes, malformed frames, floods) and recovers slowly.
+ * and for frames per second, a budget for pushed changes this site already held
+ * (replays), a cap on concurrent sync sessions, and a score that drops with each
+ * misbehaviour (invalid changes, malformed frames, floods, replays) and recovers slowly.
  * Below the threshold the peer is disconnected for a back-off that doubles with each
  * repeat. Time comes from the Clock port, so the simulator replays it exactly.
  */
@@ -38,6 +39,16 @@ export const PENALTY: Record<EvidenceKind, number> = {
 }
 export const DISCONNECT_SCORE = -100
 const RECOVERY_PER_SECOND = 1
+/**
+ * Pushed changes this site already held, per second. An honest site pushes only its own
+ * new changes, once, so it repeats one only when the receiver fetched it first by another
+ * route: a handful at most. A replayer (old captured frames, the same burst again and
+ * again) costs the receiver a decode and a lookup per change while staying under the
+ * rate of new changes.
+ */
+export const REPLAYS_PER_SECOND = 20
+/** Debt a replayer can run up: its pushes are refused until it is paid back. */
+const MAX_REPLAY_DEBT_S = 30
 const BASE_BACKOFF_MS = 30_000
 const MAX_BACKOFF_MS = 15 * 60_000
 
@@ -48,6 +59,7 @@ interface PeerStanding {
   scoreAt: number
   changes: Bucket
   frames: Bucket
+  replays: Bucket
   sessions: number
   disconnects: number
 }
@@ -56,6 +68,10 @@ export interface PeerGuard {
   /** Takes `n` change tokens; false if the peer is over its rate (the changes are dropped). */
   takeChanges (peer: PeerId, n: number): boolean
   takeFrame (peer: PeerId): boolean
+  /** Whether the peer's pushes are refused for now: it replayed more than its budget. */
+  replaying (peer: PeerId): boolean
+  /** Spends `n` of the replay budget; false if the peer is now beyond it. */
+  spendReplays (peer: PeerId, n: number): boolean
   openSession (peer: PeerId): boolean
   closeSession (peer: PeerId): void
   /** Lowers the score; returns a back-off in ms when the peer must be disconnected now. */
@@ -75,6 +91,7 @@ export function createPeerGuard (clock: Clock, limits: PeerGuardLimits): PeerGua
         scoreAt: now,
         changes: { tokens: limits.changesPerSecond * 2, at: now },
         frames: { tokens: limits.framesPerSecond * 2, at: now },
+        replays: { tokens: REPLAYS_PER_SECOND * 2, at: now },
         sessions: 0,
         disconnects: 0
       }
@@ -83,10 +100,14 @@ export function createPeerGuard (clock: Clock, limits: PeerGuardLimits): PeerGua
     return s
   }
 
-  function take (bucket: Bucket, rate: number, n: number): boolean {
+  function refill (bucket: Bucket, rate: number): void {
     const now = clock.monotonicMs()
     bucket.tokens = Math.min(rate * 2, bucket.tokens + (now - bucket.at) * rate / 1000)
     bucket.at = now
+  }
+
+  function take (bucket: Bucket, rate: number, n: number): boolean {
+    refill(bucket, rate)
     if (bucket.tokens < n) return false
     bucket.tokens -= n
     return true
@@ -102,6 +123,19 @@ export function createPeerGuard (clock: Clock, limits: PeerGuardLimits): PeerGua
   return {
     takeChanges: (peer, n) => take(standing(peer).changes, limits.changesPerSecond, n),
     takeFrame: (peer) => take(standing(peer).frames, limits.framesPerSecond, 1),
+    replaying (peer) {
+      const { replays } = standing(peer)
+      refill(replays, REPLAYS_PER_SECOND)
+      return replays.tokens < 0
+    },
+    spendReplays (peer, n) {
+      // Replays are known only after the changes were looked up, so the budget can go
+      // into debt; the debt (capped) keeps refusing the peer's pushes until it is repaid.
+      const { replays } = standing(peer)
+      refill(replays, REPLAYS_PER_SECOND)
+      replays.tokens = Math.max(-REPLAYS_PER_SECOND * MAX_REPLAY_DEBT_S, replays.tokens - n)
+      return replays.tokens >= 0
+    },
     openSession (peer) {
       const s = standing(peer)
       if (s.sessions >= limits.maxConcurrentSessions) return false

@@ -22,7 +22,7 @@ import { encodeSignedChange, type SignedChange } from '../store/log/envelope.ts'
 import { createDigestExchange } from './digest-exchange.ts'
 import { createOutboundPacer } from './outbound-pacer.ts'
 import { decodeDirect, decodeGossip, encodeDirect, encodeGossip, type DirectFrame, type GossipMessage } from './messages.ts'
-import { createPeerGuard, type Misbehaviour } from './peer-guard.ts'
+import { createPeerGuard, REPLAYS_PER_SECOND, type Misbehaviour } from './peer-guard.ts'
 import type { HeartbeatListener, Replicator, ReplicatorOptions } from './replicator-api.ts'
 import { createSyncSessions } from './sync-sessions.ts'
 
@@ -67,7 +67,8 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     onDropped: (peer) => { logger.warn({ peer, maxPendingFrames: MAX_PENDING_BULK_FRAMES }, 'bulk frames for a slow peer above the bound; dropped (anti-entropy retries)') }
   })
   const bannedPeers = new Set<PeerId>()
-  const floodNotedAt = new Map<PeerId, number>()
+  /** Per peer and kind ('flood', 'replay'): when standing was last lowered for it. */
+  const excessNotedAt = new Map<string, number>()
   const announceTimers = new Map<string, Timer>()
   const misbehaviourListeners = new Set<(m: Misbehaviour) => void>()
   const heartbeatListeners = new Set<HeartbeatListener>()
@@ -109,18 +110,20 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
   }
 
   /**
-   * Counts a flood. The excess is dropped at once, but the peer loses standing at most
-   * once a second: an honest peer whose frames were queued behind a stalled process
-   * arrives in a burst and must not be cut off for it, while a sustained flooder still
-   * reaches the disconnect threshold within seconds.
+   * Counts a flood or a replay. The excess is dropped at once, but the peer loses
+   * standing for it at most once a second: an honest peer whose frames were queued
+   * behind a stalled process arrives in a burst and must not be cut off for it, while a
+   * sustained flooder still reaches the disconnect threshold within seconds.
    */
-  function noteFlood (peer: PeerId, detail: string): void {
+  function noteExcess (peer: PeerId, kind: 'flood' | 'replay', detail: string): void {
     const now = clock.monotonicMs()
-    const last = floodNotedAt.get(peer)
+    const key = `${kind} ${peer}`
+    const last = excessNotedAt.get(key)
     if (last !== undefined && now - last < 1000) return
-    floodNotedAt.set(peer, now)
-    penalise(peer, 'flood', detail)
+    excessNotedAt.set(key, now)
+    penalise(peer, kind, detail)
   }
+  const noteFlood = (peer: PeerId, detail: string): void => { noteExcess(peer, 'flood', detail) }
 
   /**
    * Ingests changes from a peer; reports what was refused. Unsolicited changes (pushes,
@@ -134,7 +137,14 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
       noteFlood(peer, `more than ${limits.changesPerSecond} unsolicited changes per second`)
       return undefined
     }
+    if (!solicited && guard.replaying(peer)) {
+      noteExcess(peer, 'replay', `pushes refused: more than ${REPLAYS_PER_SECOND} changes per second this site already held`)
+      return undefined
+    }
     const result = await store.ingest(changes)
+    if (!solicited && result.duplicates > 0 && !guard.spendReplays(peer, result.duplicates)) {
+      noteExcess(peer, 'replay', `${result.duplicates} pushed changes this site already held (more than ${REPLAYS_PER_SECOND} per second)`)
+    }
     counters.accepted += result.accepted
     counters.duplicates += result.duplicates
     for (const r of result.rejected) {

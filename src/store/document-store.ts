@@ -48,7 +48,7 @@ export interface DocumentStoreOptions {
   limits: StoreLimits
   /**
    * Snapshot a document once this many changes were applied since its last snapshot
-   * (default 500), and at least a quarter of what that snapshot held, so the cost of
+   * (default 2,000), and at least a quarter of what that snapshot held, so the cost of
    * saving stays a constant share of the changes applied however large the document.
    */
   snapshotEvery?: number
@@ -108,7 +108,8 @@ export interface DocumentStore {
   close (): Promise<void>
 }
 
-const DEFAULT_SNAPSHOT_EVERY = 500
+/** The config's `storage.snapshotEveryChanges` default (src/config/schema.ts). */
+export const DEFAULT_SNAPSHOT_EVERY = 2000
 
 export async function openDocumentStore (options: DocumentStoreOptions): Promise<DocumentStore> {
   const { storage, clock, signer, verify, writePolicy, limits, logger } = options

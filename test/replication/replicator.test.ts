@@ -174,4 +174,43 @@ describe('replicator', () => {
     expect(floods()).toBeGreaterThanOrEqual(10)
     expect(connected()).toBe(false)
   })
+
+  it('refuses pushes of changes it already holds beyond a small budget, records them as replays and cuts off a sustained replayer', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const [honest, replayer] = await federation(['eu', 'ap'], clock, fabric)
+    fabric.connect(honest!.peer, replayer!.peer)
+    await write(replayer!, 10, 'r')
+    await quiesce(fabric, busy)
+    await clock.advance(100)
+    await quiesce(fabric, busy)
+    const doc = siteDocId(replayer!.site.id)
+    expect(honest!.store.heads(doc)).toEqual(replayer!.store.heads(doc))
+    const held = replayer!.store.signedChanges(doc, [...replayer!.store.log(doc)!.hashes()])
+    const replay = encodeDirect({ type: 'changes', session: 0, docId: doc, changes: held, more: false, toResponder: false })
+    const replays = (): number => honest!.misbehaviour.filter((m) => m.kind === 'replay').length
+    const duplicates = (): number => honest!.replicator.stats().duplicates
+    const connected = (): boolean => honest!.replicator.stats().peers.find((p) => p.peer === replayer!.peer)?.connected === true
+
+    // The same ten changes pushed again twice in an instant: within the budget (a push
+    // that raced a sync looks like this), so nothing is recorded.
+    for (let i = 0; i < 2; i++) fabric.rawSend(replayer!.peer, honest!.peer, replay)
+    await fabric.settle()
+    expect(replays()).toBe(0)
+    // Then ten frames of them a second: past the budget the frames are refused before any
+    // lookup, the replays are recorded, and the replayer is cut off within half a minute.
+    const before = duplicates()
+    let ticks = 0
+    for (; ticks < 400 && connected(); ticks++) {
+      await clock.advance(100)
+      fabric.rawSend(replayer!.peer, honest!.peer, replay)
+      await fabric.settle()
+    }
+    expect(connected()).toBe(false)
+    expect(ticks).toBeLessThan(300)
+    expect(replays()).toBeGreaterThanOrEqual(5)
+    // Looked up: the budget's worth (20 a second) plus the burst that overdrew it, not the
+    // 100 a second that were pushed.
+    expect(duplicates() - before).toBeLessThan(ticks * 10 / 3)
+    expect(honest!.misbehaviour.filter((m) => m.kind === 'flood')).toEqual([])
+  })
 })
