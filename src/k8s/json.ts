@@ -28,8 +28,14 @@ export function deepEqual (a: unknown, b: unknown): boolean {
   return false
 }
 
-/** JSON with object keys sorted, so equal values always serialise the same way. */
+/**
+ * JSON with object keys sorted and `undefined` members dropped, so equal values always
+ * serialise the same way. Lenient, for objects a client library may have built: a Date
+ * is written as JSON.stringify writes it (its ISO string). The signed store's strict
+ * form, which refuses anything but plain data, is `src/store/docs/canonical-json.ts`.
+ */
 export function canonicalJson (v: unknown): string {
+  if (v instanceof Date) return JSON.stringify(v)
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
   if (isPlainObject(v)) {
     return `{${Object.keys(v).sort().filter((k) => v[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`

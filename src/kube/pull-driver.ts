@@ -13,7 +13,7 @@ import type { ClusterDriver, ClusterObservation, DesiredObject, NodeState, Objec
 import type { Logger } from '../ports/logger.ts'
 import { desiredReplicas, type KubeObject, type WorkloadKey } from '../model/kube.ts'
 import type { AgentReport } from './agent-protocol.ts'
-import { canonicalJson } from './render.ts'
+import { canonicalJson } from '../k8s/json.ts'
 
 export interface PullDriverOptions {
   name: string

@@ -8,6 +8,7 @@
  * restart (the hash is read back from the cluster).
  */
 import { createHash } from 'node:crypto'
+import { canonicalJson } from '../k8s/json.ts'
 import { workloadKey, type KubeObject, type ObjectMeta, type WorkloadKey } from '../model/kube.ts'
 import {
   GENERATION_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKLOAD_KEY_ANNOTATION, type DesiredObject
@@ -28,15 +29,6 @@ export interface RenderedObject {
   body: KubeObject
   hash: string
   generation: number
-}
-
-/** Stable JSON: object keys sorted, so equal objects hash equally whatever their key order. */
-export function canonicalJson (v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null'
-  if (v instanceof Date) return JSON.stringify(v.toISOString())
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
-  const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(',')}}`
 }
 
 function stripServerFields (obj: KubeObject): KubeObject {

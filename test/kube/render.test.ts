@@ -6,7 +6,8 @@
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { APPLIED_HASH_ANNOTATION, canonicalJson, isOwned, ownerKeyOf, renderDesired } from '../../src/kube/render.ts'
+import { canonicalJson } from '../../src/k8s/json.ts'
+import { APPLIED_HASH_ANNOTATION, isOwned, ownerKeyOf, renderDesired } from '../../src/kube/render.ts'
 import type { KubeObject } from '../../src/model/kube.ts'
 import { GENERATION_ANNOTATION, MANAGED_BY_LABEL, WORKLOAD_KEY_ANNOTATION } from '../../src/ports/cluster-driver.ts'
 import { deploymentManifest, desired } from '../ports/cluster-driver-acceptance.ts'
