@@ -36,6 +36,7 @@ import { createClusterContact } from './cluster-contact.ts'
 import { createNodeAllocation } from './node-allocation.ts'
 import { errorCodeOf, keyOf, messageOf, nameOf, parseKey } from './object-keys.ts'
 import { createObservedState } from './observed-state.ts'
+import { createKeyRetries } from './key-retries.ts'
 
 export interface ReconcilerOptions {
   name: string
@@ -70,17 +71,6 @@ export interface ReconcilingDriver extends ClusterDriver {
   stats (): ReconcilerStats
 }
 
-interface KeyState {
-  error?: { code: string, message: string }
-  /** The last apply of the current body succeeded (or the cluster already held it). */
-  applied: boolean
-  attempts: number
-  retry?: Timer
-  /** The last retry was for a cluster failure: retry at once on recovery. */
-  blocked: boolean
-  observedGeneration: number
-}
-
 /** Apply order: namespaces, then config and services, then workloads, then ingresses. */
 const APPLY_RANK: Record<string, number> = { Namespace: 0, ConfigMap: 1, Service: 1, Deployment: 2, StatefulSet: 2, DaemonSet: 2, Ingress: 3 }
 const RANKS = 6
@@ -103,7 +93,6 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
   let running = false
   let desiredKnown = false
   let desired = new Map<WorkloadKey, DesiredEntry>()
-  const states = new Map<WorkloadKey, KeyState>()
   const entryFor = createDesiredEntries()
 
   const observed = createObservedState({ logger, running: () => running })
@@ -114,8 +103,6 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
   const pendingNamespaces = new Map<string, Promise<void>>()
   /** Kinds the cluster refuses to list (403, 404), with the error shown on their objects. */
   const kindErrors = new Map<string, { code: string, message: string }>()
-  /** Objects waiting for their desired Namespace to be applied first, by namespace key. */
-  const parked = new Map<WorkloadKey, Set<WorkloadKey>>()
   let resyncTimer: Timer | undefined
 
   // --- observation -------------------------------------------------------------------
@@ -134,7 +121,7 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
       observed.deleteObject(key)
       return
     }
-    const st = stateOf(key)
+    const st = keys.of(key)
     const live = liveOf(d)
     const mine = live !== undefined && live.owner === key ? live : undefined
     let next: ObjectState
@@ -183,19 +170,13 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
     const error = { code: errorCodeOf(e), message: `cannot list ${kind} objects: ${messageOf(e)}` }
     if (kindErrors.get(kind)?.message !== error.message) logger.error({ kind, err: error.message }, 'the cluster refuses to list a kind the driver needs')
     kindErrors.set(kind, error)
-    for (const [key, d] of desired) if (d.kind.kind === kind) setError(key, error)
+    for (const [key, d] of desired) if (d.kind.kind === kind) keys.setError(key, error)
   }
 
   function onRecovered (): void {
     // Runs from a contact callback, so the reflectors exist by then.
     for (const r of allReflectors()) r.retryNow()
-    for (const [key, st] of states) {
-      if (!st.blocked) continue
-      st.retry?.cancel()
-      st.retry = undefined
-      st.blocked = false
-      enqueue(key)
-    }
+    keys.retryBlockedNow()
   }
 
 
@@ -203,63 +184,13 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
 
   const work = createApplyQueue({ ranks: RANKS, concurrency, rankOf, run: reconcileKey, running: () => running, logger })
   const enqueue = work.enqueue
-
-  function stateOf (key: WorkloadKey): KeyState {
-    let st = states.get(key)
-    if (st === undefined) {
-      st = { attempts: 0, blocked: false, observedGeneration: 0, applied: false }
-      states.set(key, st)
-    }
-    return st
-  }
-
-  function setError (key: WorkloadKey, error: { code: string, message: string } | undefined): void {
-    const st = stateOf(key)
-    if (st.error?.code === error?.code && st.error?.message === error?.message) return
-    if (error === undefined) delete st.error
-    else {
-      st.error = error
-      release(key)
-    }
-    refreshObject(key)
-  }
+  const keys = createKeyRetries({ clock, retryBaseMs, retryMaxMs, enqueue, running: () => running, onErrorChanged: refreshObject })
+  const { setError, scheduleRetry, succeeded } = keys
 
   function rankOf (key: WorkloadKey): number {
     const d = desired.get(key)
     if (d !== undefined) return APPLY_RANK[d.kind.kind] ?? 2
     return key.startsWith('core/Namespace/') ? PRUNE_NAMESPACE_RANK : 4
-  }
-
-  function scheduleRetry (key: WorkloadKey, blocked: boolean, delayMs?: number): void {
-    const st = stateOf(key)
-    st.retry?.cancel()
-    st.blocked = blocked
-    const ms = delayMs ?? Math.min(retryMaxMs, retryBaseMs * 2 ** Math.min(st.attempts, 20))
-    st.attempts++
-    st.retry = clock.setTimer(ms, () => {
-      st.retry = undefined
-      st.blocked = false
-      if (running) enqueue(key)
-    })
-  }
-
-  /** Lets objects parked behind namespace `key` go (it applied, failed, or is no longer desired). */
-  function release (key: WorkloadKey): void {
-    const waiting = parked.get(key)
-    if (waiting === undefined) return
-    parked.delete(key)
-    for (const k of waiting) enqueue(k)
-  }
-
-  function succeeded (key: WorkloadKey): void {
-    const st = stateOf(key)
-    st.applied = true
-    release(key)
-    st.attempts = 0
-    st.blocked = false
-    st.retry?.cancel()
-    st.retry = undefined
-    setError(key, undefined)
   }
 
   function refOf (d: { kind: KindRef, namespace: string | undefined, name: string }): ObjectRef {
@@ -285,11 +216,9 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
       // A Namespace in the desired set goes first; its objects wait for it rather than fail.
       const nsKey = `core/Namespace/_/${d.namespace}`
       const ns = desired.get(nsKey)
-      const nsState = states.get(nsKey)
+      const nsState = keys.get(nsKey)
       if (ns !== undefined && ns.invalid === undefined && nsState?.applied !== true && nsState?.error === undefined) {
-        let waiting = parked.get(nsKey)
-        if (waiting === undefined) { waiting = new Set(); parked.set(nsKey, waiting) }
-        waiting.add(key)
+        keys.park(nsKey, key)
         return
       }
     }
@@ -363,9 +292,7 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
       await client.delete(refOf(parsed), { uid: live.uid })
       stats.deletes++
       noteContact()
-      const st = states.get(key)
-      st?.retry?.cancel()
-      states.delete(key)
+      keys.forget(key)
     } catch (e) {
       if (isClusterFailure(e)) { noteFailure(e); scheduleRetry(key, true); return }
       noteContact()
@@ -379,7 +306,7 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
   /** Queues `key` unless the cluster already holds exactly this body. */
   function considerApply (key: WorkloadKey, d: DesiredEntry): void {
     const live = liveOf(d)
-    const st = stateOf(key)
+    const st = keys.of(key)
     if (d.invalid === undefined && live !== undefined && live.owner === key && live.hash === d.rendered.hash && st.error === undefined) {
       stats.unchanged++
       succeeded(key)
@@ -401,18 +328,13 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
         if (before.replicas !== d.replicas) refreshObject(key)
         continue
       }
-      // A new body starts its retries afresh.
-      const st = states.get(key)
-      if (st !== undefined) { st.attempts = 0; st.retry?.cancel(); st.retry = undefined; st.blocked = false }
+      keys.restart(key)
       refreshObject(key)
       considerApply(key, d)
     }
     for (const key of previous.keys()) {
       if (next.has(key)) continue
-      const st = states.get(key)
-      st?.retry?.cancel()
-      states.delete(key)
-      release(key)
+      keys.forget(key)
       refreshObject(key)
       enqueue(key)
     }
@@ -455,7 +377,7 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
         // behind our back: look again. A changed hash with a retry pending is an apply
         // that failed; its backoff decides, not status updates.
         const ours = value !== undefined && value.owner === key
-        if (!ours || (value.hash !== d.rendered.hash && states.get(key)?.retry === undefined)) {
+        if (!ours || (value.hash !== d.rendered.hash && keys.get(key)?.retry === undefined)) {
           if (!work.inFlight(key)) enqueue(key)
         }
       } else if (value !== undefined && value.owner === key && desiredKnown) {
@@ -517,7 +439,7 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
       for (const r of allReflectors()) r.stop()
       contact.stop()
       resyncTimer?.cancel()
-      for (const st of states.values()) { st.retry?.cancel(); st.retry = undefined }
+      keys.cancelAll()
       client.close()
     },
     setDesired (objects) {
