@@ -27,7 +27,11 @@ import type { Trace } from './trace.ts'
 export interface VirtualClockOptions {
   /** True wall time when the run starts, ms since the epoch. Default 1,735,689,600,000 (2025-01-01T00:00:00Z). */
   startWallMs?: number
-  /** Events allowed at one virtual instant before the run is stopped as a zero-delay loop. Default 100,000. */
+  /**
+   * Events allowed at one virtual instant before the run is stopped as a zero-delay loop.
+   * An instant is a microsecond: a loop that re-arms a timer a few ulps ahead lets time
+   * advance, but not by anything, and is stopped the same way. Default 100,000.
+   */
   maxEventsPerInstant?: number
   /** When given, every event run is recorded as kind 'event' with its seq, so schedules are part of the trace hash. */
   trace?: Trace
@@ -78,6 +82,8 @@ export interface VirtualClock extends Clock {
 const DEFAULT_START_WALL_MS = Date.UTC(2025, 0, 1)
 /** Events between two questions to a `runUntil` interrupt. */
 const INTERRUPT_EVERY = 16
+/** Events less than this far apart (ms) count as one instant for the runaway check. */
+const INSTANT_MS = 0.001
 
 /**
  * What an engine timer's callback returns when it ran only synchronous simulator code —
@@ -106,6 +112,8 @@ export function createVirtualClock (options: VirtualClockOptions = {}): VirtualC
   const queue = createEventQueue()
   let now = 0
   let eventsAtNow = 0
+  /** Where the current instant began: events closer than INSTANT_MS to it count as one instant. */
+  let instantAt = 0
   let running = false
 
   const makeView = (opts: ClockViewOptions): SiteClock => {
@@ -184,13 +192,14 @@ export function createVirtualClock (options: VirtualClockOptions = {}): VirtualC
   const runNext = async (): Promise<boolean> => {
     const event = queue.pop()
     if (event === undefined) return false
-    if (event.time > now) {
-      now = event.time
+    if (event.time > now) now = event.time
+    if (now - instantAt >= INSTANT_MS) {
+      instantAt = now
       eventsAtNow = 0
     }
     if (++eventsAtNow > maxEventsPerInstant) {
       throw new FlotillaError('sim-runaway',
-        `more than ${maxEventsPerInstant} events ran at virtual time ${now} ms without time advancing`,
+        `more than ${maxEventsPerInstant} events ran at virtual time ${now} ms without time advancing by a microsecond`,
         'something re-arms a 0 ms timer (or answers a message instantly) forever; give the loop a delay or a bound',
         { details: { timeMs: now, events: eventsAtNow } })
     }
@@ -217,6 +226,7 @@ const runUntil = async (timeMs: number, interrupt?: () => boolean): Promise<numb
       }
       if (timeMs > now) {
         now = timeMs
+        instantAt = now
         eventsAtNow = 0
       }
       return ran

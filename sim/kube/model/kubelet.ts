@@ -137,11 +137,14 @@ export function createKubelet (ctx: ControllerContext, options: KubeletOptions):
         startTime: typeof status['startTime'] === 'string' ? status['startTime'] : now,
         qosClass: qosClass(spec)
       }
-      if (mono - since < delay) {
+      // One reading decides both whether to wait and for how long (two float expressions
+      // of the same comparison can disagree by an ulp).
+      const remaining = since + delay - mono
+      if (remaining > 0) {
         if (!Array.isArray(status['containerStatuses'])) {
           write(pod, { ...base, phase: 'Pending', conditions: readyConditions(pod, false, undefined, now), containerStatuses: containerStatuses(pod, 'waiting', false, now) })
         }
-        loop.enqueueAfter('kubelet', key, since + delay - mono)
+        loop.enqueueAfter('kubelet', key, remaining)
         return
       }
       boundAt.delete(uid)

@@ -15,7 +15,12 @@ export interface Stage {
 
 export interface ReconcileLoop {
   enqueue (stage: string, key: string): void
-  /** Enqueues after `ms` (a later request for the same key keeps the earliest time). */
+  /**
+   * Enqueues after `ms`, rounded up to whole milliseconds (a later request for the same
+   * key keeps the earliest time). Controllers compute `ms` as a remainder of clock
+   * readings; on a drifting virtual clock a remainder of a few ulps would re-arm a timer
+   * that lets time advance by ulps only, forever. A whole millisecond always gets there.
+   */
   enqueueAfter (stage: string, key: string, ms: number): void
   /** Runs every queued item now, synchronously, until the queues are empty. */
   drain (): void
@@ -80,6 +85,7 @@ export function createReconcileLoop (clock: Clock, stages: readonly Stage[], onE
     enqueueAfter (stage, key, ms) {
       if (stopped) return
       if (ms <= 0) { this.enqueue(stage, key); return }
+      ms = Math.ceil(ms)
       const id = `${stage}\u0000${key}`
       const at = clock.monotonicMs() + ms
       const existing = delayed.get(id)

@@ -164,6 +164,17 @@ describe('virtual clock', () => {
     expect(e.details?.timeMs).toBe(0)
   })
 
+  it('stops a loop that re-arms its timer a few ulps ahead (time advancing, but not by a microsecond) with sim-runaway', async () => {
+    const engine = createVirtualClock({ maxEventsPerInstant: 1000 })
+    // A remainder of a few ulps (1e-12 ms at t = 1 s), as a controller computes from two clock readings.
+    const zeno = (): void => { engine.setTimer(1e-12, zeno) }
+    engine.setTimer(1000, zeno)
+    const e = await rejection(engine.runFor(2000))
+    expect(e.code).toBe('sim-runaway')
+    expect(e.details?.timeMs).toBeGreaterThanOrEqual(1000)
+    expect(e.details?.timeMs).toBeLessThan(1000.001)
+  })
+
   it('bounds runUntilIdle with sim-runaway while periodic work never goes idle', async () => {
     const engine = createVirtualClock()
     every(engine, 1000, () => {}, () => {})
