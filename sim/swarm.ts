@@ -3,8 +3,10 @@
  * seeds of one scenario in child processes (one per core by default), each run stopping
  * at its first violation, and lists every failing seed with the one command that replays
  * it. `--inject-bug <name>` (a developer tool, never a site's) runs a deliberately broken
- * core to measure how many seeds the invariants need to catch it. Exits 1 when a seed
- * failed (or, with --inject-bug, when none did).
+ * core to measure how many seeds the invariants need to catch it. A seed that runs past
+ * `--seed-timeout` wall seconds is a hang: its worker is killed and the seed listed as
+ * failing, so one stuck run cannot stall the swarm. Exits 1 when a seed failed (or, with
+ * --inject-bug, when none did).
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { availableParallelism } from 'node:os'
@@ -19,6 +21,8 @@ import type { SeedVerdict, WorkerInit } from './swarm-worker.ts'
 const WORKER = fileURLToPath(new URL('./swarm-worker.ts', import.meta.url))
 /** Seeds a worker runs before it is replaced (keeps memory flat over long swarms). */
 const RUNS_PER_WORKER = 25
+/** Default wall-time limit of one seed: a standard seed takes seconds, 10 sites for 10 minutes about one. */
+export const DEFAULT_SEED_TIMEOUT_MS = 600_000
 
 export interface SwarmOptions {
   seeds: number
@@ -28,6 +32,8 @@ export interface SwarmOptions {
   flags: SimFlags
   /** Stop after this many failing seeds. */
   maxFailures: number
+  /** Wall ms one seed may run before it counts as hung (default DEFAULT_SEED_TIMEOUT_MS). */
+  seedTimeoutMs?: number
   onVerdict?: (v: SeedVerdict, done: number) => void
 }
 
@@ -44,6 +50,7 @@ export async function runSwarm (o: SwarmOptions): Promise<SwarmResult> {
   const verdicts: SeedVerdict[] = []
   const failing: SeedVerdict[] = []
   const started = performance.now()
+  const seedTimeoutMs = o.seedTimeoutMs ?? DEFAULT_SEED_TIMEOUT_MS
   let stopping = false
 
   const worker = async (): Promise<void> => {
@@ -67,13 +74,20 @@ export async function runSwarm (o: SwarmOptions): Promise<SwarmResult> {
         runs++
         const c = child
         const v = await new Promise<SeedVerdict>((resolve) => {
+          const failed = (failure: string): SeedVerdict => ({ type: 'verdict', seed, ok: false, traceHash: '', wallMs: 0, virtualMs: 0, worker: c.pid ?? 0, failures: [failure] })
           const onMessage = (m: SeedVerdict): void => { if (m.type === 'verdict' && m.seed === seed) { cleanup(); resolve(m) } }
           const onExit = (code: number | null): void => {
             cleanup()
             child = undefined
-            resolve({ type: 'verdict', seed, ok: false, traceHash: '', wallMs: 0, virtualMs: 0, worker: c.pid ?? 0, failures: [`simulator error: the worker exited (code ${String(code)}) while running this seed`] })
+            resolve(failed(`simulator error: the worker exited (code ${String(code)}) while running this seed`))
           }
-          const cleanup = (): void => { c.off('message', onMessage); c.off('exit', onExit) }
+          const hung = setTimeout(() => {
+            cleanup()
+            child = undefined
+            c.kill('SIGKILL')
+            resolve(failed(`simulator error: the run did not finish within ${seedTimeoutMs / 1000} s of wall time (a hang); replay the seed to see where it stalls`))
+          }, seedTimeoutMs)
+          const cleanup = (): void => { clearTimeout(hung); c.off('message', onMessage); c.off('exit', onExit) }
           c.on('message', onMessage)
           c.on('exit', onExit)
           c.send({ type: 'run', seed })
@@ -114,20 +128,21 @@ async function main (argv: string[]): Promise<number> {
     .option('--from <seed>', 'first seed', '1')
     .option('--jobs <n>', 'worker processes (default: one per core)')
     .option('--max-failures <n>', 'stop after this many failing seeds', '1000000')
+    .option('--seed-timeout <s>', 'wall seconds one seed may run before it counts as hung', String(DEFAULT_SEED_TIMEOUT_MS / 1000))
     .option('--inject-bug <name...>', `test only: run a deliberately broken core (${INJECTED_BUGS.join(', ')})`)
     .option('--json', 'print the result as JSON')
     .exitOverride()
   program.parse(argv, { from: 'user' })
-  const opts = program.opts<SimFlags & { seeds: string, from: string, jobs?: string, maxFailures: string, injectBug?: string[], json?: boolean }>()
+  const opts = program.opts<SimFlags & { seeds: string, from: string, jobs?: string, maxFailures: string, seedTimeout: string, injectBug?: string[], json?: boolean }>()
   const bugs = (opts.injectBug ?? []).map((b) => {
     if (!(INJECTED_BUGS as readonly string[]).includes(b)) throw new FlotillaError('input-invalid', `'--inject-bug' must be one of ${INJECTED_BUGS.join(', ')}: received ${JSON.stringify(b)}`, 'Name a known injected bug.')
     return b as InjectedBug
   })
-  const flags: SimFlags = Object.fromEntries(Object.entries(opts).filter(([k, v]) => typeof v === 'string' && !['seeds', 'from', 'jobs', 'maxFailures'].includes(k))) as SimFlags
+  const flags: SimFlags = Object.fromEntries(Object.entries(opts).filter(([k, v]) => typeof v === 'string' && !['seeds', 'from', 'jobs', 'maxFailures', 'seedTimeout'].includes(k))) as SimFlags
   const seeds = positive('seeds', opts.seeds, 1)
   const result = await runSwarm({
     seeds, from: positive('from', opts.from, 0), jobs: opts.jobs === undefined ? availableParallelism() : positive('jobs', opts.jobs, 1),
-    bugs, flags, maxFailures: positive('max-failures', opts.maxFailures, 1),
+    bugs, flags, maxFailures: positive('max-failures', opts.maxFailures, 1), seedTimeoutMs: positive('seed-timeout', opts.seedTimeout, 1) * 1000,
     onVerdict: (v, done) => {
       if (opts.json === true) return
       if (!v.ok) process.stdout.write(`seed ${v.seed} FAILED: ${v.failures[0] ?? '?'}\n`)

@@ -98,4 +98,15 @@ describe('swarm', () => {
       .toBe('npm run -s sim:swarm -- --sites 3 --regions 2 --duration 20s --faults byzantine=1 --behaviours forge --quiet-tail 5s --workloads 1 --change-every 0 --inject-bug skip-signature-check --from 2 --seeds 1 --jobs 1')
     expect(swarmReplay(flags, [], 2)).toBe('npm run sim -- --sites 3 --regions 2 --duration 20s --faults byzantine=1 --behaviours forge --quiet-tail 5s --workloads 1 --change-every 0 --seed 2')
   }, 120_000)
+
+  it('kills a seed that runs past its wall-time limit, lists it as hung, and goes on with the next in a new worker', async () => {
+    const flags = { sites: '3', regions: '2', duration: '20s', workloads: '1', changeEvery: '0', quietTail: '5s' }
+    // 50 ms is far less than any run takes (loading the worker alone takes longer): every seed "hangs".
+    const result = await runSwarm({ seeds: 2, from: 1, jobs: 1, bugs: [], flags, maxFailures: 10, seedTimeoutMs: 50 })
+    expect(result.verdicts.map((v) => v.seed)).toEqual([1, 2])
+    for (const v of result.failing) expect(v.failures[0]).toMatch(/did not finish within 0.05 s of wall time \(a hang\)/)
+    expect(result.failing).toHaveLength(2)
+    // Each seed had its own worker: the hung one was killed, not reused.
+    expect(new Set(result.failing.map((v) => v.worker)).size).toBe(2)
+  }, 60_000)
 })
