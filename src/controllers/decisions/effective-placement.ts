@@ -262,6 +262,17 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
         return fromScheduler(r, 'failover', `the origin ${w.origin} is unavailable and its binding is degraded (${ob.degraded}); recomputed: ${r.explanation.summary}`, withBase)
       }
     }
+    if (ob.degraded !== undefined && stateless && failoverFromSameBase(prev, base, w.generation) &&
+        runningOf(ctx, prev.assignments) > running && outside(prev.assignments) === undefined) {
+      // The origin is back but has not rewritten its degraded binding yet: going back to
+      // it would remove the replicas the survivors placed before anything replaces them
+      // (found by the simulator: seed 147, a GPU workload dropped from 4 ready to 0).
+      return {
+        ...common, ...withBase, assignments: prev.assignments, mode: 'failover',
+        reason: `the origin ${w.origin} is back but its binding is still degraded (${ob.degraded}): staying on ${formatAssignments(prev.assignments)} until it writes a new one`,
+        ...(prev.degraded !== undefined ? { degraded: prev.degraded } : {})
+      }
+    }
     return asBase(`origin binding by ${base.decidedBy} for generation ${base.generation}: ${formatAssignments(base.assignments)}`)
   }
 

@@ -98,6 +98,28 @@ describe('effectivePlacement: the origin binding', () => {
     expect(e).toMatchObject({ mode: 'origin', degraded: 'insufficient-capacity: placed 3 of 6' })
   })
 
+  it('keeps what survivors placed for a degraded binding when its origin returns, until the origin writes a new binding', () => {
+    const w = deployment('web', { replicas: 4 })
+    const degraded = bindingOf(w, {}, { degraded: 'no-feasible-cluster: no cluster can take the workload' })
+    const during = decide({ clusters: fleet(), policies: [dividedPolicy], unavailableSites: ['eu1'] }, w, degraded)
+    expect(during.mode).toBe('failover')
+    expect(during.assignments.reduce((s, a) => s + a.replicas, 0)).toBe(4)
+    // The origin is back with its old, empty binding: the replicas stay where they run.
+    const back = decide({ clusters: fleet(), policies: [dividedPolicy] }, w, degraded, during)
+    expect(back.mode).toBe('failover')
+    expect(back.assignments).toEqual(during.assignments)
+    expect(back.reason).toContain('the origin eu1 is back but its binding is still degraded')
+    // And stay through later ticks, however many.
+    expect(decide({ clusters: fleet(), policies: [dividedPolicy] }, w, degraded, back).assignments).toEqual(during.assignments)
+    // The origin's new binding governs from then on.
+    const rewritten = bindingOf(w, { 'us1.a': 4 })
+    const after = decide({ clusters: fleet(), policies: [dividedPolicy] }, w, rewritten, back)
+    expect(after.mode).toBe('origin')
+    expect(asMap(after.assignments)).toEqual({ 'us1.a': 4 })
+    // Without a previous failover (a site that never ran it), the degraded binding is taken as written.
+    expect(decide({ clusters: fleet(), policies: [dividedPolicy] }, w, degraded).assignments).toEqual([])
+  })
+
   it('lets survivors improve a degraded binding while its origin is down', () => {
     const w = deployment('web', { replicas: 6 })
     const e = decide({ clusters: fleet(), policies: [dividedPolicy], unavailableSites: ['eu1'] }, w,
