@@ -18,6 +18,7 @@ import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import type { BenchMetric } from '../contract.ts'
+import { median } from './stats.ts'
 import { createSigner, createVerifier, keyPairFromSeed, verifyPortable } from '../../src/identity/keys.ts'
 import { silentLogger } from '../../src/ports/logger.ts'
 import type { Storage } from '../../src/ports/storage.ts'
@@ -97,11 +98,6 @@ async function childReceive (file: string, n: number): Promise<ReceiverResult> {
   const first = await receiveAll(order, n)
   const warm = await receiveAll(order, n)
   return { seconds: first.seconds, readMs: first.readMs, warmSeconds: warm.seconds, warmReadMs: warm.readMs }
-}
-
-function median (xs: readonly number[]): number {
-  const sorted = [...xs].sort((a, b) => a - b)
-  return sorted[Math.floor(sorted.length / 2)]!
 }
 
 export async function measureVerifyApply (): Promise<BenchMetric[]> {

@@ -20,6 +20,7 @@ import * as Automerge from '@automerge/automerge'
 import { spawnSync } from 'node:child_process'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
+import { median } from '../lib/stats.ts'
 import type { BenchMetric, BenchSuite } from '../contract.ts'
 import type { WorkloadRecord } from '../../src/model/federation.ts'
 import { BUCKETS, fnv1a32 } from '../../src/store/docs/bucket.ts'
@@ -38,11 +39,6 @@ import { measureLoad, measureVerifyApply } from '../lib/signed-store.ts'
 type Measure = (args: readonly string[]) => Promise<BenchMetric[]>
 
 const SELF = fileURLToPath(import.meta.url)
-
-function median (xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b)
-  return s[Math.floor(s.length / 2)]!
-}
 
 function workloadName (i: number, site = ''): string {
   return site === '' ? `svc-${i}` : `${site}-svc-${i}`

@@ -116,7 +116,7 @@ export interface SiteOptions {
    * written with the next tick whatever this is.
    */
   evidenceHoldMs?: number
-  /** Snapshot a document after this many changes (default 500). */
+  /** Least changes between two snapshots of a document (default `DEFAULT_SNAPSHOT_EVERY` of the store, 2,000). */
   snapshotEvery?: number
   /** Replication anti-entropy period (default 5,000 ms). */
   antiEntropyMs?: number

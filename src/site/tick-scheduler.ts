@@ -3,10 +3,10 @@
  * (at least `minTickGapMs` after the previous one, so a burst of inputs shares one tick;
  * at least `remoteGapMs` when only peers' documents asked, as they do nearly all the time
  * in a large federation), or, checked every `tickMs`, once a deadline the last tick named
- * is due or `idleTickMs` passed. Ticks never overlap. A tick asked for only by peers' documents is marked
- * `remoteOnly`, so the site may skip it when nothing a decision reads changed; a tick
- * that keeps failing is retried after 1, 2, 4 … periods up to the idle bound, not on
- * every input.
+ * is due or `idleTickMs` passed. Ticks never overlap. A tick asked for only by peers'
+ * documents is marked `remoteOnly`, so the site may skip it when nothing a decision reads
+ * changed; a tick that keeps failing is retried after 1, 2, 4 … periods up to the idle
+ * bound, not on every input.
  */
 import type { Clock, Timer } from '../ports/clock.ts'
 
