@@ -380,7 +380,11 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
           report.evidence.push(...outcome.evidence)
           return { docId, outcome }
         })
-        await persist(ops)
+        // The log write's fsync overlaps with applying the changes in memory: nothing is
+        // announced, emitted or reported until it is durable, and a failed write stops
+        // the store (memory ahead of disk is then only cured by a restart, as before).
+        const written = persist(ops)
+        written.catch(() => undefined) // awaited below; this only keeps a throw in apply from leaving it unhandled
         const snapshots: StorageOp[] = []
         for (const { docId, outcome } of outcomes) {
           if (outcome.rebuild) {
@@ -394,6 +398,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
             snapshots.push(...snapshotOps(docId, outcome.applicable.length))
           }
         }
+        await written
         persistSnapshot(snapshots)
         for (const { docId, outcome } of outcomes) emit(docId, outcome.rebuild ? outcome.added : outcome.applicable, 'remote')
         for (const ev of report.evidence) {

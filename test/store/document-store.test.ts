@@ -103,6 +103,25 @@ async function settlesSoon (p: Promise<unknown>): Promise<boolean> {
   return settled
 }
 
+/** A storage whose change-log writes wait until released, or fail, to see what waits for them. */
+function holdingLogWrites (inner: Storage): { storage: Storage, release: () => void, fail: () => void, held: () => number } {
+  const waiting: Array<{ resolve: () => void, reject: (e: Error) => void }> = []
+  return {
+    storage: {
+      get: async (key) => await inner.get(key),
+      entries: (range) => inner.entries(range),
+      close: async () => { await inner.close() },
+      async batch (ops) {
+        if (ops.some((op) => op.key.startsWith('log/'))) await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }))
+        await inner.batch(ops)
+      }
+    },
+    release () { for (const w of waiting.splice(0)) w.resolve() },
+    fail () { for (const w of waiting.splice(0)) w.reject(new FlotillaError('storage-failed', 'injected log write failure', 'a test fault')) },
+    held: () => waiting.length
+  }
+}
+
 describe('signed document store', () => {
   it('persists a local change before it resolves and reloads to the same heads', async () => {
     const storage = createMemoryStorage()
@@ -291,5 +310,40 @@ describe('signed document store', () => {
     const reopened = await openTestStore(eu, sites, inner)
     expect(acknowledged.every((h) => reopened.log(siteDocId(eu.id))!.has(h))).toBe(true)
     expect(reopened.heads(siteDocId(eu.id))).toEqual([acknowledged[4]])
+  })
+
+  it('reports and announces received changes only once their log write is durable, and stops when it fails', async () => {
+    const author = await openTestStore(ap, sites)
+    for (let i = 0; i < 3; i++) await author.change<Doc>(siteDocId(ap.id), (d) => { d[`k${i}`] = i })
+    const sent = allEnvelopes(author)
+    for (const outcome of ['durable', 'failed'] as const) {
+      const inner = createMemoryStorage()
+      const disk = holdingLogWrites(inner)
+      const store = await openTestStore(eu, sites, disk.storage)
+      const announced: string[] = []
+      store.onChange((docId, entries) => { announced.push(...entries.map((e) => `${docId}:${e.hash}`)) })
+      const ingesting = store.ingest(sent)
+      expect(await settlesSoon(ingesting)).toBe(false)
+      expect(disk.held()).toBe(1)
+      expect(announced).toEqual([])
+      if (outcome === 'durable') {
+        disk.release()
+        expect((await ingesting).accepted).toBe(3)
+        expect(announced).toHaveLength(3)
+        expect(await collectKeys(inner)).toEqual(expect.arrayContaining(sent.map((e) => expect.stringContaining(readChangeHeader(e.change).hash))))
+      } else {
+        disk.fail()
+        let error: unknown
+        try { await ingesting } catch (e) { error = e }
+        expect(isFlotillaError(error, 'storage-failed')).toBe(true)
+        expect(announced).toEqual([])
+        // Memory may be ahead of disk now: the store refuses everything until a restart.
+        let next: unknown
+        try { await store.change<Doc>(siteDocId(eu.id), (d) => { d['x'] = 1 }) } catch (e) { next = e }
+        expect(isFlotillaError(next, 'storage-failed')).toBe(true)
+        const reopened = await openTestStore(eu, sites, inner)
+        expect(reopened.log(siteDocId(ap.id))?.size() ?? 0).toBe(0)
+      }
+    }
   })
 })
