@@ -32,7 +32,7 @@ export function claimAllReady (): Lie {
       const { error: _e, ...rest } = o
       objects.set(k, { ...rest, ready: o.desired, available: o.desired })
     }
-    const out: ClusterObservation = { reachable: true, lastContactMs: truth.lastContactMs, nodes: truth.nodes.map((n) => ({ ...n, ready: true })), objects }
+    const out: ClusterObservation = { reachable: true, lastContactMs: truth.lastContactMs, nodes: truth.nodes.map((n) => ({ ...n, ready: true })), objects, listed: truth.listed }
     return out
   }
 }

@@ -137,8 +137,8 @@ export function createAgentEndpoint (options: AgentEndpointOptions): AgentEndpoi
       if (req.method !== 'GET') throw new HttpFailure(405, 'input-invalid', `${req.method ?? ''} is not allowed on assignments`, 'Use GET.')
       const after = url.searchParams.get('after')
       const waitMs = Math.min(maxWaitMs, Math.max(0, Number(url.searchParams.get('waitMs') ?? 0) || 0))
-      if (after !== null && waitMs > 0) {
-        const wait = driver.waitForAssignments(after, waitMs)
+      if ((after !== null || !driver.assignments().declared) && waitMs > 0) {
+        const wait = driver.waitForAssignments(after ?? '', waitMs)
         const cancel = wait.cancel
         waits.add(cancel)
         const onClose = (): void => cancel()
@@ -149,6 +149,11 @@ export function createAgentEndpoint (options: AgentEndpointOptions): AgentEndpoi
         if (res.destroyed) return
       }
       const current = driver.assignments()
+      if (!current.declared) {
+        // An empty set would make the agent prune everything the cluster runs.
+        throw new HttpFailure(503, 'assignments-pending', `the site has not decided yet what cluster ${caller.name} runs`,
+          'The site is starting and waits for this agent\'s first report; the agent keeps what it applies and asks again.')
+      }
       const out: AssignmentsResponse = { cluster: caller.name, revision: current.revision, objects: [...current.objects] }
       send(res, 200, out)
       return

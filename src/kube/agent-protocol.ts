@@ -4,7 +4,9 @@
  *
  * - `GET  <prefix>/clusters/<cluster>/assignments?after=<revision>&waitMs=<ms>` answers
  *   the cluster's desired objects and their revision; with `after`, the site holds the
- *   request until the revision differs or `waitMs` passes (long poll).
+ *   request until the revision differs or `waitMs` passes (long poll). A site that has
+ *   not yet decided what the cluster runs (it is starting and waits for the agent's
+ *   first report) answers 503 `assignments-pending`: the agent keeps what it applies.
  * - `POST <prefix>/clusters/<cluster>/status` carries the agent's observation of its
  *   cluster. Times on the agent's clock mean nothing to the site, so the last contact
  *   travels as an age plus an opaque id (the agent's own reading), which lets the site
@@ -33,6 +35,8 @@ export interface AgentReport {
   contact?: { id: number, ageMs: number }
   nodes: NodeState[]
   objects: ObjectState[]
+  /** Whether the agent's driver has listed its cluster since it started (absent: it has). */
+  listed?: boolean
 }
 
 export interface ReportResponse {
@@ -73,7 +77,8 @@ export const agentReportSchema = z.strictObject({
     conditions: z.array(condition).max(64),
     observedGeneration: count,
     error: z.strictObject({ code: z.string().max(128), message: z.string().max(32_768) }).optional()
-  })).max(200_000)
+  })).max(200_000),
+  listed: z.boolean().optional()
 })
 
 const desiredObject = z.object({

@@ -57,7 +57,7 @@ export interface Agent {
 /** The report of an observation; times become ages, since the site's clock is another. */
 export function reportOf (driver: ClusterDriver, revision: string | undefined, nowMs: number): AgentReport {
   const obs = driver.observe()
-  const report: AgentReport = { reachable: obs.reachable, nodes: obs.nodes, objects: [...obs.objects.values()] }
+  const report: AgentReport = { reachable: obs.reachable, nodes: obs.nodes, objects: [...obs.objects.values()], listed: obs.listed }
   if (revision !== undefined) report.revision = revision
   if (obs.lastError !== undefined) report.lastError = obs.lastError
   if (obs.lastContactMs !== undefined) report.contact = { id: obs.lastContactMs, ageMs: Math.max(0, nowMs - obs.lastContactMs) }
@@ -105,8 +105,11 @@ export function createAgent (options: AgentOptions): Agent {
         const res = await client.send('GET', `${assignmentsPath(cluster)}${after}`, undefined, pollWaitMs + 15_000, inflight.signal)
         if (!running) return
         if (res.status !== 200) {
-          const body = res.body as { message?: string } | undefined
-          throw Object.assign(new Error(`HTTP ${res.status}${body?.message === undefined ? '' : `: ${body.message}`}`), { refused: res.status === 401 || res.status === 403 })
+          const body = res.body as { code?: string, message?: string } | undefined
+          throw Object.assign(new Error(`HTTP ${res.status}${body?.message === undefined ? '' : `: ${body.message}`}`), {
+            refused: res.status === 401 || res.status === 403,
+            pending: res.status === 503 && body?.code === 'assignments-pending'
+          })
         }
         const parsed = assignmentsSchema.safeParse(res.body)
         if (!parsed.success || parsed.data.cluster !== cluster) throw new Error('the site answered assignments that are malformed or for another cluster')
@@ -123,6 +126,13 @@ export function createAgent (options: AgentOptions): Agent {
         if (!running) return
         status.lastPullOk = false
         const refused = (e as { refused?: boolean }).refused === true
+        if ((e as { pending?: boolean }).pending === true) {
+          // The site is starting: what the cluster runs stays as it is until it decides.
+          status.lastError = `pull assignments: ${(e as Error).message}`
+          logger.info({ cluster }, 'the site has not decided this cluster\'s assignments yet; keeping what runs')
+          await pause(Math.min(retryMaxMs, 1_000))
+          continue
+        }
         failed('pull assignments', (e as Error).message, refused)
         const ms = Math.min(retryMaxMs, 250 * 2 ** Math.min(pollFailures++, 16)) * (refused ? 4 : 1)
         await pause(Math.min(ms, retryMaxMs * 4))

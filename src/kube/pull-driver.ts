@@ -2,7 +2,9 @@
  * Pull mode, site side: the `ClusterDriver` of a cluster whose agent pulls its
  * assignments. `setDesired` stores the assignments under a revision (a hash of the set,
  * so an unchanged set never wakes the agent) and wakes waiting long polls; `observe()`
- * is the agent's last report, restricted to what is desired now. The cluster counts as
+ * is the agent's last report, restricted to what is desired now (before the site's first
+ * declaration: all of it, what the cluster runs). Until that declaration the agent is
+ * given no assignments at all, not an empty set it would prune everything for. The cluster counts as
  * reachable while reports are fresher than `reportTimeoutMs` and the agent reaches its
  * API; when reports stop, the last contact stays where it was, so the site's failure
  * threshold runs from the last moment anyone saw the cluster answer.
@@ -29,9 +31,9 @@ export interface AssignmentWait {
 }
 
 export interface PullDriver extends ClusterDriver {
-  /** The current assignments and their revision. */
-  assignments (): { revision: string, objects: readonly DesiredObject[] }
-  /** Resolves once the revision differs from `after`, or after `ms` on the driver's clock. */
+  /** The current assignments and their revision; `declared` is false until the site's first `setDesired`. */
+  assignments (): { revision: string, objects: readonly DesiredObject[], declared: boolean }
+  /** Resolves once the site declared and the revision differs from `after`, or after `ms` on the driver's clock. */
   waitForAssignments (after: string, ms: number): AssignmentWait
   /** Takes an authenticated, validated report from this cluster's agent. */
   acceptReport (report: AgentReport): void
@@ -47,6 +49,8 @@ export function createPullDriver (options: PullDriverOptions): PullDriver {
 
   let objects: readonly DesiredObject[] = []
   let revision = EMPTY_REVISION
+  /** Whether the site declared a desired set yet: until it has, the agent is told to wait, not to prune. */
+  let declared = false
   const objectHashes = new WeakMap<KubeObject, string>()
   const waiters = new Set<() => void>()
   const listeners = new Set<() => void>()
@@ -93,11 +97,13 @@ export function createPullDriver (options: PullDriverOptions): PullDriver {
   function build (now: number): ClusterObservation {
     const reported = new Map<WorkloadKey, ObjectState>()
     for (const s of report?.objects ?? []) reported.set(s.key, s)
-    const states = new Map<WorkloadKey, ObjectState>()
+    // Before the site's first declaration, what the agent reports is what the cluster runs.
+    const states = declared ? new Map<WorkloadKey, ObjectState>() : reported
     for (const o of objects) states.set(o.key, reported.get(o.key) ?? pending(o))
     const nodes: NodeState[] = report?.nodes ?? []
     const isFresh = fresh(now)
-    const obs: ClusterObservation = { reachable: isFresh && report?.reachable === true, lastContactMs, nodes, objects: states }
+    const listed = report !== undefined && report.listed !== false
+    const obs: ClusterObservation = { reachable: isFresh && report?.reachable === true, lastContactMs, nodes, objects: states, listed }
     if (report === undefined) obs.lastError = `the agent of cluster ${name} has not reported yet`
     else if (!isFresh) obs.lastError = `the agent of cluster ${name} has not reported for more than ${Math.round(reportTimeoutMs / 1000)} s`
     else if (!report.reachable) obs.lastError = report.lastError ?? 'the agent cannot reach its cluster API'
@@ -116,7 +122,9 @@ export function createPullDriver (options: PullDriverOptions): PullDriver {
       const nextRevision = revisionOf(next)
       objects = [...next]
       cached = undefined
-      if (nextRevision !== revision) {
+      const first = !declared
+      declared = true
+      if (first || nextRevision !== revision) {
         revision = nextRevision
         for (const wake of [...waiters]) wake()
       }
@@ -132,7 +140,7 @@ export function createPullDriver (options: PullDriverOptions): PullDriver {
       listeners.add(listener)
       return () => { listeners.delete(listener) }
     },
-    assignments: () => ({ revision, objects }),
+    assignments: () => ({ revision, objects, declared }),
     waitForAssignments (after, ms) {
       let done = false
       let wake: () => void = () => {}
@@ -146,7 +154,7 @@ export function createPullDriver (options: PullDriverOptions): PullDriver {
           resolve()
         }
       })
-      if (after !== revision || !running) wake()
+      if ((declared && after !== revision) || !running) wake()
       else {
         waiters.add(wake)
         timer = clock.setTimer(ms, wake)

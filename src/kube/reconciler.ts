@@ -7,7 +7,9 @@
  *   projection each: ownership marks, body hash, readiness), the nodes, and the pods (for
  *   what each node has allocated). Any failed call or watch marks the cluster
  *   unreachable with the error; the first call that succeeds again marks it reachable,
- *   re-lists and retries what was waiting, writing only what differs.
+ *   re-lists and retries what was waiting, writing only what differs. Until the site
+ *   declares a desired set, owned objects found in the cluster are reported as they are
+ *   (`listed` once every kind was listed), so a restarted site counts what runs.
  * - Desired set: `setDesired` renders each object (render.ts) and queues only keys whose
  *   body hash differs from the one the cluster's copy carries; a bounded pool of workers
  *   applies them with server-side apply (force only over our own copy), Namespaces
@@ -118,6 +120,7 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
   function refreshObject (key: WorkloadKey): void {
     const d = desired.get(key)
     if (d === undefined) {
+      if (!desiredKnown) { refreshFound(key); return }
       observed.deleteObject(key)
       return
     }
@@ -140,6 +143,33 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
     }
     if (st.error !== undefined) next.error = { ...st.error }
     observed.setObject(key, next)
+  }
+
+  /**
+   * Before the site's first desired set: an owned object the cluster holds is reported as
+   * found, asking for its live replicas, so a restarted site counts what already runs.
+   */
+  function refreshFound (key: WorkloadKey): void {
+    const parsed = parseKey(key)
+    const live = parsed === undefined ? undefined : kindReflector(parsed.kind.kind)?.get(nameOf(parsed.namespace, parsed.name))
+    if (live === undefined || live.owner !== key) { observed.deleteObject(key); return }
+    observed.setObject(key, {
+      key,
+      desired: live.replicas ?? 0,
+      ready: live.ready,
+      available: live.available,
+      conditions: live.conditions,
+      observedGeneration: live.observed && live.flotillaGeneration !== undefined ? live.flotillaGeneration : 0
+    })
+  }
+
+  /** Every workload kind listed once (or refused, so nothing of it can be seen): sticky. */
+  let listed = false
+  function noteListed (): void {
+    if (listed) return
+    for (const [kind, r] of byKind) if (!r.synced && !kindErrors.has(kind)) return
+    listed = true
+    changed()
   }
 
   function refreshNode (name: string): void {
@@ -171,6 +201,7 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
     if (kindErrors.get(kind)?.message !== error.message) logger.error({ kind, err: error.message }, 'the cluster refuses to list a kind the driver needs')
     kindErrors.set(kind, error)
     for (const [key, d] of desired) if (d.kind.kind === kind) keys.setError(key, error)
+    noteListed()
   }
 
   function onRecovered (): void {
@@ -344,7 +375,10 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
         const ref = WORKLOAD_KIND_REFS.find((k) => k.kind === kind) as KindRef
         for (const [name, live] of reflector.entries()) {
           const key = keyOf(ref, name)
-          if (live.owner === key && !next.has(key)) enqueue(key)
+          if (live.owner === key && !next.has(key)) {
+            refreshObject(key) // no longer reported as found
+            enqueue(key)
+          }
         }
       }
     }
@@ -380,13 +414,16 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
         if (!ours || (value.hash !== d.rendered.hash && keys.get(key)?.retry === undefined)) {
           if (!work.inFlight(key)) enqueue(key)
         }
-      } else if (value !== undefined && value.owner === key && desiredKnown) {
+      } else if (!desiredKnown) {
+        refreshFound(key)
+      } else if (value !== undefined && value.owner === key) {
         enqueue(key)
       }
     }
     if (relisted) {
       // Desired objects of this kind that are missing or waited for the first list.
       for (const [key, d] of desired) if (d.kind.kind === kind.kind) considerApply(key, d)
+      noteListed()
     }
   }
 
@@ -449,7 +486,7 @@ export function createReconciler (options: ReconcilerOptions): ReconcilingDriver
     },
     observe (): ClusterObservation {
       const snapshot = observed.snapshot()
-      const obs: ClusterObservation = { reachable: contact.reachable(), lastContactMs: contact.lastContactMs(), nodes: snapshot.nodes, objects: snapshot.objects }
+      const obs: ClusterObservation = { reachable: contact.reachable(), lastContactMs: contact.lastContactMs(), nodes: snapshot.nodes, objects: snapshot.objects, listed }
       const lastError = contact.lastError()
       if (lastError !== undefined) obs.lastError = lastError
       return obs

@@ -2,7 +2,8 @@
  * ClusterDriver port: how a site acts on one member cluster. The site declares the
  * complete set of objects it wants there; the driver applies what changed, prunes only
  * objects it owns and no longer wants, and reports what it observes (reachability,
- * nodes, per-object readiness and per-object errors). Production binds
+ * nodes, per-object readiness and per-object errors, and what it found running before
+ * the site declared anything). Production binds
  * `@kubernetes/client-node` (push mode) or an agent's reports (pull mode); the simulator
  * binds an in-memory cluster model.
  */
@@ -43,7 +44,19 @@ export interface ClusterObservation {
   /** Why the cluster is unreachable, when it is. */
   lastError?: string
   nodes: NodeState[]
+  /**
+   * Each desired object; and, until the site first declares a desired set, each object
+   * Flotilla owns that the cluster already holds, with the replicas it asks for: what a
+   * restarted site finds running, which it must count before it decides what to remove.
+   */
   objects: ReadonlyMap<WorkloadKey, ObjectState>
+  /**
+   * Whether the driver has seen what the cluster holds since it started (every workload
+   * kind listed once; in pull mode, the agent's first report). Until then `objects` may
+   * miss what runs there, so a site declares no desired set before it: its first one
+   * prunes every owned object it leaves out.
+   */
+  listed: boolean
 }
 
 export interface ClusterDriver {
@@ -53,7 +66,8 @@ export interface ClusterDriver {
   stop (): Promise<void>
   /**
    * Replaces the desired set. Returns at once; the driver converges in the background
-   * and calls the change listeners when its observation changes.
+   * and calls the change listeners when its observation changes. Owned objects left out
+   * are pruned, those found at start included, so call it only once `listed`.
    */
   setDesired (objects: readonly DesiredObject[]): void
   observe (): ClusterObservation

@@ -30,6 +30,8 @@ import type { EffectivePlacement as PlacementSummary } from './site-handle.ts'
 import { sameRecord } from './same-record.ts'
 import { createDesiredRenderer, withNamespaces } from './desired-render.ts'
 
+const NOTHING: ReadonlyMap<ClusterId, number> = new Map()
+
 export interface ControllersOptions {
   siteId: SiteId
   clock: Clock
@@ -89,7 +91,11 @@ export function createControllers (options: ControllersOptions): Controllers {
   let availability: AvailabilityMemory = new Map()
   let previousNow: number | undefined
   let previous = new Map<string, EffectivePlacement>()
-  /** Replicas this site runs per workload per own cluster (its last decision). */
+  /**
+   * Replicas this site runs per workload per own cluster (its last decision), for the
+   * clusters it has declared a desired set to; what the others run is what their drivers
+   * found there (`currentOf`).
+   */
   let running = new Map<string, Map<ClusterId, number>>()
   /** Policy signature per workload at the origin's last binding write. */
   const policySigs = new Map<string, string>()
@@ -110,7 +116,10 @@ export function createControllers (options: ControllersOptions): Controllers {
   /** Workloads handing back after a failover (see `handBack`). */
   const handBacks = new Map<string, { base: NonNullable<EffectivePlacement['base']>, since: number, keep: ClusterAssignment[] }>()
   const desired = new Map<string, DesiredObject[]>()
+  /** Digest of the desired set last declared per own cluster; a cluster is absent until its first. */
   const applied = new Map<string, string>()
+  /** Per tick: what each own cluster not yet declared to runs (its driver's found objects). */
+  let found = new Map<ClusterId, ReadonlyMap<string, { desired: number }>>()
   let lastContext: PlacementContext | undefined
   /** What this site's clusters report of its local-only workloads (never written to the document). */
   let localShares = new Map<string, ShareStatus[]>()
@@ -149,8 +158,19 @@ export function createControllers (options: ControllersOptions): Controllers {
     let unheard = false
     let wakeAt: number | undefined
     const wakeBy = (at: number): void => { if (at > now && (wakeAt === undefined || at < wakeAt)) wakeAt = at }
+    found = new Map()
     for (const [id, c] of own) {
       const obs = c.driver.observe()
+      if (!applied.has(id)) found.set(id, obs.objects)
+      // Until its driver has listed what the cluster holds (after a restart: replicas the
+      // site may have moved away while it was down, which must stay until their
+      // replacements are Ready), what runs there is unknown: decide nothing yet. After
+      // the failure threshold the cluster is judged as usual; it is still declared to only
+      // once listed (applyDesired).
+      if (!obs.listed && now - startedAt < c.settings.failureThresholdMs) {
+        unheard = true
+        wakeBy(startedAt + c.settings.failureThresholdMs)
+      }
       // A silent cluster API turns the cluster NotReady when its threshold runs out.
       if (!obs.reachable && obs.lastContactMs !== undefined) wakeBy(obs.lastContactMs + c.settings.failureThresholdMs)
       // A driver that has not reached its cluster yet since this process started says
@@ -262,7 +282,7 @@ export function createControllers (options: ControllersOptions): Controllers {
           wakeBy(grace.until)
           if (prev !== undefined) next.set(w.key, prev)
           const mine = new Map<ClusterId, number>()
-          for (const [cid, replicas] of running.get(w.key) ?? currentFromClusters(w.key)) {
+          for (const [cid, replicas] of currentOf(w.key)) {
             const rec = ownRecords.get(cid)
             if (rec === undefined || replicas <= 0) continue
             mine.set(cid, replicas)
@@ -278,7 +298,7 @@ export function createControllers (options: ControllersOptions): Controllers {
       next.set(w.key, eff)
       if (eff.degraded !== undefined) degraded.push(`${w.key}: ${eff.degraded}`)
 
-      const current = running.get(w.key) ?? currentFromClusters(w.key)
+      const current = currentOf(w.key)
       const shareMap = ownShares({ site: siteId, effective: handBack(w.key, prev, eff, now), current, shares, availability: av, trustedSites: trusted, now, evictionTimeoutMs: options.failover.evictionTimeoutMs })
       const mine = new Map<ClusterId, number>()
       for (const [cid, share] of shareMap) {
@@ -370,12 +390,18 @@ export function createControllers (options: ControllersOptions): Controllers {
     return [...merged].map(([cluster, replicas]) => ({ cluster, replicas })).sort((a, b) => a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0)
   }
 
-  /** After a restart: what the clusters already run of a workload (their desired counts). */
-  function currentFromClusters (key: string): Map<ClusterId, number> {
+  /**
+   * What this site's clusters run of a workload: its last decision where it has declared
+   * one, and where it has not yet (after a restart) what the driver found there.
+   */
+  function currentOf (key: string): ReadonlyMap<ClusterId, number> {
+    const decided = running.get(key)
+    if (found.size === 0) return decided ?? NOTHING
     const out = new Map<ClusterId, number>()
-    for (const [id, c] of own) {
-      const o = c.driver.observe().objects.get(key)
-      if (o !== undefined && o.desired > 0) out.set(id, o.desired)
+    for (const id of own.keys()) {
+      const o = found.get(id)
+      const replicas = o === undefined ? decided?.get(id) : o.get(key)?.desired
+      if (replicas !== undefined && replicas > 0) out.set(id, replicas)
     }
     return out
   }
@@ -398,7 +424,8 @@ export function createControllers (options: ControllersOptions): Controllers {
     applyDesired () {
       for (const [id, c] of own) {
         const objects = desired.get(id)
-        if (objects === undefined) continue
+        // A first desired set prunes every owned object it leaves out: only once listed.
+        if (objects === undefined || (!applied.has(id) && !c.driver.observe().listed)) continue
         const digest = renderer.digest(objects)
         if (applied.get(id) === digest) continue
         applied.set(id, digest)

@@ -128,6 +128,27 @@ describe('agent endpoint', () => {
     expect((idle.body as { revision: string }).revision).toBe((res.body as { revision: string }).revision)
   })
 
+  it('answers 503 assignments-pending, never an empty set, until the site declares one; a waiting poll gets the first set', async () => {
+    const fresh = await startSite({ a: keyA })
+    try {
+      const driver = fresh.drivers.get('a')!
+      await driver.start()
+      const client = createAgentClient({ siteUrl: fresh.url, signer: createSigner(keyA), clock: systemClock })
+      const early = await client.send('GET', assignmentsPath('a'), undefined, 5_000)
+      expect(early.status).toBe(503)
+      expect(early.body).toMatchObject({ code: 'assignments-pending' })
+      expect((early.body as { message: string }).message).toMatch(/has not decided yet what cluster a runs/)
+      // A poll for a revision from before the site's restart waits for the declaration, even an empty one.
+      const polling = client.send('GET', `${assignmentsPath('a')}?after=old-revision&waitMs=1500`, undefined, 5_000)
+      setTimeout(() => driver.setDesired([]), 100)
+      const res = await polling
+      expect(res.status).toBe(200)
+      expect(res.body).toMatchObject({ cluster: 'a', objects: [] })
+    } finally {
+      await fresh.close()
+    }
+  })
+
   it('leaves other paths to the next handler', async () => {
     const res = await raw(site.url, 'GET', '/apis/apps/v1/deployments', {})
     expect(res.status).toBe(404)

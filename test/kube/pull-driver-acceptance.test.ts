@@ -9,10 +9,16 @@ import { pause, systemClock } from './support.ts'
 
 runClusterDriverAcceptance('pull driver + agent (signed HTTP, client-node)', async ({ nodes }) => {
   const keys = testKeys(7)
-  const site = await startSite({ 'edge-1': keys })
+  let site = await startSite({ 'edge-1': keys })
   const world = await startAgent(site.url, 'edge-1', keys, { nodes })
   return {
     driver: site.drivers.get('edge-1')!,
+    restart: async () => {
+      await site.drivers.get('edge-1')!.stop()
+      await site.close()
+      site = await startSite({ 'edge-1': keys }, undefined, Number(new URL(site.url).port))
+      return site.drivers.get('edge-1')!
+    },
     model: world.emulator.model,
     clock: systemClock,
     advance: pause,

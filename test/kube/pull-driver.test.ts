@@ -57,6 +57,21 @@ describe('pull driver', () => {
     expect(obs.objects.get(api.key)).toMatchObject({ desired: 1, ready: 0 })
   })
 
+  it('before the site declares anything, shows everything the agent reports and is listed only once it reported', async () => {
+    const { driver } = await setup()
+    expect(driver.observe().listed).toBe(false)
+    expect(driver.assignments().declared).toBe(false)
+    driver.acceptReport(report({ listed: false }))
+    expect(driver.observe().listed).toBe(false)
+    driver.acceptReport(report())
+    const obs = driver.observe()
+    expect(obs.listed).toBe(true)
+    expect([...obs.objects.keys()]).toEqual([web.key, 'apps/Deployment/default/gone'])
+    driver.setDesired([web])
+    expect(driver.assignments().declared).toBe(true)
+    expect([...driver.observe().objects.keys()]).toEqual([web.key])
+  })
+
   it('goes unreachable when reports stop, with a message that does not tick, and back when they resume', async () => {
     const { clock, driver, changes } = await setup(1_000)
     driver.setDesired([web])

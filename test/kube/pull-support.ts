@@ -27,7 +27,7 @@ export interface Site {
 }
 
 /** A site listener serving the agent endpoint for `clusters` (name → agent key). */
-export async function startSite (clusters: Record<string, KeyPair>, reportTimeoutMs = 2_000): Promise<Site> {
+export async function startSite (clusters: Record<string, KeyPair>, reportTimeoutMs = 2_000, port = 0): Promise<Site> {
   const drivers = new Map<string, PullDriver>()
   for (const name of Object.keys(clusters)) drivers.set(name, createPullDriver({ name, clock: systemClock, logger: silentLogger, reportTimeoutMs }))
   const endpoint = createAgentEndpoint({
@@ -37,7 +37,7 @@ export async function startSite (clusters: Record<string, KeyPair>, reportTimeou
   const server = createServer((req, res) => {
     if (!endpoint(req, res)) { res.writeHead(404); res.end() }
   })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve))
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     endpoint,

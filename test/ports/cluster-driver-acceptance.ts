@@ -24,6 +24,11 @@ export interface ClusterDriverUnderTest {
   advance (ms: number): Promise<void>
   /** Makes the cluster's API unreachable, or reachable again. */
   setReachable (reachable: boolean): Promise<void>
+  /**
+   * The site restarts: `driver` is stopped and a new, not yet started driver for the same
+   * cluster is returned (in pull mode the agent keeps running, as it would).
+   */
+  restart (): Promise<ClusterDriver>
   dispose (): Promise<void>
 }
 
@@ -247,6 +252,32 @@ export function runClusterDriverAcceptance (name: string, setup: (s: ClusterDriv
       expect(churn.map((e) => `${e.type} ${e.object.metadata.name}`)).toEqual([])
       expect(live(sut, 'web')?.metadata.uid).toBe(uid)
       expect(live(sut, 'web')?.metadata.generation).toBe(generation)
+    })
+
+    it('after a restart, reports the owned objects it finds and prunes none of them before a desired set is declared', async () => {
+      const sut = await started()
+      const web = desired(deploymentManifest('web', { replicas: 2 }))
+      const api = desired(deploymentManifest('api'))
+      sut.driver.setDesired([web, api])
+      await eventually(sut, 'both Ready', (o) => readyState(web.key, 2)(o) !== undefined && readyState(api.key, 1)(o))
+      expect(sut.driver.observe().listed).toBe(true)
+      const uids = { web: live(sut, 'web')?.metadata.uid, api: live(sut, 'api')?.metadata.uid }
+
+      sut.driver = await sut.restart()
+      expect(sut.driver.observe().listed).toBe(false)
+      expect(sut.driver.observe().objects.size).toBe(0)
+      await sut.driver.start()
+      const found = await eventually(sut, 'listed with what runs', (o) => o.listed && o.objects.has(web.key) && o.objects.has(api.key) ? o : undefined)
+      expect(found.objects.get(web.key)).toMatchObject({ key: web.key, desired: 2, ready: 2 })
+      expect(found.objects.get(api.key)).toMatchObject({ key: api.key, desired: 1, ready: 1 })
+      await sut.advance(timing.stepMs * 6)
+      expect(live(sut, 'web')?.metadata.uid).toBe(uids.web)
+      expect(live(sut, 'api')?.metadata.uid).toBe(uids.api)
+
+      // The first declaration is a desired set like any other: what it leaves out goes.
+      sut.driver.setDesired([api])
+      await eventually(sut, 'web pruned', (o) => live(sut, 'web') === undefined && !o.objects.has(web.key) && readyState(api.key, 1)(o) !== undefined)
+      expect(live(sut, 'api')?.metadata.uid).toBe(uids.api)
     })
 
     it('reports nodes with allocatable and allocated resources, GPU and vGPU included', async () => {

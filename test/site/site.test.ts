@@ -11,24 +11,36 @@ import { instantDriver, type InstantDriver } from '../support/instant-driver.ts'
 
 const regions: Record<string, string> = { eu: 'eu-west', ap: 'ap-southeast', us: 'us-east' }
 
-interface Node { site: Site, driver: InstantDriver, peer: string }
+interface Node {
+  site: Site
+  driver: InstantDriver
+  peer: string
+  /** The same site in a new process (same key, same storage) with a new driver for its cluster. */
+  restart (driver: InstantDriver): Promise<Node>
+}
 
 async function federation (clock: ManualClock, fabric: ManualFabric, names = ['eu', 'ap', 'us'], withClusters = true, failover: Partial<SiteOptions['failover']> = {}): Promise<Node[]> {
   const sites = names.map(testSite)
   const roster = rosterOf(sites).map((m) => ({ ...m, region: regions[m.siteId]! }))
   return await Promise.all(sites.map(async (s, i) => {
     const peer = peerIdFromPublicKey(s.keys.publicKey)
-    const driver = instantDriver('c1', clock)
-    const site = await createSite({
-      siteId: s.id, region: regions[s.id]!, zone: `${regions[s.id]!}-a`, keys: s.keys, roster,
-      limits: { maxFrameBytes: 1 << 22, maxChangeBytes: 1 << 20, maxChangeOps: 100_000, changesPerSecond: 5000, maxPendingChanges: 10_000, maxConcurrentStreams: 16 },
-      failover: { heartbeatMs: 1000, suspectMs: 3000, failMs: 6000, evictionTimeoutMs: 20_000, failback: 'after-stabilization', stabilizationMs: 5000, ...failover },
-      clusters: !withClusters ? [] : [{ settings: { name: 'c1', mode: 'push', provider: 'test', region: regions[s.id]!, zone: `${regions[s.id]!}-a`, labels: {}, taints: [], failureThresholdMs: 3000 }, driver }],
-      clock, rng: counterRng(i + 11), storage: createMemoryStorage(), network: fabric.join(peer), logger: silentLogger
-    })
-    return { site, driver, peer }
+    const storage = createMemoryStorage()
+    const node = async (driver: InstantDriver): Promise<Node> => {
+      const site = await createSite({
+        siteId: s.id, region: regions[s.id]!, zone: `${regions[s.id]!}-a`, keys: s.keys, roster,
+        limits: { maxFrameBytes: 1 << 22, maxChangeBytes: 1 << 20, maxChangeOps: 100_000, changesPerSecond: 5000, maxPendingChanges: 10_000, maxConcurrentStreams: 16 },
+        failover: { heartbeatMs: 1000, suspectMs: 3000, failMs: 6000, evictionTimeoutMs: 20_000, failback: 'after-stabilization', stabilizationMs: 5000, ...failover },
+        clusters: !withClusters ? [] : [{ settings: { name: 'c1', mode: 'push', provider: 'test', region: regions[s.id]!, zone: `${regions[s.id]!}-a`, labels: {}, taints: [], failureThresholdMs: 3000 }, driver }],
+        clock, rng: counterRng(i + 11), storage, network: fabric.join(peer), logger: silentLogger
+      })
+      return { site, driver, peer, restart: node }
+    }
+    return await node(instantDriver('c1', clock))
   }))
 }
+
+const deploymentReplicas = (driver: InstantDriver): number =>
+  driver.desired.filter((o) => o.object.kind === 'Deployment').map((o) => o.object.spec?.['replicas'] as number).reduce((a, b) => a + b, 0)
 
 async function run (clock: ManualClock, fabric: ManualFabric, ms: number): Promise<void> {
   for (let t = 0; t < ms; t += 250) {
@@ -213,5 +225,39 @@ describe('site core', () => {
     expect(events).toContain('site-failed')
     expect(events).toContain('migration')
     for (const n of nodes.slice(0, 2)) await n.site.stop()
+  })
+
+  it('after a restart removes nothing its cluster runs before its driver has listed it, and keeps a moved replica until its replacement is Ready', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const [eu, ap] = await federation(clock, fabric, ['eu', 'ap']) as [Node, Node]
+    fabric.connect(eu.peer, ap.peer)
+    await deploySpreadWeb(clock, fabric, [eu, ap])
+    const before = deploymentReplicas(ap.driver)
+    expect(before).toBeGreaterThan(0)
+    // ap goes down; the origin moves its replicas to eu.c1, where they do not get Ready.
+    await ap.site.stop()
+    fabric.cut(eu.peer, ap.peer)
+    eu.driver.stall = true
+    await run(clock, fabric, 10_000)
+    expect(deploymentReplicas(eu.driver)).toBe(6)
+
+    // ap comes back; its cluster still runs its old share, which its new driver lists only after a while.
+    const driver = instantDriver('c1', clock)
+    driver.found = ap.driver.desired
+    driver.listed = false
+    const back = await ap.restart(driver)
+    await back.site.start()
+    fabric.connect(eu.peer, ap.peer)
+    await run(clock, fabric, 2000)
+    expect(driver.declarations).toBe(0)
+    driver.listed = true
+    await run(clock, fabric, 1000)
+    expect(driver.declarations).toBeGreaterThan(0)
+    expect(deploymentReplicas(driver)).toBe(before)
+    // Once the replacement is Ready, the moved replica goes.
+    eu.driver.stall = false
+    await run(clock, fabric, 2000)
+    expect(deploymentReplicas(driver)).toBe(0)
+    for (const n of [eu, back]) await n.site.stop()
   })
 })

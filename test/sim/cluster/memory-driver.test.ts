@@ -10,9 +10,16 @@ import { deploymentManifest, desired, runClusterDriverAcceptance } from '../../p
 
 runClusterDriverAcceptance('in-memory driver (virtual clock)', async ({ nodes }) => {
   const clock = createVirtualClock()
-  const driver = createMemoryClusterDriver({ name: 'sim-1', clock, modelOptions: { nodes }, retryMaxMs: 2_000, watchBackoffMaxMs: 1_000, probeMs: 1_000 })
+  const tuning = { retryMaxMs: 2_000, watchBackoffMaxMs: 1_000, probeMs: 1_000 }
+  const driver = createMemoryClusterDriver({ name: 'sim-1', clock, modelOptions: { nodes }, ...tuning })
+  let current = driver
   return {
     driver,
+    restart: async () => {
+      await current.stop()
+      current = createMemoryClusterDriver({ name: 'sim-1', clock, model: driver.model, ...tuning })
+      return current
+    },
     model: driver.model,
     clock,
     advance: async (ms) => { await clock.runFor(ms) },
