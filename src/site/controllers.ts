@@ -42,6 +42,11 @@ export interface ControllersOptions {
   unavailableSites: () => ReadonlySet<SiteId>
   /** Sites this site's failure detector holds alive (their Ready reports are trusted). */
   aliveSites: () => ReadonlySet<SiteId>
+  /**
+   * Sites this site caught in a provably dishonest act (a forgery, a write it may not
+   * make, an equivocation): their Ready reports release none of this site's replicas.
+   */
+  provenOffenders?: () => ReadonlySet<SiteId>
   /** Whether the failure detector has judged every roster member once (no decisions on ignorance). */
   settled: () => boolean
   /** This site's local-only workloads (never replicated). */
@@ -221,7 +226,8 @@ export function createControllers (options: ControllersOptions): Controllers {
     const context = preparePlacementContext({ clusters, policies: view.policies, availability: av, settings, policySetCache })
     lastContext = context
     const alive = options.aliveSites()
-    const trusted = new Set([siteId, ...alive])
+    const offenders = options.provenOffenders?.()
+    const trusted = new Set([siteId, ...(offenders === undefined || offenders.size === 0 ? alive : [...alive].filter((s) => !offenders.has(s)))])
     const nextUnbound = new Map<string, { generation: number, since: number }>()
     // Only bindings carry it, and few ticks write one.
     let heads: string | undefined

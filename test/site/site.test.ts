@@ -1,3 +1,4 @@
+import * as A from '@automerge/automerge'
 import { describe, expect, it } from 'vitest'
 import { createMemoryStorage } from '../../sim/storage/memory-storage.ts'
 import { createSite, type Site, type SiteOptions } from '../../src/site/site.ts'
@@ -8,6 +9,7 @@ import type { KubeObject } from '../../src/model/kube.ts'
 import { counterRng, rosterOf, testSite } from '../support/store-fixtures.ts'
 import { manualClock, manualFabric, type ManualClock, type ManualFabric } from '../support/manual-network.ts'
 import { instantDriver, type InstantDriver } from '../support/instant-driver.ts'
+import { encodeDirect } from '../../src/replication/messages.ts'
 
 const regions: Record<string, string> = { eu: 'eu-west', ap: 'ap-southeast', us: 'us-east' }
 
@@ -259,5 +261,50 @@ describe('site core', () => {
     await run(clock, fabric, 2000)
     expect(deploymentReplicas(driver)).toBe(0)
     for (const n of [eu, back]) await n.site.stop()
+  })
+
+  it('releases no replica on the Ready report of a site it caught forging, and does on an honest site\'s', async () => {
+    const pinTo = (cluster: string): KubeObject => ({
+      apiVersion: 'policy.flotilla.io/v1alpha1', kind: 'PropagationPolicy', metadata: { name: 'pin', namespace: 'shop' },
+      spec: { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment' }], placement: { clusterAffinity: { clusterNames: [cluster] } } }
+    })
+    for (const forging of [false, true]) {
+      const clock = manualClock(); const fabric = manualFabric()
+      const [eu, ap, us] = await federation(clock, fabric) as [Node, Node, Node]
+      for (const a of [eu, ap, us]) for (const b of [eu, ap, us]) if (a.peer < b.peer) fabric.connect(a.peer, b.peer)
+      for (const n of [eu, ap, us]) await n.site.start()
+      await run(clock, fabric, 3000)
+      await eu.site.putObject(pinTo('ap.c1'))
+      await eu.site.putObject(deployment('web', 2))
+      await run(clock, fabric, 5000)
+      expect(deploymentReplicas(ap.driver)).toBe(2)
+      if (forging) {
+        // us hands ap a change to eu's document under eu's key with a signature it made up.
+        const change = A.getLastLocalChange(A.change(A.init<Record<string, number>>(), (d) => { d['x'] = 1 }))!
+        const forged = { docId: siteDocId('eu'), change, signer: testSite('eu').keys.publicKey, signature: new Uint8Array(64).fill(7) }
+        fabric.rawSend(us.peer, ap.peer, encodeDirect({ type: 'changes', session: 0, docId: siteDocId('eu'), changes: [forged], more: false, toResponder: false }))
+        await run(clock, fabric, 1000)
+        expect(ap.site.evidence().some((e) => e.kind === 'bad-signature' && e.offender === 'us')).toBe(true)
+      }
+      // The origin moves web to us's cluster, whose owner reports it Ready at once.
+      await eu.site.putObject(pinTo('us.c1'))
+      await run(clock, fabric, 5000)
+      expect(deploymentReplicas(us.driver)).toBe(2)
+      expect(us.site.view().workloads.find((w) => w.key === 'apps/Deployment/shop/web')?.shares.find((sh) => sh.cluster === 'us.c1')?.ready).toBe(2)
+      expect(deploymentReplicas(ap.driver), forging ? 'kept: a forger\'s word releases nothing' : 'released on an honest Ready').toBe(forging ? 2 : 0)
+      let last = ap
+      if (forging) {
+        // After a restart ap remembers the forgery from its own evidence.
+        await ap.site.stop()
+        const driver = instantDriver('c1', clock)
+        driver.found = ap.driver.desired
+        last = await ap.restart(driver)
+        await last.site.start()
+        await run(clock, fabric, 5000)
+        expect(driver.declarations).toBeGreaterThan(0)
+        expect(deploymentReplicas(driver)).toBe(2)
+      }
+      for (const n of [eu, last, us]) await n.site.stop()
+    }
   })
 })
