@@ -93,6 +93,23 @@ function checkVersion (r: WireReader): void {
   }
 }
 
+/**
+ * The number of changes a push (a `changes` frame of session 0) carries, read from its
+ * header alone; undefined for any other frame or one too short to tell. Lets a receiver
+ * refuse a flooder's or replayer's push before decoding megabytes of it.
+ */
+export function peekPushCount (bytes: Uint8Array): number | undefined {
+  try {
+    const r = new WireReader(bytes)
+    if (r.u8() !== PROTOCOL_VERSION || DIRECT_TYPES[r.u8() - 1] !== 'changes' || r.uint() !== 0) return undefined
+    r.bytes() // document id
+    r.u8() // flags
+    return r.uint()
+  } catch {
+    return undefined
+  }
+}
+
 export function decodeDirect (bytes: Uint8Array): DirectFrame {
   const r = new WireReader(bytes)
   checkVersion(r)

@@ -67,6 +67,8 @@ interface PeerStanding {
 export interface PeerGuard {
   /** Takes `n` change tokens; false if the peer is over its rate (the changes are dropped). */
   takeChanges (peer: PeerId, n: number): boolean
+  /** Whether `n` change tokens are there, taking none. */
+  hasChanges (peer: PeerId, n: number): boolean
   takeFrame (peer: PeerId): boolean
   /** Whether the peer's pushes are refused for now: it replayed more than its budget. */
   replaying (peer: PeerId): boolean
@@ -122,6 +124,11 @@ export function createPeerGuard (clock: Clock, limits: PeerGuardLimits): PeerGua
 
   return {
     takeChanges: (peer, n) => take(standing(peer).changes, limits.changesPerSecond, n),
+    hasChanges (peer, n) {
+      const { changes } = standing(peer)
+      refill(changes, limits.changesPerSecond)
+      return changes.tokens >= n
+    },
     takeFrame: (peer) => take(standing(peer).frames, limits.framesPerSecond, 1),
     replaying (peer) {
       const { replays } = standing(peer)

@@ -21,7 +21,7 @@ import type { IngestReport } from '../store/document-store.ts'
 import { encodeSignedChange, type SignedChange } from '../store/log/envelope.ts'
 import { createDigestExchange } from './digest-exchange.ts'
 import { createOutboundPacer } from './outbound-pacer.ts'
-import { decodeDirect, decodeGossip, encodeDirect, encodeGossip, type DirectFrame, type GossipMessage } from './messages.ts'
+import { decodeDirect, decodeGossip, encodeDirect, encodeGossip, peekPushCount, type DirectFrame, type GossipMessage } from './messages.ts'
 import { createPeerGuard, REPLAYS_PER_SECOND, type Misbehaviour } from './peer-guard.ts'
 import type { HeartbeatListener, Replicator, ReplicatorOptions } from './replicator-api.ts'
 import { createSyncSessions } from './sync-sessions.ts'
@@ -131,16 +131,23 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
    * bounded by the session cap and by what this site lacks, and a bootstrap legitimately
    * brings thousands at once, so they are not.
    */
+  /** Whether `n` unsolicited changes from `peer` may be looked at; notes the excess if not. */
+  function admitUnsolicited (peer: PeerId, n: number): boolean {
+    if (!guard.hasChanges(peer, n)) {
+      noteFlood(peer, `more than ${limits.changesPerSecond} unsolicited changes per second`)
+      return false
+    }
+    if (guard.replaying(peer)) {
+      noteExcess(peer, 'replay', `pushes refused: more than ${REPLAYS_PER_SECOND} changes per second this site already held`)
+      return false
+    }
+    return true
+  }
+
   async function ingestFrom (peer: PeerId, changes: readonly SignedChange[], solicited: boolean): Promise<IngestReport | undefined> {
     if (changes.length === 0) return undefined
-    if (!solicited && !guard.takeChanges(peer, changes.length)) {
-      noteFlood(peer, `more than ${limits.changesPerSecond} unsolicited changes per second`)
-      return undefined
-    }
-    if (!solicited && guard.replaying(peer)) {
-      noteExcess(peer, 'replay', `pushes refused: more than ${REPLAYS_PER_SECOND} changes per second this site already held`)
-      return undefined
-    }
+    if (!solicited && !admitUnsolicited(peer, changes.length)) return undefined
+    if (!solicited) guard.takeChanges(peer, changes.length)
     const result = await store.ingest(changes)
     if (!solicited && result.duplicates > 0 && !guard.spendReplays(peer, result.duplicates)) {
       noteExcess(peer, 'replay', `${result.duplicates} pushed changes this site already held (more than ${REPLAYS_PER_SECOND} per second)`)
@@ -212,6 +219,10 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
   function onMessage (peer: PeerId, payload: Uint8Array): void {
     if (bannedPeers.has(peer)) return
     if (!guard.takeFrame(peer)) { noteFlood(peer, 'too many frames per second'); return }
+    // A push that ingestFrom would refuse is refused unread: a flooder's or replayer's
+    // frames cost a header read, not a decode of every change in them.
+    const pushed = peekPushCount(payload)
+    if (pushed !== undefined && pushed > 0 && !admitUnsolicited(peer, pushed)) return
     let frame: DirectFrame
     try {
       frame = decodeDirect(payload)
