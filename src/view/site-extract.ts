@@ -13,7 +13,7 @@ import { BUCKETS, bucketLevels } from '../store/docs/bucket.ts'
 import { storedBuckets } from '../store/docs/bucketed-map.ts'
 import { decodeRecord } from '../store/docs/fields.ts'
 import { siteInfoCodec } from '../store/docs/records.ts'
-import { schemaState, SITE_SCHEMA_VERSION } from '../store/docs/schema.ts'
+import { schemaState, SITE_SCHEMA } from '../store/docs/schema.ts'
 import { expectCount, isPlainObject, own } from '../store/docs/validate.ts'
 import {
   asClaim, BUCKETED_READERS, READ_COLLECTIONS, readBucketed, readCluster, readEvent, type CollectionReader, type Item, type ReadCollection
@@ -67,7 +67,7 @@ export function extractSite (docId: string, site: SiteId, doc: Automerge.Doc<unk
     clusters: new Map(), collections: emptyCollections(), eventsNext: 0, events: new Map()
   }
   try {
-    if (schemaState(doc, SITE_SCHEMA_VERSION, `document ${docId}`) === 'empty') { ex.state = 'empty'; return ex }
+    if (schemaState(doc, SITE_SCHEMA, `document ${docId}`) === 'empty') { ex.state = 'empty'; return ex }
   } catch (e) {
     ex.state = 'unreadable'
     ex.rootAnomalies.push(rootAnomaly(docId, 'schema', e))

@@ -5,7 +5,7 @@ import { BUCKETS, bucketOf } from '../../src/store/docs/bucket.ts'
 import { bucketForWrite } from '../../src/store/docs/bucketed-map.ts'
 import { encodeRecord, writeEntry } from '../../src/store/docs/fields.ts'
 import { bindingCodec, clusterCodec, shareCodec, workloadCodec } from '../../src/store/docs/records.ts'
-import { FEDERATION_DOC_ID, siteDocId } from '../../src/store/docs/schema.ts'
+import { FEDERATION_DOC_ID, SITE_SCHEMA_VERSION, siteDocId } from '../../src/store/docs/schema.ts'
 import type { SiteDoc } from '../../src/store/docs/site-doc.ts'
 import { putCluster } from '../../src/store/docs/site-clusters.ts'
 import { recordEvidence } from '../../src/store/docs/site-evidence.ts'
@@ -121,7 +121,7 @@ describe('buildView', () => {
       expect(bucketOf(other.key, BUCKETS.workloads)).not.toBe(bucketOf(a.key, BUCKETS.workloads))
       writeEntry(bucketForWrite(d.workloads, other.key, BUCKETS.workloads), key, encodeRecord(workloadCodec, entry))
       const b = workload(EU, 'broken')
-      raw(d, 'workloads', b.key, { ...encodeRecord(workloadCodec, { ...b, key: undefined } as never), generation: new Automerge.ImmutableString('one') })
+      raw(d, 'workloads', b.key, { ...encodeRecord(workloadCodec, { ...b, key: undefined } as never), generation: 'one' })
       const c = workload(EU, 'secret', { residency: { kind: 'local-only' } })
       raw(d, 'workloads', c.key, encodeRecord(workloadCodec, { ...c, key: undefined } as never))
     }))
@@ -137,7 +137,7 @@ describe('buildView', () => {
 
   it('reports a document of a future schema version and an unknown document id, and reads the others', () => {
     const docs = honestFederation()
-    docs.set(siteDocId('future'), edit(newSiteDoc('future'), (d) => { d.schema = 2 }))
+    docs.set(siteDocId('future'), edit(newSiteDoc('future'), (d) => { d.schema = SITE_SCHEMA_VERSION + 1 }))
     docs.set('notes', Automerge.from({ x: 1 }))
     const view = buildView(docs)
     expect(view.anomalies.map((a) => [a.document, a.code])).toEqual([['notes', 'unknown-document'], ['site:future', 'unsupported-version']])

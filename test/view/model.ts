@@ -99,7 +99,7 @@ function applyByzantine (d: SiteDoc, me: string, kind: ByzantineKind, n: number)
       rawBucketPut(d, 'workloads', key, encodeRecord(workloadCodec, entry), [a, b === '0' ? '1' : '0'])
       break
     }
-    case 'malformed': rawBucketPut(d, 'workloads', key, { ...encodeRecord(workloadCodec, entry), manifest: new Automerge.ImmutableString('{not json') }); break
+    case 'malformed': rawBucketPut(d, 'workloads', key, { ...encodeRecord(workloadCodec, entry), manifest: '{not json' }); break
     case 'local-only': rawBucketPut(d, 'workloads', key, encodeRecord(workloadCodec, { ...entry, residency: { kind: 'local-only' } })); break
   }
 }

@@ -14,7 +14,7 @@ import type { FederationSettings } from '../../model/view.ts'
 import { canonicalJson } from './canonical-json.ts'
 import { compareStrings } from './bucketed-map.ts'
 import { parseJsonScalar, sameScalar, unwrapString } from './fields.ts'
-import { FEDERATION_SCHEMA_VERSION, requireSchema, schemaState } from './schema.ts'
+import { FEDERATION_SCHEMA, requireSchema, schemaState } from './schema.ts'
 import { expectObject, expectString, malformed } from './validate.ts'
 
 export type FederationDoc = { schema: number } & Record<string, ImmutableString | number | boolean>
@@ -25,13 +25,13 @@ const SITE_ID = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 const SETTING_NAME = /^[a-zA-Z][a-zA-Z0-9.-]{0,62}$/
 
 export function initFederationDoc (d: FederationDoc): boolean {
-  if (schemaState(d, FEDERATION_SCHEMA_VERSION, 'the federation document') === 'ok') return false
-  d.schema = FEDERATION_SCHEMA_VERSION
+  if (schemaState(d, FEDERATION_SCHEMA, 'the federation document') === 'ok') return false
+  d.schema = FEDERATION_SCHEMA.current
   return true
 }
 
 export function putMember (d: FederationDoc, m: RosterMember): boolean {
-  requireSchema(d, FEDERATION_SCHEMA_VERSION, 'the federation document', 'initFederationDoc')
+  requireSchema(d, FEDERATION_SCHEMA, 'the federation document', 'initFederationDoc')
   if (!SITE_ID.test(m.siteId)) {
     throw new FlotillaError('input-invalid', `'siteId' must be a DNS-1123 label: received ${JSON.stringify(m.siteId)}`,
       'Use lower-case letters, digits and "-", e.g. "eu-west".', { details: { siteId: m.siteId } })
@@ -41,12 +41,12 @@ export function putMember (d: FederationDoc, m: RosterMember): boolean {
 }
 
 export function removeMember (d: FederationDoc, siteId: SiteId): boolean {
-  requireSchema(d, FEDERATION_SCHEMA_VERSION, 'the federation document', 'initFederationDoc')
+  requireSchema(d, FEDERATION_SCHEMA, 'the federation document', 'initFederationDoc')
   return deleteRootKey(d, MEMBER + siteId)
 }
 
 export function putSetting (d: FederationDoc, name: string, value: string | number | boolean): boolean {
-  requireSchema(d, FEDERATION_SCHEMA_VERSION, 'the federation document', 'initFederationDoc')
+  requireSchema(d, FEDERATION_SCHEMA, 'the federation document', 'initFederationDoc')
   if (!SETTING_NAME.test(name)) {
     throw new FlotillaError('input-invalid', `setting name must be a letter then letters, digits, "." or "-": received ${JSON.stringify(name)}`,
       'Use a name such as "failAfterMs".', { details: { name } })
@@ -58,7 +58,7 @@ export function putSetting (d: FederationDoc, name: string, value: string | numb
 }
 
 export function deleteSetting (d: FederationDoc, name: string): boolean {
-  requireSchema(d, FEDERATION_SCHEMA_VERSION, 'the federation document', 'initFederationDoc')
+  requireSchema(d, FEDERATION_SCHEMA, 'the federation document', 'initFederationDoc')
   return deleteRootKey(d, SETTING + name)
 }
 
@@ -84,7 +84,7 @@ export interface FederationContents {
 /** Reads the roster (sorted by site id) and settings; bad entries are listed, not thrown. */
 export function readFederation (doc: Doc<FederationDoc>): FederationContents {
   const out: FederationContents = { members: [], settings: {}, problems: [] }
-  if (schemaState(doc, FEDERATION_SCHEMA_VERSION, 'the federation document') === 'empty') return out
+  if (schemaState(doc, FEDERATION_SCHEMA, 'the federation document') === 'empty') return out
   for (const key of Object.keys(doc).sort(compareStrings)) {
     const raw: unknown = doc[key]
     try {

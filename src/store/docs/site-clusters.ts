@@ -9,7 +9,7 @@ import { clusterId, type ClusterRecord } from '../../model/federation.ts'
 import { decodeRecord, encodeRecord, writeEntry } from './fields.ts'
 import { clusterCodec } from './records.ts'
 import { originMismatch, writerSite, type SiteDoc } from './site-doc.ts'
-import { schemaState, SITE_SCHEMA_VERSION } from './schema.ts'
+import { schemaState, SITE_SCHEMA } from './schema.ts'
 import { isPlainObject, own } from './validate.ts'
 
 export function putCluster (d: SiteDoc, rec: ClusterRecord): boolean {
@@ -30,14 +30,14 @@ export function deleteCluster (d: SiteDoc, name: string): boolean {
 }
 
 export function getCluster (doc: Doc<SiteDoc>, name: string): ClusterRecord | undefined {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return undefined
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return undefined
   const raw = own(doc.clusters, name)
   return raw === undefined ? undefined : decodeRecord(clusterCodec, raw, `clusters.${name}`)
 }
 
 /** The site's clusters, sorted by name. */
 export function listClusters (doc: Doc<SiteDoc>): ClusterRecord[] {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return []
   const clusters = isPlainObject(doc.clusters) ? doc.clusters : {}
   return Object.keys(clusters).sort().map((name) => decodeRecord(clusterCodec, clusters[name], `clusters.${name}`))
 }

@@ -1,11 +1,12 @@
 /**
  * The site document: everything one site tells the federation, written only by that
- * site. Layout (schema 1):
+ * site. Layout (schema 2; every record is one ImmutableString of canonical JSON, see
+ * fields.ts, except inspection histories, maps of slots):
  *
- *   schema        1
+ *   schema        2
  *   site          { id, region, zone, publicKey, peerId, endpoints }
  *   clusters      { <name>: cluster }                        few per site, not bucketed
- *   workloads     { <b>: { <b>: { <workload key>: workload } } }   manifest is one JSON scalar
+ *   workloads     { <b>: { <b>: { <workload key>: workload } } }
  *   stubs         { <bb>: { <opaque id>: stub } }            redacted local-only workloads
  *   policies      { <bb>: { <policy key>: policy } }
  *   bindings      { <b>: { <b>: { <workload key>: binding } } }    placements this site decided
@@ -17,16 +18,20 @@
  * Writers take the mutable Automerge proxy inside `Automerge.change` and return whether
  * they changed anything; readers take a document and check every value they return.
  */
-import type { Doc, ImmutableString } from '@automerge/automerge'
+import { isImmutableString, type Doc, type ImmutableString } from '@automerge/automerge'
 import { FlotillaError } from '../../model/errors.ts'
 import type { SiteId, SiteInfo } from '../../model/federation.ts'
 import type { Buckets, NestedBuckets } from './bucketed-map.ts'
-import { decodeRecord, encodeRecord, unwrapString, writeEntry, type Scalar } from './fields.ts'
+import { decodeRecord, encodeRecord, parseJsonScalar, unwrapString, writeEntry, type Scalar } from './fields.ts'
 import { siteInfoCodec } from './records.ts'
-import { requireSchema, schemaState, SITE_SCHEMA_VERSION } from './schema.ts'
+import { migrateSiteDoc } from './site-migrate.ts'
+import { requireSchema, schemaState, SITE_SCHEMA } from './schema.ts'
 import { isPlainObject, own } from './validate.ts'
 
-export type Entry = Record<string, Scalar>
+/** A stored record: one JSON string (a map of scalars in documents of layout 1). */
+export type Entry = ImmutableString
+/** An inspection history: a map of scalars, its ring of slots written one at a time. */
+export type SlotsEntry = Record<string, Scalar>
 
 export interface SiteDoc {
   schema: number
@@ -37,7 +42,7 @@ export interface SiteDoc {
   policies: Buckets<Entry>
   bindings: NestedBuckets<Entry>
   shares: NestedBuckets<Entry>
-  inspections: Buckets<Entry>
+  inspections: Buckets<SlotsEntry>
   evidence: Buckets<Entry>
   events: { next: number, slots: Record<string, Record<string, ImmutableString>> }
 }
@@ -46,13 +51,17 @@ const COLLECTIONS = ['clusters', 'workloads', 'stubs', 'policies', 'bindings', '
 
 /**
  * Initialises the layout and writes the site's info; call it in the document's first
- * change. Later calls update the info (endpoints, zone) and create nothing else. A
- * document belongs to one site for life: a different id is refused.
+ * change. Later calls update the info (endpoints, zone) and create nothing else, except
+ * that a document of an older layout is rewritten in the current one (site-migrate.ts).
+ * A document belongs to one site for life: a different id is refused.
  */
 export function initSiteDoc (d: SiteDoc, info: SiteInfo): boolean {
   let changed = false
-  if (schemaState(d, SITE_SCHEMA_VERSION, 'the site document') === 'empty') {
-    d.schema = SITE_SCHEMA_VERSION
+  if (schemaState(d, SITE_SCHEMA, 'the site document') === 'empty') {
+    d.schema = SITE_SCHEMA.current
+    changed = true
+  } else if (d.schema < SITE_SCHEMA.current) {
+    migrateSiteDoc(d)
     changed = true
   }
   for (const name of COLLECTIONS) {
@@ -64,8 +73,8 @@ export function initSiteDoc (d: SiteDoc, info: SiteInfo): boolean {
 
 /** Updates the site's own info (endpoints, zone ...); the id never changes. */
 export function putSiteInfo (d: SiteDoc, info: SiteInfo): boolean {
-  requireSchema(d, SITE_SCHEMA_VERSION, 'the site document', 'initSiteDoc')
-  const current = unwrapString(own(own(d, 'site'), 'id'))
+  requireSchema(d, SITE_SCHEMA, 'the site document', 'initSiteDoc')
+  const current = storedSiteId(own(d, 'site'))
   if (current !== undefined && current !== info.id) {
     throw new FlotillaError('origin-mismatch', `this is the document of site "${String(current)}", not of "${info.id}"`,
       'Each site writes only its own document; check the site id in the config.', { details: { document: current, site: info.id } })
@@ -75,7 +84,7 @@ export function putSiteInfo (d: SiteDoc, info: SiteInfo): boolean {
 
 /** The site info, or undefined for a document not yet initialised. */
 export function getSiteInfo (doc: Doc<SiteDoc>): SiteInfo | undefined {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return undefined
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return undefined
   return decodeRecord(siteInfoCodec, doc.site, 'site')
 }
 
@@ -88,16 +97,26 @@ const writerSites = new WeakMap<object, SiteId>()
 export function writerSite (d: SiteDoc): SiteId {
   const known = writerSites.get(d)
   if (known !== undefined) return known
-  requireSchema(d, SITE_SCHEMA_VERSION, 'the site document', 'initSiteDoc')
+  requireSchema(d, SITE_SCHEMA, 'the site document', 'initSiteDoc')
   // Inside a change `d` is Automerge's proxy, whose missing keys read as undefined
   // (no prototype lookups), so plain reads are safe and save trips into Automerge.
-  const site = d.site as Record<string, unknown> | undefined
-  const id = unwrapString(isPlainObject(site) ? site['id'] : undefined)
+  const id = storedSiteId(d.site)
   if (typeof id !== 'string') {
     throw new FlotillaError('input-invalid', 'the site document has no site id', 'Call initSiteDoc in the document\'s first change.')
   }
   writerSites.set(d, id)
   return id
+}
+
+/** The id in a stored site record of either layout, if it holds one. */
+function storedSiteId (raw: unknown): unknown {
+  if (!isImmutableString(raw)) return isPlainObject(raw) ? unwrapString(raw['id']) : undefined
+  try {
+    const rec = parseJsonScalar(raw, 'site')
+    return isPlainObject(rec) ? rec['id'] : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export function originMismatch (what: string, claimed: string, site: SiteId): FlotillaError {

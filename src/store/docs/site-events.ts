@@ -10,7 +10,7 @@ import { BUCKETS } from './bucket.ts'
 import { canonicalJson } from './canonical-json.ts'
 import { parseJsonScalar } from './fields.ts'
 import { checkEventSlot, type EventSlot } from './records.ts'
-import { schemaState, SITE_SCHEMA_VERSION } from './schema.ts'
+import { schemaState, SITE_SCHEMA } from './schema.ts'
 import { writerSite, type SiteDoc } from './site-doc.ts'
 import { expectCount, malformed, own } from './validate.ts'
 
@@ -56,7 +56,7 @@ export function decodeEventSlot (site: SiteId, slot: number, raw: unknown, path:
 
 /** The events in the ring, oldest first. */
 export function listEvents (doc: Doc<SiteDoc>): FederationEvent[] {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return []
   const site = writerSite(doc as SiteDoc)
   const next = expectCount(own(doc.events, 'next'), 'events.next')
   const slots = own(doc.events, 'slots')

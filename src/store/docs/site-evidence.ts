@@ -10,7 +10,7 @@ import { BUCKETS } from './bucket.ts'
 import { bucketForWrite, compareStrings, deleteEntry, rawEntries, readEntry, sortedEntries } from './bucketed-map.ts'
 import { decodeRecord, encodeRecord, writeEntry } from './fields.ts'
 import { decodeEvidence, evidenceCodec } from './records.ts'
-import { schemaState, SITE_SCHEMA_VERSION } from './schema.ts'
+import { schemaState, SITE_SCHEMA } from './schema.ts'
 import { originMismatch, writerSite, type SiteDoc } from './site-doc.ts'
 
 /** Evidence records kept per site document. */
@@ -48,6 +48,6 @@ function evictOldest (d: SiteDoc, keep: number): void {
 
 /** The evidence this site holds, sorted by id. */
 export function listEvidence (doc: Doc<SiteDoc>): EvidenceRecord[] {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return []
   return sortedEntries(doc.evidence, BUCKETS.evidence).map(([id, raw]) => decodeEvidence(id, raw, `evidence.${id}`))
 }

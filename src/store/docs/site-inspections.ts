@@ -9,9 +9,9 @@ import type { Doc } from '@automerge/automerge'
 import type { InspectionKind, InspectionResult } from '../../model/federation.ts'
 import { BUCKETS } from './bucket.ts'
 import { bucketForWrite, compareStrings, deleteEntry, rawEntries, readEntry } from './bucketed-map.ts'
-import { decodeRecord, encodeRecord, json, parseJsonScalar, writeEntry } from './fields.ts'
+import { decodeFields, encodeRecord, json, parseJsonScalar, toScalar, writeFields, type Scalar } from './fields.ts'
 import { checkInspectionSlot, inspectionHeadCodec, type InspectionSlot } from './records.ts'
-import { schemaState, SITE_SCHEMA_VERSION } from './schema.ts'
+import { schemaState, SITE_SCHEMA } from './schema.ts'
 import { writerSite, type SiteDoc } from './site-doc.ts'
 import { isPlainObject, malformed } from './validate.ts'
 
@@ -41,10 +41,12 @@ export function recordInspection (d: SiteDoc, r: InspectionResult, opts: RecordI
     if (last !== undefined && last.verdict === r.verdict && last.message === r.message) return false
   }
   const slot: InspectionSlot = { seq: next, verdict: r.verdict, latencyMs: r.latencyMs, at: r.at, message: r.message }
-  writeEntry(bucket, key, {
-    ...encodeRecord(inspectionHeadCodec, { kind: r.kind, target: r.target, next: next + 1 }),
-    [`h${next % INSPECTION_HISTORY}`]: slotCodec.encode(slot)
-  })
+  // A ring of slots written one at a time: this entry stays a map of scalars.
+  const head = encodeRecord(inspectionHeadCodec, { kind: r.kind, target: r.target, next: next + 1 })
+  const fields: Record<string, Scalar> = {}
+  for (const [k, v] of Object.entries(head)) fields[k] = toScalar(v)
+  fields[`h${next % INSPECTION_HISTORY}`] = toScalar(slotCodec.encode(slot))
+  writeFields(bucket, key, fields)
   return true
 }
 
@@ -64,7 +66,7 @@ export interface InspectionHistory { kind: InspectionKind, target: string, histo
 
 /** Decodes one stored target entry: its history, oldest first. */
 export function decodeInspection (key: string, entry: unknown, path: string): InspectionHistory {
-  const head = decodeRecord(inspectionHeadCodec, entry, path)
+  const head = decodeFields(inspectionHeadCodec, entry, path)
   if (inspectionKey(head.kind, head.target) !== key) throw malformed(path, `keyed by "${inspectionKey(head.kind, head.target)}"`, key)
   const stored = entry as Record<string, unknown>
   const history: InspectionResult[] = []
@@ -80,7 +82,7 @@ export function decodeInspection (key: string, entry: unknown, path: string): In
 
 /** The history of one target, oldest first (empty if never inspected). */
 export function getInspectionHistory (doc: Doc<SiteDoc>, kind: InspectionKind, target: string): InspectionResult[] {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return []
   const key = inspectionKey(kind, target)
   const raw = readEntry(doc.inspections, key, BUCKETS.inspections)
   return raw === undefined ? [] : decodeInspection(key, raw, `inspections.${key}`).history
@@ -88,7 +90,7 @@ export function getInspectionHistory (doc: Doc<SiteDoc>, kind: InspectionKind, t
 
 /** Every target's history, sorted by kind then target. */
 export function listInspections (doc: Doc<SiteDoc>): InspectionHistory[] {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return []
   const out: InspectionHistory[] = []
   for (const [, key, raw] of rawEntries(doc.inspections, BUCKETS.inspections)) out.push(decodeInspection(key, raw, `inspections.${key}`))
   return out.sort((a, b) => compareStrings(a.kind, b.kind) || compareStrings(a.target, b.target))

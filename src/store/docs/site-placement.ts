@@ -11,7 +11,7 @@ import { BUCKETS } from './bucket.ts'
 import { bucketForWrite, compareStrings, deleteEntry, readEntry, sortedEntries } from './bucketed-map.ts'
 import { encodeRecord, writeEntry } from './fields.ts'
 import { bindingCodec, decodeBinding, decodeShare, shareCodec, shareKey } from './records.ts'
-import { schemaState, SITE_SCHEMA_VERSION } from './schema.ts'
+import { schemaState, SITE_SCHEMA } from './schema.ts'
 import { originMismatch, writerSite, type SiteDoc } from './site-doc.ts'
 
 export function putBinding (d: SiteDoc, b: Binding): boolean {
@@ -27,14 +27,14 @@ export function deleteBinding (d: SiteDoc, workload: WorkloadKey): boolean {
 }
 
 export function getBinding (doc: Doc<SiteDoc>, workload: WorkloadKey): Binding | undefined {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return undefined
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return undefined
   const raw = readEntry(doc.bindings, workload, BUCKETS.bindings)
   return raw === undefined ? undefined : decodeBinding(workload, raw, `bindings.${workload}`)
 }
 
 /** The bindings this site decided, sorted by workload. */
 export function listBindings (doc: Doc<SiteDoc>): Binding[] {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return []
   return sortedEntries(doc.bindings, BUCKETS.bindings).map(([k, raw]) => decodeBinding(k, raw, `bindings.${k}`))
 }
 
@@ -66,7 +66,7 @@ export function deleteShare (d: SiteDoc, workload: WorkloadKey, cluster: Cluster
 }
 
 export function getShare (doc: Doc<SiteDoc>, workload: WorkloadKey, cluster: ClusterId): ShareStatus | undefined {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return undefined
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return undefined
   const key = shareKey(workload, cluster)
   const raw = readEntry(doc.shares, key, BUCKETS.shares)
   return raw === undefined ? undefined : decodeShare(key, raw, `shares.${key}`)
@@ -74,7 +74,7 @@ export function getShare (doc: Doc<SiteDoc>, workload: WorkloadKey, cluster: Clu
 
 /** The share statuses this site reports, sorted by workload then cluster. */
 export function listShares (doc: Doc<SiteDoc>): ShareStatus[] {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return []
   return sortedEntries(doc.shares, BUCKETS.shares).map(([k, raw]) => decodeShare(k, raw, `shares.${k}`))
     .sort((a, b) => compareStrings(a.workload, b.workload) || compareStrings(a.cluster, b.cluster))
 }

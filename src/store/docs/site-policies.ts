@@ -12,7 +12,7 @@ import { BUCKETS } from './bucket.ts'
 import { bucketForWrite, deleteEntry, readEntry, sortedEntries } from './bucketed-map.ts'
 import { encodeRecord, writeEntry } from './fields.ts'
 import { decodePolicy, policyCodec } from './records.ts'
-import { schemaState, SITE_SCHEMA_VERSION } from './schema.ts'
+import { schemaState, SITE_SCHEMA } from './schema.ts'
 import { originMismatch, writerSite, type SiteDoc } from './site-doc.ts'
 
 /** The key a policy object is stored under. */
@@ -37,13 +37,13 @@ export function deletePolicy (d: SiteDoc, key: string): boolean {
 }
 
 export function getPolicy (doc: Doc<SiteDoc>, key: string): PolicyRecord | undefined {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return undefined
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return undefined
   const raw = readEntry(doc.policies, key, BUCKETS.policies)
   return raw === undefined ? undefined : decodePolicy(key, raw, `policies.${key}`)
 }
 
 /** The site's policies, sorted by key. */
 export function listPolicies (doc: Doc<SiteDoc>): PolicyRecord[] {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return []
   return sortedEntries(doc.policies, BUCKETS.policies).map(([k, raw]) => decodePolicy(k, raw, `policies.${k}`))
 }

@@ -13,7 +13,7 @@ import { BUCKETS } from './bucket.ts'
 import { bucketForWrite, deleteEntry, readEntry, sortedEntries } from './bucketed-map.ts'
 import { encodeRecord, writeEntry } from './fields.ts'
 import { decodeStub, decodeWorkload, stubCodec, workloadCodec } from './records.ts'
-import { schemaState, SITE_SCHEMA_VERSION } from './schema.ts'
+import { schemaState, SITE_SCHEMA } from './schema.ts'
 import { originMismatch, writerSite, type SiteDoc } from './site-doc.ts'
 import { checkResources } from './validate.ts'
 
@@ -45,14 +45,14 @@ export function deleteWorkload (d: SiteDoc, key: WorkloadKey): boolean {
 }
 
 export function getWorkload (doc: Doc<SiteDoc>, key: WorkloadKey): WorkloadRecord | undefined {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return undefined
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return undefined
   const raw = readEntry(doc.workloads, key, BUCKETS.workloads)
   return raw === undefined ? undefined : decodeWorkload(key, raw, `workloads.${key}`)
 }
 
 /** The site's workloads, sorted by key. */
 export function listWorkloads (doc: Doc<SiteDoc>): WorkloadRecord[] {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return []
   return sortedEntries(doc.workloads, BUCKETS.workloads).map(([k, raw]) => decodeWorkload(k, raw, `workloads.${k}`))
 }
 
@@ -90,13 +90,13 @@ export function deleteStub (d: SiteDoc, id: string): boolean {
 }
 
 export function getStub (doc: Doc<SiteDoc>, id: string): RedactedStub | undefined {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return undefined
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return undefined
   const raw = readEntry(doc.stubs, id, BUCKETS.stubs)
   return raw === undefined ? undefined : decodeStub(id, raw, `stubs.${id}`)
 }
 
 /** The site's stubs, sorted by id. */
 export function listStubs (doc: Doc<SiteDoc>): RedactedStub[] {
-  if (schemaState(doc, SITE_SCHEMA_VERSION, 'the site document') === 'empty') return []
+  if (schemaState(doc, SITE_SCHEMA, 'the site document') === 'empty') return []
   return sortedEntries(doc.stubs, BUCKETS.stubs).map(([k, raw]) => decodeStub(k, raw, `stubs.${k}`))
 }

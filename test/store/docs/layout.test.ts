@@ -54,10 +54,25 @@ describe('bucket layout', () => {
     expect(Math.max(...first.map((m) => Object.keys(m).length))).toBeLessThanOrEqual(16)
     expect(buckets.reduce((n, b) => n + Object.keys(b).length, 0)).toBe(1000)
     expect(Math.max(...buckets.map((b) => Object.keys(b).length))).toBeLessThanOrEqual(16)
-    // The manifest is one scalar, not a nested map or a text object.
-    const entry = Object.values(buckets[0]!)[0]! as Record<string, unknown>
-    expect(Automerge.isImmutableString(entry['manifest'])).toBe(true)
-    expect(Automerge.isImmutableString(entry['origin'])).toBe(true)
+    // A record is one scalar of canonical JSON, not a nested map or a text object.
+    const entry: unknown = Object.values(buckets[0]!)[0]
+    expect(Automerge.isImmutableString(entry)).toBe(true)
+    const record = JSON.parse((entry as Automerge.ImmutableString).val) as Record<string, unknown>
+    expect(Object.keys(record)).toEqual(['generation', 'manifest', 'origin', 'residency', 'stateless', 'updatedAt'])
+    expect(canonicalJson(record)).toBe((entry as Automerge.ImmutableString).val)
+  })
+
+  it('writes a new or changed workload as one op, and an unchanged one as none', () => {
+    let doc = newSiteDoc('eu-west')
+    const opsOfLastChange = (): number => Automerge.decodeChange(Automerge.getLastLocalChange(doc)!).ops.length
+    doc = edit(doc, (d) => { putWorkload(d, workload('eu-west', 'svc-1')) })
+    // The record, and the two bucket maps on its path the first time they are used.
+    expect(opsOfLastChange()).toBe(3)
+    doc = edit(doc, (d) => { putWorkload(d, workload('eu-west', 'svc-1', { replicas: 9 })) })
+    expect(opsOfLastChange()).toBe(1)
+    const heads = Automerge.getHeads(doc)
+    doc = edit(doc, (d) => { putWorkload(d, workload('eu-west', 'svc-1', { replicas: 9 })) })
+    expect(Automerge.getHeads(doc)).toEqual(heads)
   })
 })
 
