@@ -43,8 +43,9 @@ export interface ControllersOptions {
   /** Sites this site's failure detector holds alive (their Ready reports are trusted). */
   aliveSites: () => ReadonlySet<SiteId>
   /**
-   * Sites this site caught in a provably dishonest act (a forgery, a write it may not
-   * make, an equivocation): their Ready reports release none of this site's replicas.
+   * Sites this site caught in a provably dishonest act (a forged signature, a change
+   * under another key's actor, an equivocation): their Ready reports release none of
+   * this site's replicas.
    */
   provenOffenders?: () => ReadonlySet<SiteId>
   /** Whether the failure detector has judged every roster member once (no decisions on ignorance). */
