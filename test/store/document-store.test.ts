@@ -72,25 +72,30 @@ async function collectKeys (storage: Storage): Promise<string[]> {
   return keys
 }
 
-/** A storage whose snapshot writes wait until released (or fail), to see what waits for them. */
-function holdingSnapshots (inner: Storage): { storage: Storage, release: () => void, failSnapshots: () => void, held: () => number } {
-  const waiting: Array<() => void> = []
-  let fail = false
+/**
+ * A storage whose writes of keys under `prefix` wait until released, to see what waits
+ * for them: `fail()` fails the held ones, and after `failNext()` such writes fail at once.
+ */
+function holdingWrites (inner: Storage, prefix: string): { storage: Storage, release: () => void, fail: () => void, failNext: () => void, held: () => number } {
+  const waiting: Array<{ resolve: () => void, reject: (e: Error) => void }> = []
+  const injected = (): FlotillaError => new FlotillaError('storage-failed', `injected failure writing ${prefix}`, 'a test fault')
+  let failing = false
   return {
     storage: {
       get: async (key) => await inner.get(key),
       entries: (range) => inner.entries(range),
       close: async () => { await inner.close() },
       async batch (ops) {
-        if (ops.some((op) => op.key.startsWith('snap/'))) {
-          if (fail) throw new FlotillaError('storage-failed', 'injected snapshot write failure', 'a test fault')
-          await new Promise<void>((resolve) => waiting.push(resolve))
+        if (ops.some((op) => op.key.startsWith(prefix))) {
+          if (failing) throw injected()
+          await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }))
         }
         await inner.batch(ops)
       }
     },
-    release () { for (const r of waiting.splice(0)) r() },
-    failSnapshots () { fail = true },
+    release () { for (const w of waiting.splice(0)) w.resolve() },
+    fail () { for (const w of waiting.splice(0)) w.reject(injected()) },
+    failNext () { failing = true },
     held: () => waiting.length
   }
 }
@@ -101,25 +106,6 @@ async function settlesSoon (p: Promise<unknown>): Promise<boolean> {
   p.then(() => { settled = true }, () => { settled = true })
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve))
   return settled
-}
-
-/** A storage whose change-log writes wait until released, or fail, to see what waits for them. */
-function holdingLogWrites (inner: Storage): { storage: Storage, release: () => void, fail: () => void, held: () => number } {
-  const waiting: Array<{ resolve: () => void, reject: (e: Error) => void }> = []
-  return {
-    storage: {
-      get: async (key) => await inner.get(key),
-      entries: (range) => inner.entries(range),
-      close: async () => { await inner.close() },
-      async batch (ops) {
-        if (ops.some((op) => op.key.startsWith('log/'))) await new Promise<void>((resolve, reject) => waiting.push({ resolve, reject }))
-        await inner.batch(ops)
-      }
-    },
-    release () { for (const w of waiting.splice(0)) w.resolve() },
-    fail () { for (const w of waiting.splice(0)) w.reject(new FlotillaError('storage-failed', 'injected log write failure', 'a test fault')) },
-    held: () => waiting.length
-  }
 }
 
 describe('signed document store', () => {
@@ -275,7 +261,7 @@ describe('signed document store', () => {
 
   it('resolves a change once its record is durable, not its snapshot; the next write and close wait for that snapshot', async () => {
     const inner = createMemoryStorage()
-    const disk = holdingSnapshots(inner)
+    const disk = holdingWrites(inner, 'snap/')
     const store = await openTestStore(eu, sites, disk.storage)
     // snapshotEvery is 5 in the test stores: the fifth change starts a snapshot write.
     for (let i = 0; i < 5; i++) await store.change<Doc>(siteDocId(eu.id), (d) => { d[`k${i}`] = i })
@@ -299,8 +285,8 @@ describe('signed document store', () => {
 
   it('stops at the next operation when a snapshot write fails, with every change it acknowledged durable', async () => {
     const inner = createMemoryStorage()
-    const disk = holdingSnapshots(inner)
-    disk.failSnapshots()
+    const disk = holdingWrites(inner, 'snap/')
+    disk.failNext()
     const store = await openTestStore(eu, sites, disk.storage)
     const acknowledged: string[] = []
     for (let i = 0; i < 5; i++) acknowledged.push((await store.change<Doc>(siteDocId(eu.id), (d) => { d[`k${i}`] = i }))!.hash)
@@ -318,7 +304,7 @@ describe('signed document store', () => {
     const sent = allEnvelopes(author)
     for (const outcome of ['durable', 'failed'] as const) {
       const inner = createMemoryStorage()
-      const disk = holdingLogWrites(inner)
+      const disk = holdingWrites(inner, 'log/')
       const store = await openTestStore(eu, sites, disk.storage)
       const announced: string[] = []
       store.onChange((docId, entries) => { announced.push(...entries.map((e) => `${docId}:${e.hash}`)) })
