@@ -4,10 +4,10 @@
  * so an unchanged set never wakes the agent) and wakes waiting long polls; `observe()`
  * is the agent's last report, restricted to what is desired now (before the site's first
  * declaration: all of it, what the cluster runs). Until that declaration the agent is
- * given no assignments at all, not an empty set it would prune everything for. The cluster counts as
- * reachable while reports are fresher than `reportTimeoutMs` and the agent reaches its
- * API; when reports stop, the last contact stays where it was, so the site's failure
- * threshold runs from the last moment anyone saw the cluster answer.
+ * given no assignments at all, not an empty set it would prune everything for. The
+ * cluster counts as reachable while reports are fresher than `reportTimeoutMs` and the
+ * agent reaches its API; when reports stop, the last contact stays where it was, so the
+ * site's failure threshold runs from the last moment anyone saw the cluster answer.
  */
 import { createHash } from 'node:crypto'
 import type { Clock, Timer } from '../ports/clock.ts'

@@ -53,7 +53,7 @@ export function schemaState (doc: unknown, schema: SchemaVersions, what: string)
 }
 
 /** The stored schema version, or undefined for an empty document. */
-export function storedVersion (doc: unknown, what: string): number | undefined {
+function storedVersion (doc: unknown, what: string): number | undefined {
   if (!isPlainObject(doc)) throw malformed(what, 'a document', doc)
   const v = doc['schema']
   if (v === undefined) {
