@@ -25,7 +25,7 @@ import { peerIdFromPublicKey } from '../identity/peer-id.ts'
 import { openDocumentStore, rosterWritePolicy, type DocumentStore } from '../store/document-store.ts'
 import {
   appendEvent, deletePolicy, deleteStub, deleteWorkload, getSiteInfo, initSiteDoc, listEvents, listEvidence,
-  putPolicy, putStub, putWorkload, recordEvidence, siteDocId, FEDERATION_DOC_ID, type SiteDoc, type NewEvent
+  putPolicy, putStub, putWorkload, recordEvidence, siteDocId, FEDERATION_DOC_ID, SITE_SCHEMA_VERSION, type SiteDoc, type NewEvent
 } from '../store/docs/index.ts'
 import { createLocalStore, type LocalStore } from '../store/local/local-store.ts'
 import { redactedStub, stubSecretFromSeed } from '../store/local/redacted-stub.ts'
@@ -275,7 +275,8 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   async function ensureSiteDoc (): Promise<void> {
     const doc = store.document<SiteDoc>(ownDoc)
     const current = doc === undefined ? undefined : getSiteInfo(doc)
-    if (current !== undefined && JSON.stringify(current) === JSON.stringify(siteInfo())) return
+    // An older layout is rewritten by initSiteDoc even when the info is unchanged.
+    if (current !== undefined && doc?.schema === SITE_SCHEMA_VERSION && JSON.stringify(current) === JSON.stringify(siteInfo())) return
     await store.change<SiteDoc>(ownDoc, (d) => { initSiteDoc(d, siteInfo()) }, 'site info')
   }
 

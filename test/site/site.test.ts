@@ -10,6 +10,11 @@ import { counterRng, rosterOf, testSite } from '../support/store-fixtures.ts'
 import { manualClock, manualFabric, type ManualClock, type ManualFabric } from '../support/manual-network.ts'
 import { instantDriver, type InstantDriver } from '../support/instant-driver.ts'
 import { encodeDirect } from '../../src/replication/messages.ts'
+import type { Storage } from '../../src/ports/storage.ts'
+import { toScalar } from '../../src/store/docs/fields.ts'
+import { rawEntries, storedBuckets } from '../../src/store/docs/bucketed-map.ts'
+import { BUCKETS } from '../../src/store/docs/bucket.ts'
+import { openTestStore } from '../support/store-fixtures.ts'
 
 const regions: Record<string, string> = { eu: 'eu-west', ap: 'ap-southeast', us: 'us-east' }
 
@@ -19,6 +24,7 @@ interface Node {
   peer: string
   /** The same site in a new process (same key, same storage) with a new driver for its cluster. */
   restart (driver: InstantDriver): Promise<Node>
+  storage: Storage
 }
 
 async function federation (clock: ManualClock, fabric: ManualFabric, names = ['eu', 'ap', 'us'], withClusters = true, failover: Partial<SiteOptions['failover']> = {}): Promise<Node[]> {
@@ -35,7 +41,7 @@ async function federation (clock: ManualClock, fabric: ManualFabric, names = ['e
         clusters: !withClusters ? [] : [{ settings: { name: 'c1', mode: 'push', provider: 'test', region: regions[s.id]!, zone: `${regions[s.id]!}-a`, labels: {}, taints: [], failureThresholdMs: 3000 }, driver }],
         clock, rng: counterRng(i + 11), storage, network: fabric.join(peer), logger: silentLogger
       })
-      return { site, driver, peer, restart: node }
+      return { site, driver, peer, restart: node, storage }
     }
     return await node(instantDriver('c1', clock))
   }))
@@ -261,6 +267,55 @@ describe('site core', () => {
     await run(clock, fabric, 2000)
     expect(deploymentReplicas(driver)).toBe(0)
     for (const n of [eu, back]) await n.site.stop()
+  })
+
+  it('starts on a site document stored in layout 1, rewrites it in layout 2 and loses nothing', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const [eu] = await federation(clock, fabric, ['eu']) as [Node]
+    await eu.site.start()
+    await run(clock, fabric, 3000)
+    await eu.site.putObject(spreadPolicy)
+    await eu.site.putObject(deployment('web', 2))
+    await run(clock, fabric, 3000)
+    const before = eu.site.view()
+    expect(before.workloads.map((w) => w.key)).toEqual(['apps/Deployment/shop/web'])
+    expect(deploymentReplicas(eu.driver)).toBe(2)
+    await eu.site.stop()
+
+    // What an older build left on disk: every record a map of scalars, schema 1.
+    const old = await openTestStore(testSite('eu'), [testSite('eu')], eu.storage)
+    await old.change<SiteDoc>(siteDocId('eu'), (d) => {
+      const root = d as unknown as Record<string, unknown>
+      const asFields = (container: Record<string, unknown>, key: string): void => {
+        const v = container[key]
+        if (!A.isImmutableString(v)) return
+        const fields = JSON.parse(v.val) as Record<string, unknown>
+        container[key] = Object.fromEntries(Object.entries(fields).map(([k, x]) => [k, toScalar(x)]))
+      }
+      asFields(root, 'site')
+      for (const name of Object.keys(d.clusters)) asFields(d.clusters as Record<string, unknown>, name)
+      for (const c of ['workloads', 'policies', 'bindings', 'shares'] as const) {
+        for (const [, bucket] of storedBuckets(root[c], BUCKETS[c])) for (const key of Object.keys(bucket)) asFields(bucket, key)
+      }
+      root['schema'] = 1
+    })
+    await old.close()
+
+    const back = await eu.restart(instantDriver('c1', clock))
+    await back.site.start()
+    await run(clock, fabric, 6000)
+    const stored = back.site.store.document<SiteDoc>(siteDocId('eu'))! as unknown as Record<string, unknown>
+    expect(stored['schema']).toBe(2)
+    for (const [, , raw] of rawEntries(stored['workloads'], BUCKETS.workloads)) expect(A.isImmutableString(raw)).toBe(true)
+    const after = back.site.view()
+    expect(after.workloads).toEqual(before.workloads)
+    expect(after.anomalies).toEqual([])
+    expect(deploymentReplicas(back.driver)).toBe(2)
+    // Writers work on it again.
+    await back.site.putObject(deployment('api', 1))
+    await run(clock, fabric, 2000)
+    expect(back.site.view().workloads.map((w) => w.key)).toEqual(['apps/Deployment/shop/api', 'apps/Deployment/shop/web'])
+    await back.site.stop()
   })
 
   it('releases no replica on the Ready report of a site it caught forging, and does on an honest site\'s', async () => {
