@@ -127,6 +127,12 @@ export interface ShareStatus {
   conditions: Condition[]
   error?: { code: string, message: string }
   observedGeneration: number
+  /**
+   * The plan its owner runs these replicas under: a digest of the origin binding its
+   * effective placement rests on (absent when there is none). Another site releases its
+   * own replicas in favour of these only under the same plan (own-shares.ts).
+   */
+  basis?: string
 }
 
 export type InspectionKind = 'dns' | 'certificate' | 'image-pull' | 'deploy-chain' | 'api'

@@ -32,6 +32,12 @@ import { createDesiredRenderer, withNamespaces } from './desired-render.ts'
 
 const NOTHING: ReadonlyMap<ClusterId, number> = new Map()
 
+/** The plan an effective placement rests on: a digest of its origin binding (see ShareStatus.basis). */
+function shareBasis (eff: EffectivePlacement | undefined): string | undefined {
+  const base = eff?.base
+  return base === undefined ? undefined : canonicalDigest([base.decidedBy, base.generation, base.assignments]).slice(0, 16)
+}
+
 export interface ControllersOptions {
   siteId: SiteId
   clock: Clock
@@ -194,6 +200,9 @@ export function createControllers (options: ControllersOptions): Controllers {
       if (!sameRecord(heldClusters.get(id), rec)) writes.push((d) => putCluster(d, rec))
       const reported = new Set<string>()
       for (const s of shareStatusesFrom(siteId, c.settings.name, obs)) {
+        // Under the plan its replicas were last declared for.
+        const basis = shareBasis(previous.get(s.workload))
+        if (basis !== undefined) s.basis = basis
         if (localKeys.has(s.workload)) {
           let list = nextLocalShares.get(s.workload)
           if (list === undefined) nextLocalShares.set(s.workload, list = [])
@@ -306,7 +315,11 @@ export function createControllers (options: ControllersOptions): Controllers {
       if (eff.degraded !== undefined) degraded.push(`${w.key}: ${eff.degraded}`)
 
       const current = currentOf(w.key)
-      const shareMap = ownShares({ site: siteId, effective: handBack(w.key, prev, eff, now), current, shares, availability: av, trustedSites: trusted, now, evictionTimeoutMs: options.failover.evictionTimeoutMs })
+      const basis = shareBasis(eff)
+      const shareMap = ownShares({
+        site: siteId, effective: handBack(w.key, prev, eff, now), current, shares, availability: av, trustedSites: trusted, now,
+        evictionTimeoutMs: options.failover.evictionTimeoutMs, ...(basis !== undefined ? { basis } : {})
+      })
       const mine = new Map<ClusterId, number>()
       for (const [cid, share] of shareMap) {
         if (share.replicas <= 0) continue

@@ -103,6 +103,10 @@ describe('site core', () => {
     const view = nodes[2]!.site.view()
     const w = view.workloads.find((x) => x.key === 'apps/Deployment/shop/web')
     expect(w?.ready).toBe(6)
+    // Every site's share status names the plan it runs under: the origin's binding, the same for all.
+    expect(w?.shares).toHaveLength(3)
+    expect(new Set(w?.shares.map((sh) => sh.basis)).size).toBe(1)
+    expect(w?.shares[0]?.basis).toMatch(/^[0-9a-f]{16}$/)
     // The namespace is created on member clusters before the workload.
     expect(nodes[1]!.driver.desired[0]!.object.kind).toBe('Namespace')
     for (const n of nodes) await n.site.stop()

@@ -52,6 +52,13 @@ export interface OwnSharesInput {
   availability: ClusterAvailability
   /** Sites whose share status counts as Ready: this site and those its failure detector holds alive. */
   trustedSites: ReadonlySet<SiteId>
+  /**
+   * The plan this site acts on (`shareBasis` of its effective placement). A replacement
+   * counts as Ready only if its owner reports it under the same plan (or names none): two
+   * sites on different versions of the origin binding would otherwise each release in
+   * favour of the other's replicas, at the same moment.
+   */
+  basis?: string
   /** Observer's monotonic ms. */
   now: number
   /** Default 60,000 (`failover.evictionTimeoutMs`). */
@@ -81,7 +88,10 @@ export function ownShares (input: OwnSharesInput): Map<ClusterId, OwnShare> {
   const { site, availability: av, now } = input
   const effective = replicasByCluster(input.effective)
   const ready = new Map<ClusterId, number>()
-  for (const s of input.shares) ready.set(s.cluster, Math.max(0, s.ready))
+  for (const s of input.shares) {
+    const samePlan = input.basis === undefined || s.basis === undefined || s.basis === input.basis
+    ready.set(s.cluster, samePlan ? Math.max(0, s.ready) : 0)
+  }
 
   // Ready replicas the effective placement's clusters report, counted only where this
   // observer can vouch for them, and what those clusters are asked to run.

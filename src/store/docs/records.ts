@@ -116,7 +116,8 @@ export const shareCodec: RecordCodec<ShareEntry> = {
     expectString(o['message'], `${path}.message`)
     return o as { code: string, message: string }
   })),
-  observedGeneration: count
+  observedGeneration: count,
+  basis: optional(str)
 }
 
 export type EvidenceEntry = Omit<EvidenceRecord, 'id'>

@@ -19,6 +19,7 @@ function decide (o: {
   trusted?: string[]
   now?: number
   goneAt?: number
+  basis?: string
 }): Record<string, OwnShare> {
   // The observer's memory: what is down now went down at `goneAt`.
   const before = tick({ clusters: fleet(), policies: [], now: o.goneAt ?? 0 })
@@ -31,7 +32,8 @@ function decide (o: {
     availability: { ...t.availability, now: o.now ?? 0 },
     trustedSites: new Set(o.trusted ?? ALL),
     now: o.now ?? 0,
-    evictionTimeoutMs: 60_000
+    evictionTimeoutMs: 60_000,
+    ...(o.basis !== undefined ? { basis: o.basis } : {})
   }
   return Object.fromEntries(ownShares(input))
 }
@@ -62,6 +64,21 @@ describe('ownShares', () => {
     const eff = { 's1.a': 2, 's2.a': 4 }
     expect(decide({ effective: eff, current: { 's1.a': 6 }, ready: { 's1.a': 6, 's2.a': 3 } })['s1.a']).toMatchObject({ replicas: 6, action: 'draining' })
     expect(decide({ effective: eff, current: { 's1.a': 6 }, ready: { 's1.a': 6, 's2.a': 4 } })['s1.a']).toMatchObject({ replicas: 2, action: 'scale-down' })
+  })
+
+  it('counts a replacement Ready only under the plan it acts on itself (no swap between two bindings), or one that names none', () => {
+    // s1 acts on the binding that moved the workload to s2.a; s2 still reports under the previous one.
+    const under = (basis: string | undefined): ShareStatus[] => [{ ...share(w, 's2.a', 3), ...(basis !== undefined ? { basis } : {}) }]
+    const table: Array<[string | undefined, string | undefined, string]> = [
+      ['b2', 'b1', 'draining'],
+      ['b2', 'b2', 'stop'],
+      ['b2', undefined, 'stop'],
+      [undefined, 'b1', 'stop']
+    ]
+    for (const [mine, theirs, action] of table) {
+      const d = decide({ effective: { 's2.a': 3 }, current: { 's1.a': 3 }, shares: under(theirs), ...(mine !== undefined ? { basis: mine } : {}) })
+      expect(d['s1.a']?.action, `mine ${String(mine)}, theirs ${String(theirs)}`).toBe(action)
+    }
   })
 
   it('does not count ready replicas reported by a site it does not hold alive', () => {
