@@ -11,7 +11,7 @@
  */
 import * as A from '@automerge/automerge'
 import { FlotillaError } from '../model/errors.ts'
-import type { EvidenceKind, EvidenceRecord, FederationEvent, RosterMember, SiteId, SiteInfo, WorkloadRecord } from '../model/federation.ts'
+import type { EvidenceRecord, FederationEvent, RosterMember, SiteInfo, WorkloadRecord } from '../model/federation.ts'
 import type { KubeObject } from '../model/kube.ts'
 import type { GlobalView } from '../model/view.ts'
 import type { Clock } from '../ports/clock.ts'
@@ -39,21 +39,13 @@ import { evidenceFromMisbehaviour } from '../controllers/evidence.ts'
 import type { ClusterSettings } from '../controllers/cluster-status.ts'
 import { createControllers, type Controllers } from './controllers.ts'
 import { createEvidenceBatch } from './evidence-batch.ts'
+import { createProvenOffenders } from './proven-offenders.ts'
 import { createTickScheduler, type TickResult } from './tick-scheduler.ts'
 import { intakeObject, objectKeyOf, uidFrom } from './object-intake.ts'
 import { nextBoot } from './boot-counter.ts'
 import { rosterPeers, siteStatus } from './site-status.ts'
 import type { EffectivePlacement, LocalWorkloadRecord, ObjectRef, PutResult, SiteHandle, SiteMetrics, SiteStatus } from './site-handle.ts'
 
-
-/**
- * Evidence kinds only a dishonest (or broken) site produces, whatever its configuration:
- * an honest site verifies every change before it keeps or relays it, and never signs two
- * changes at one position. Left out: `unauthorized-writer` (an honest relay can cause it
- * while rosters are being rolled out), floods, replays and malformed frames (a stalled
- * process or a version mismatch can cause those).
- */
-const PROVEN_DISHONEST: ReadonlySet<EvidenceKind> = new Set(['bad-signature', 'actor-mismatch', 'equivocation'])
 export interface SiteLimits {
   maxFrameBytes: number
   maxChangeBytes: number
@@ -202,19 +194,15 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   /** Repeats of a recorded fault are written together, once per hold at most. */
   const pendingEvidence = createEvidenceBatch(options.evidenceHoldMs ?? 6 * idleTickMs)
   const pendingEvents: NewEvent[] = []
-  /** Sites this site itself caught in a provably dishonest act, from its own evidence on (see PROVEN_DISHONEST). */
-  const provenOffenders = new Set<SiteId>()
   const heldDoc = store.document<SiteDoc>(ownDoc)
-  if (heldDoc !== undefined) {
-    for (const ev of listEvidence(heldDoc)) if (ev.observedBy === siteId && PROVEN_DISHONEST.has(ev.kind)) provenOffenders.add(ev.offender)
-  }
+  const provenOffenders = createProvenOffenders(siteId, heldDoc === undefined ? [] : listEvidence(heldDoc))
   const controllers: Controllers = createControllers({
     siteId, clock, logger: logger.child({ component: 'controllers' }),
     clusters: options.clusters,
     failover: options.failover,
     unavailableSites: () => liveness.unavailable(),
     aliveSites: () => new Set([...liveness.records()].filter(([, r]) => r?.status === 'alive').map(([id]) => id)),
-    provenOffenders: () => provenOffenders,
+    provenOffenders: provenOffenders.sites,
     settled: () => [...liveness.records().values()].every((r) => r !== undefined && r.status !== 'unknown'),
     localWorkloads: () => localRecords,
     stubFor: (rec, cluster) => redactedStub(rec, stubSecret, cluster === undefined ? {} : { cluster })
@@ -326,7 +314,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   }
 
   function onMisbehaviour (m: Misbehaviour): void {
-    if (PROVEN_DISHONEST.has(m.kind)) provenOffenders.add(siteOfPeer(m.peer))
+    provenOffenders.note(m.kind, siteOfPeer(m.peer))
     if (pendingEvidence.add(m, clock.monotonicMs())) scheduleSoon()
   }
 
