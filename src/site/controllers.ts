@@ -266,7 +266,9 @@ export function createControllers (options: ControllersOptions): Controllers {
         const sig = policy === undefined ? '' : `${policy.key}@${view.policies.find((p) => p.key === policy.key && p.origin === siteId)?.generation ?? 0}`
         const known = policySigs.get(w.key)
         const policyChanged = origin !== undefined && (known !== undefined ? known !== sig : (origin.policy ?? '') !== (policy?.key ?? ''))
-        const decision = originBinding({ context, workload: w, ...(origin !== undefined ? { current: origin } : {}), policyChanged, ...(previousNow !== undefined ? { previousNow } : {}) })
+        // A cluster's owner alone writes its shares, and could as well lie about its free room.
+        const held = shares.filter((sh) => sh.ready > 0 && sh.observedGeneration === w.generation).map((sh) => ({ cluster: sh.cluster, replicas: sh.ready }))
+        const decision = originBinding({ context, workload: w, ...(origin !== undefined ? { current: origin } : {}), policyChanged, ...(previousNow !== undefined ? { previousNow } : {}), held })
         if (decision.write) {
           const binding: Binding = {
             workload: w.key, placement: decision.placement, decidedBy: siteId, generation: w.generation,

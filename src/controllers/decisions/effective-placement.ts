@@ -150,7 +150,7 @@ function unmovable (w: WorkloadRecord): string {
  * cluster full of the workload's own replicas full, and a displaced replica that fits
  * beside them is reported unplaceable (kept, degraded) while its cluster is gone.
  */
-function ownRoom (w: WorkloadRecord, pv: PlacementView, lists: ReadonlyArray<readonly ClusterAssignment[]>): Map<ClusterId, Resources> {
+export function ownRoom (w: WorkloadRecord, pv: PlacementView, lists: ReadonlyArray<readonly ClusterAssignment[]>): Map<ClusterId, Resources> {
   const room = new Map<ClusterId, Resources>()
   let per: Resources | undefined
   try { per = perReplicaResources(w.manifest) } catch { per = undefined }

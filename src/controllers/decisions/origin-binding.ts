@@ -7,14 +7,19 @@
  * (`effectivePlacement`), so when its new binding arrives nothing moves a second time,
  * and names the clusters it moved off (`avoided`): once those have been available for
  * the window on the origin's own clock it fails back, even if it restarted meanwhile
- * and so never saw them fail.
+ * and so never saw them fail. A stateless workload it could place only in part is placed
+ * again as soon as room frees up, so freed capacity is used without a user's edit.
+ * Every recomputation may reuse the room the workload's own replicas hold (those of the
+ * binding and those its owners report running): the scheduler sees only free capacity,
+ * and a cluster full of the workload's own replicas is not full for it.
  */
 import type { Binding, ClusterAssignment, ClusterId, WorkloadRecord } from '../../model/federation.ts'
-import { placeInView, selectPolicy } from '../../schedule/index.ts'
+import { isStatelessObject } from '../../model/kube.ts'
+import { placeInView, selectPolicy, withRoomGivenBack, type PlacementDecision } from '../../schedule/index.ts'
 import { sameAssignments, sortAssignments } from './assignments.ts'
 import { stabilizedSince, stableFor } from './availability.ts'
 import { failbackRule, type PlacementContext } from './context.ts'
-import { degradedText, effectivePlacement, improves, runningOf } from './effective-placement.ts'
+import { degradedText, effectivePlacement, improves, ownRoom, runningOf } from './effective-placement.ts'
 
 export type OriginTrigger = 'no-binding' | 'generation' | 'policy' | 'failover' | 'failback' | 'degraded'
 
@@ -27,6 +32,12 @@ export interface OriginBindingInput {
   policyChanged?: boolean
   /** The observer's monotonic time at its previous tick; fail-back fires for windows that ended after it. Omit on the first tick. */
   previousNow?: number
+  /**
+   * Replicas of the workload's current generation running now, per cluster, as the
+   * clusters' owners report them (ready replicas of their share status), failover shares
+   * included. Their room is the workload's to reuse when the origin places it again.
+   */
+  held?: readonly ClusterAssignment[]
 }
 
 export interface OriginBindingDecision {
@@ -64,6 +75,10 @@ export function originBinding (input: OriginBindingInput): OriginBindingDecision
   const selected = selectPolicy(set, w.manifest).policy
   const failback = failbackRule(selected?.spec, ctx.settings)
   const pv = ctx.viewFor(failback.windowMs)
+  // Room is sized by this generation's requests, so only replicas of this generation give theirs back.
+  const ownLists = current === undefined || current.generation !== w.generation ? [] : [current.placement, input.held ?? []]
+  let roomy: ReturnType<typeof withRoomGivenBack> | undefined
+  const place = (): PlacementDecision => placeInView(roomy ??= withRoomGivenBack(pv.view, ownRoom(w, pv, ownLists)), set, w)
   // Clusters a failover moved off stay owed a fail-back through later rewrites, until
   // they have been stable for the window (or fail-back is Never).
   const stillAvoided = (): ClusterId[] => {
@@ -72,7 +87,7 @@ export function originBinding (input: OriginBindingInput): OriginBindingDecision
     return current.avoided.filter((c) => !stable.has(c))
   }
   const recompute = (trigger: OriginTrigger, why: string): OriginBindingDecision => {
-    const r = placeInView(pv.view, set, w)
+    const r = place()
     const degraded = degradedText(r.degraded)
     // A failed recomputation never replaces a placement that runs more.
     if (current !== undefined && r.degraded !== undefined && !improves(r, runningOf(ctx, current.placement)) && current.placement.length > 0) {
@@ -106,35 +121,52 @@ export function originBinding (input: OriginBindingInput): OriginBindingDecision
   // A degradation noted while clusters were gone (kept in place) ends when the scheduler
   // places the workload cleanly where it already is: rewrite the same placement without
   // the note, or the binding would report the workload degraded for ever.
-  if (current.degraded !== undefined) {
-    const r = placeInView(pv.view, set, w)
-    if (r.degraded === undefined && sameAssignments(r.assignments, current.placement)) {
-      return {
-        write: true, trigger: 'degraded', placement: sortAssignments(r.assignments), reason: `no longer degraded: ${r.explanation.summary}`,
-        ...(r.policy !== undefined ? { policy: r.policy } : {}), ...avoidedField(stillAvoided())
-      }
+  const again = current.degraded === undefined ? undefined : place()
+  const same = again !== undefined && sameAssignments(again.assignments, current.placement)
+  if (again !== undefined && again.degraded === undefined && same) {
+    return {
+      write: true, trigger: 'degraded', placement: sortAssignments(again.assignments), reason: `no longer degraded: ${again.explanation.summary}`,
+      ...(again.policy !== undefined ? { policy: again.policy } : {}), ...avoidedField(stillAvoided())
     }
   }
-  if (failback.policy === 'never') return keep(current)
-  const owed = stableFor(ctx.availability, current.avoided ?? [], failback.windowMs)
-  const back = new Set<ClusterId>([...(input.previousNow === undefined ? [] : stabilizedSince(ctx.availability, input.previousNow, failback.windowMs)), ...owed])
-  if (back.size === 0) return keep(current)
-  // Fail back only where the placement would use a returned cluster again.
-  const r = placeInView(pv.view, set, w)
-  const unused = !r.assignments.some((a) => back.has(a.cluster) && a.replicas > 0) || sameAssignments(r.assignments, current.placement) ||
-    (r.degraded !== undefined && !improves(r, runningOf(ctx, current.placement)))
-  if (unused) {
-    // Stable again but not wanted (capacity moved on): stop owing them a fail-back, so the
-    // placement is not recomputed every tick for ever.
-    if (owed.length === 0) return keep(current)
-    const { avoided: _settled, ...kept } = keep(current)
-    return { ...kept, write: true, trigger: 'failback', reason: `kept: ${owed.join(', ')} stable again, but the placement does not need them back`, ...avoidedField(stillAvoided()) }
+  const back = failback.policy === 'never' ? undefined : failbackDecision()
+  if (back !== undefined) return back
+  // A shortfall of capacity ends when room frees up: a stateless workload is placed again
+  // as soon as that runs more (never off a cluster that is gone or stabilizing: failover
+  // and fail-back own those). Otherwise it would run short until its user edits it.
+  const movable = w.stateless && isStatelessObject(w.manifest) && current.placement.every((a) => ctx.byId.has(a.cluster) && !pv.blocked.has(a.cluster))
+  if (again !== undefined && movable && !same && improves(again, runningOf(ctx, current.placement))) {
+    const degraded = degradedText(again.degraded)
+    return {
+      write: true, trigger: 'degraded', placement: sortAssignments(again.assignments), reason: `placed again, as the capacity now allows more: ${again.explanation.summary}`,
+      ...(again.policy !== undefined ? { policy: again.policy } : {}), ...(degraded !== undefined ? { degraded } : {}), ...avoidedField(stillAvoided())
+    }
   }
-  const degraded = degradedText(r.degraded)
-  const cause = `${[...back].sort().join(', ')} available and stable for ${failback.windowMs} ms: fail-back per the ${failback.source === 'policy' ? 'policy' : 'site default'}`
-  return {
-    write: true, trigger: 'failback', placement: sortAssignments(r.assignments), failbackCause: cause,
-    reason: `fail-back after ${failback.windowMs} ms stable (${[...back].sort().join(', ')}): ${r.explanation.summary}`,
-    ...(r.policy !== undefined ? { policy: r.policy } : {}), ...(degraded !== undefined ? { degraded } : {}), ...avoidedField(stillAvoided())
+  return keep(current)
+
+  /** Fail-back to clusters back and stable for the window; undefined when there is none to make. */
+  function failbackDecision (): OriginBindingDecision | undefined {
+    const cur = current!
+    const owed = stableFor(ctx.availability, cur.avoided ?? [], failback.windowMs)
+    const back = new Set<ClusterId>([...(input.previousNow === undefined ? [] : stabilizedSince(ctx.availability, input.previousNow, failback.windowMs)), ...owed])
+    if (back.size === 0) return undefined
+    // Fail back only where the placement would use a returned cluster again.
+    const r = place()
+    const unused = !r.assignments.some((a) => back.has(a.cluster) && a.replicas > 0) || sameAssignments(r.assignments, cur.placement) ||
+      (r.degraded !== undefined && !improves(r, runningOf(ctx, cur.placement)))
+    if (unused) {
+      // Stable again but not wanted (capacity moved on): stop owing them a fail-back, so the
+      // placement is not recomputed every tick for ever.
+      if (owed.length === 0) return undefined
+      const { avoided: _settled, ...kept } = keep(cur)
+      return { ...kept, write: true, trigger: 'failback', reason: `kept: ${owed.join(', ')} stable again, but the placement does not need them back`, ...avoidedField(stillAvoided()) }
+    }
+    const degraded = degradedText(r.degraded)
+    const cause = `${[...back].sort().join(', ')} available and stable for ${failback.windowMs} ms: fail-back per the ${failback.source === 'policy' ? 'policy' : 'site default'}`
+    return {
+      write: true, trigger: 'failback', placement: sortAssignments(r.assignments), failbackCause: cause,
+      reason: `fail-back after ${failback.windowMs} ms stable (${[...back].sort().join(', ')}): ${r.explanation.summary}`,
+      ...(r.policy !== undefined ? { policy: r.policy } : {}), ...(degraded !== undefined ? { degraded } : {}), ...avoidedField(stillAvoided())
+    }
   }
 }

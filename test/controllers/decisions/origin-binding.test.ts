@@ -3,7 +3,7 @@ import { effectivePlacement, originBinding, type AvailabilityMemory } from '../.
 import type { Binding, ClusterRecord } from '../../../src/model/federation.ts'
 import { placeWorkload } from '../../../src/schedule/index.ts'
 import { cluster, deployment, pp } from '../../schedule/fixtures.ts'
-import { asMap, bindingOf, tick } from './fixtures.ts'
+import { asMap, bindingOf, placement, tick } from './fixtures.ts'
 
 const divided = pp({ replicaScheduling: { replicaSchedulingType: 'Divided' } })
 const never = pp({ replicaScheduling: { replicaSchedulingType: 'Divided' } }, { failover: { failback: { policy: 'Never' } } })
@@ -141,5 +141,52 @@ describe('originBinding', () => {
     const [, down, , , stable] = run([-1000, 0, 10_000, 39_000, 41_000], never)
     expect(down!.write).toBe(true)
     expect(stable).toMatchObject({ write: false, placement: down!.placement })
+  })
+
+  // Three full clusters; the workload's own replicas fill them (found by the simulator:
+  // regional-partition seed 75, a GPU workload left at 2 of 3 after the heal).
+  const full: ClusterRecord[] = ['eu1.a', 'eu2.a', 'us1.a'].map((id) => cluster(id, { region: id.slice(0, 2), fits: 0 }))
+  const three = deployment('infer', { replicas: 3 })
+  const policyKey = { policy: 'PropagationPolicy/default/pp' }
+
+  it('fails back onto clusters full of the workload\'s own failover replicas, reusing their room', () => {
+    // The origin, cut off from eu1 and eu2, moved to us1.a and could fit only 2 there;
+    // the survivors meanwhile ran 2 each on eu1.a and eu2.a.
+    const current = bindingOf(three, { 'us1.a': 2 }, { ...policyKey, degraded: 'insufficient-capacity: placed 2 of 3 replicas', avoided: ['eu1.a', 'eu2.a'] })
+    const held = placement({ 'eu1.a': 2, 'eu2.a': 2, 'us1.a': 2 })
+    const down = tick({ clusters: full, policies: [divided], unavailableSites: ['eu1', 'eu2'], now: 0 })
+    const back = tick({ clusters: full, policies: [divided], memory: down.memory, now: 10_000 })
+    const stable = tick({ clusters: full, policies: [divided], memory: back.memory, now: 41_000 })
+    const d = originBinding({ context: stable.context, workload: three, current, previousNow: 10_000, held })
+    expect(d).toMatchObject({ write: true, trigger: 'failback' })
+    expect(d.degraded).toBeUndefined()
+    expect(d.placement.reduce((n, a) => n + a.replicas, 0)).toBe(3)
+    expect(Object.keys(asMap(d.placement)).some((c) => c !== 'us1.a')).toBe(true)
+    // Blind to the replicas running on eu1.a and eu2.a, the scheduler finds them full and the workload stays short.
+    const blind = originBinding({ context: stable.context, workload: three, current, previousNow: 10_000 })
+    expect(blind.placement).toEqual(current.placement)
+  })
+
+  it('places a degraded binding again once room frees up, and leaves it while none does', () => {
+    const current = bindingOf(three, { 'us1.a': 2 }, { ...policyKey, degraded: 'insufficient-capacity: placed 2 of 3 replicas' })
+    const held = placement({ 'us1.a': 2 })
+    const stillFull = originBinding({ context: tick({ clusters: full, policies: [divided] }).context, workload: three, current, held })
+    expect(stillFull.write).toBe(false)
+    const freed = full.map((c) => (c.id === 'eu1.a' ? cluster(c.id, { region: 'eu', fits: 1 }) : c))
+    const d = originBinding({ context: tick({ clusters: freed, policies: [divided] }).context, workload: three, current, held })
+    expect(d).toMatchObject({ write: true, trigger: 'degraded', placement: placement({ 'eu1.a': 1, 'us1.a': 2 }) })
+    expect(d.degraded).toBeUndefined()
+    expect(d.reason).toContain('placed again, as the capacity now allows more')
+    const next = bindingOf(three, d.placement, { ...policyKey, reason: d.reason })
+    expect(originBinding({ context: tick({ clusters: freed, policies: [divided] }).context, workload: three, current: next, held }).write).toBe(false)
+  })
+
+  it('does not give a new generation the room of the old one\'s replicas', () => {
+    // Generation 2 asks 4 cpu per replica: the room 1-cpu replicas of generation 1 hold says nothing about it.
+    const big = { ...deployment('infer', { replicas: 3, requests: { cpu: '4', memory: '1Gi' } }), generation: 2 }
+    const current = bindingOf(three, { 'us1.a': 3 }, policyKey)
+    const d = originBinding({ context: tick({ clusters: full, policies: [divided] }).context, workload: big, current, held: placement({ 'us1.a': 3 }) })
+    expect(d).toMatchObject({ write: true, trigger: 'generation', placement: current.placement })
+    expect(d.degraded).toMatch(/^generation 2: cannot be placed/)
   })
 })

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { runScenario } from '../../../sim/run.ts'
 import { scenarioByName, SCENARIOS } from '../../../sim/scenarios/index.ts'
 import { resolveScenario } from '../../../sim/runner/options.ts'
+import { scenarioFromFlags } from '../../../sim/cli-args.ts'
 
 describe('scenarios', () => {
   it('resolves every named scenario to valid options', () => {
@@ -24,6 +25,16 @@ describe('scenarios', () => {
     })
     expect(r.internalErrors).toEqual([])
     expect(r.timeline.some((e) => e.kind === 'failback')).toBe(true)
+    for (const inv of r.invariants) expect(inv.violations, inv.name).toEqual([])
+  }, 120_000)
+
+  // A regression found by the simulator: the origin of a GPU workload, cut off with one
+  // GPU cluster, bound it there at 2 of 3; after the heal its fail-back found every GPU
+  // cluster full of the workload's own replicas, let the returned clusters go, and the
+  // survivors released their failover replicas to that binding: 2 of 3 for good.
+  it('brings a GPU workload placed short during a regional partition back to full strength after the heal', async () => {
+    const r = await runScenario(scenarioFromFlags({ scenario: 'regional-partition', seed: '75' }))
+    expect(r.internalErrors).toEqual([])
     for (const inv of r.invariants) expect(inv.violations, inv.name).toEqual([])
   }, 120_000)
 })
