@@ -267,8 +267,7 @@ export function createControllers (options: ControllersOptions): Controllers {
         const known = policySigs.get(w.key)
         const policyChanged = origin !== undefined && (known !== undefined ? known !== sig : (origin.policy ?? '') !== (policy?.key ?? ''))
         // A cluster's owner alone writes its shares, and could as well lie about its free room.
-        const held = shares.filter((sh) => sh.ready > 0 && sh.observedGeneration === w.generation).map((sh) => ({ cluster: sh.cluster, replicas: sh.ready }))
-        const decision = originBinding({ context, workload: w, ...(origin !== undefined ? { current: origin } : {}), policyChanged, ...(previousNow !== undefined ? { previousNow } : {}), held })
+        const decision = originBinding({ context, workload: w, ...(origin !== undefined ? { current: origin } : {}), policyChanged, ...(previousNow !== undefined ? { previousNow } : {}), shares })
         if (decision.write) {
           const binding: Binding = {
             workload: w.key, placement: decision.placement, decidedBy: siteId, generation: w.generation,

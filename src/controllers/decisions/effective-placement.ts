@@ -263,10 +263,13 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
       }
     }
     if (ob.degraded !== undefined && stateless && failoverFromSameBase(prev, base, w.generation) &&
-        runningOf(ctx, prev.assignments) > running && outside(prev.assignments) === undefined) {
+        runningOf(ctx, prev.assignments) > 0 && outside(prev.assignments) === undefined) {
       // The origin is back but has not rewritten its degraded binding yet: going back to
       // it would remove the replicas the survivors placed before anything replaces them
-      // (found by the simulator: seed 147, a GPU workload dropped from 4 ready to 0).
+      // (found by the simulator: seed 147, a GPU workload dropped from 4 ready to 0) —
+      // even when the failover runs no more than the binding, for both run side by side
+      // and the binding alone runs short (regional-partition seed 75: 6 ready fell to 2
+      // of 3). The origin places the workload again on the room they all hold.
       return {
         ...common, ...withBase, assignments: prev.assignments, mode: 'failover',
         reason: `the origin ${w.origin} is back but its binding is still degraded (${ob.degraded}): staying on ${formatAssignments(prev.assignments)} until it writes a new one`,
@@ -285,7 +288,20 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
   const r = recomputeMove()
   const why = `avoiding ${describeDisplaced(displaced)}`
   if (improves(r, running)) return fromScheduler(r, 'failover', `${why}; recomputed: ${r.explanation.summary}`, withBase)
-  if (gone.length === 0) return asBase(`origin binding by ${base.decidedBy}: no placement without the stabilizing clusters holds its replicas (${why})`)
+  if (gone.length === 0) {
+    if (ob.degraded !== undefined && failoverFromSameBase(prev, base, w.generation) && runningOf(ctx, prev.assignments) > 0 &&
+        prev.assignments.every((a) => !pv.blocked.has(a.cluster)) && outside(prev.assignments) === undefined) {
+      // The base's clusters are back but stabilizing and the binding is short: the
+      // failover placement stays (as after the window, above) rather than being forgotten
+      // now and released when the window ends.
+      return {
+        ...common, ...withBase, assignments: prev.assignments, mode: 'failover',
+        reason: `the origin binding is degraded (${ob.degraded}) and ${describeDisplaced(displaced)}: staying on ${formatAssignments(prev.assignments)}`,
+        ...(prev.degraded !== undefined ? { degraded: prev.degraded } : {})
+      }
+    }
+    return asBase(`origin binding by ${base.decidedBy}: no placement without the stabilizing clusters holds its replicas (${why})`)
+  }
   const blocker = degradedText(r.degraded) ?? (r.policy === undefined ? 'no propagation policy selects the workload any more' : 'no placement')
   return kept(`${totalReplicas(gone)} replicas cannot move off ${gone.map((d) => d.cluster).join(', ')}: ${blocker}`)
 }

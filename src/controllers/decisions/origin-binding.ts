@@ -9,11 +9,11 @@
  * the window on the origin's own clock it fails back, even if it restarted meanwhile
  * and so never saw them fail. A stateless workload it could place only in part is placed
  * again as soon as room frees up, so freed capacity is used without a user's edit.
- * Every recomputation may reuse the room the workload's own replicas hold (those of the
- * binding and those its owners report running): the scheduler sees only free capacity,
- * and a cluster full of the workload's own replicas is not full for it.
+ * Every recomputation may reuse the room the workload's own Ready replicas hold, wherever
+ * their owners report them: the scheduler sees only free capacity, and a cluster full of
+ * the workload's own replicas is not full for it.
  */
-import type { Binding, ClusterAssignment, ClusterId, WorkloadRecord } from '../../model/federation.ts'
+import type { Binding, ClusterAssignment, ClusterId, ShareStatus, WorkloadRecord } from '../../model/federation.ts'
 import { isStatelessObject } from '../../model/kube.ts'
 import { placeInView, selectPolicy, withRoomGivenBack, type PlacementDecision } from '../../schedule/index.ts'
 import { sameAssignments, sortAssignments } from './assignments.ts'
@@ -33,11 +33,11 @@ export interface OriginBindingInput {
   /** The observer's monotonic time at its previous tick; fail-back fires for windows that ended after it. Omit on the first tick. */
   previousNow?: number
   /**
-   * Replicas of the workload's current generation running now, per cluster, as the
-   * clusters' owners report them (ready replicas of their share status), failover shares
-   * included. Their room is the workload's to reuse when the origin places it again.
+   * The workload's share statuses, as the clusters' owners report them (failover shares
+   * included). The room its Ready replicas of the current generation hold is the
+   * workload's to reuse when the origin places it again.
    */
-  held?: readonly ClusterAssignment[]
+  shares?: readonly ShareStatus[]
 }
 
 export interface OriginBindingDecision {
@@ -75,10 +75,14 @@ export function originBinding (input: OriginBindingInput): OriginBindingDecision
   const selected = selectPolicy(set, w.manifest).policy
   const failback = failbackRule(selected?.spec, ctx.settings)
   const pv = ctx.viewFor(failback.windowMs)
-  // Room is sized by this generation's requests, so only replicas of this generation give theirs back.
-  const ownLists = current === undefined || current.generation !== w.generation ? [] : [current.placement, input.held ?? []]
+  // Only replicas that surely hold room give it back: Ready ones (a Pending replica holds
+  // none), of this generation (room is sized by this generation's requests). Not the
+  // binding's own figures: a binding kept for a generation that could not be placed
+  // names the old generation's replicas.
+  const held: ClusterAssignment[] = (input.shares ?? []).filter((sh) => sh.workload === w.key && sh.ready > 0 && sh.observedGeneration === w.generation)
+    .map((sh) => ({ cluster: sh.cluster, replicas: sh.ready }))
   let roomy: ReturnType<typeof withRoomGivenBack> | undefined
-  const place = (): PlacementDecision => placeInView(roomy ??= withRoomGivenBack(pv.view, ownRoom(w, pv, ownLists)), set, w)
+  const place = (): PlacementDecision => placeInView(roomy ??= withRoomGivenBack(pv.view, ownRoom(w, pv, [held])), set, w)
   // Clusters a failover moved off stay owed a fail-back through later rewrites, until
   // they have been stable for the window (or fail-back is Never).
   const stillAvoided = (): ClusterId[] => {

@@ -120,6 +120,28 @@ describe('effectivePlacement: the origin binding', () => {
     expect(decide({ clusters: fleet(), policies: [dividedPolicy] }, w, degraded).assignments).toEqual([])
   })
 
+  it('keeps a failover that runs no more than the degraded binding, through the stabilisation window and after, until the origin writes anew', () => {
+    // Found by the simulator (regional-partition seed 75): each side of a partition ran 2 of
+    // 3 replicas; after the heal the binding (2 on us1.a) and the failover (2 on eu1.b)
+    // run side by side. Going back to the binding alone would drop 4 ready to 2.
+    const w = deployment('infer', { replicas: 3 })
+    const binding = bindingOf(w, { 'us1.a': 2 }, { degraded: 'insufficient-capacity: placed 2 of 3 replicas' })
+    const tight = fleet({ fits: { 'eu1.a': 0, 'eu1.b': 0, 'eu2.a': 0, 'us1.a': 0, 'us2.a': 0 } })
+    const down = tick({ clusters: tight, policies: [dividedPolicy], unavailableSites: ['us1'], now: 0 })
+    const failover = { ...effectivePlacement({ context: down.context, workload: w, originBinding: binding }), assignments: placement({ 'eu1.b': 2 }), mode: 'failover' as const }
+    const stabilizing = tick({ clusters: tight, policies: [dividedPolicy], memory: down.memory, now: 10_000 })
+    const held = effectivePlacement({ context: stabilizing.context, workload: w, originBinding: binding, previous: failover })
+    expect(held).toMatchObject({ mode: 'failover', assignments: failover.assignments })
+    expect(held.reason).toContain('stabilizing')
+    const stable = tick({ clusters: tight, policies: [dividedPolicy], memory: stabilizing.memory, now: 41_000 })
+    const after = effectivePlacement({ context: stable.context, workload: w, originBinding: binding, previous: held })
+    expect(after).toMatchObject({ mode: 'failover', assignments: failover.assignments })
+    expect(after.reason).toContain('is back but its binding is still degraded')
+    // A clean binding is followed at once, stabilizing clusters or not.
+    const clean = bindingOf(w, { 'eu1.b': 1, 'us1.a': 2 })
+    expect(effectivePlacement({ context: stable.context, workload: w, originBinding: clean, previous: after })).toMatchObject({ mode: 'origin', assignments: clean.placement })
+  })
+
   it('lets survivors improve a degraded binding while its origin is down', () => {
     const w = deployment('web', { replicas: 6 })
     const e = decide({ clusters: fleet(), policies: [dividedPolicy], unavailableSites: ['eu1'] }, w,

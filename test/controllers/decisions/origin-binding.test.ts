@@ -3,7 +3,7 @@ import { effectivePlacement, originBinding, type AvailabilityMemory } from '../.
 import type { Binding, ClusterRecord } from '../../../src/model/federation.ts'
 import { placeWorkload } from '../../../src/schedule/index.ts'
 import { cluster, deployment, pp } from '../../schedule/fixtures.ts'
-import { asMap, bindingOf, placement, tick } from './fixtures.ts'
+import { asMap, bindingOf, placement, share, tick } from './fixtures.ts'
 
 const divided = pp({ replicaScheduling: { replicaSchedulingType: 'Divided' } })
 const never = pp({ replicaScheduling: { replicaSchedulingType: 'Divided' } }, { failover: { failback: { policy: 'Never' } } })
@@ -153,11 +153,11 @@ describe('originBinding', () => {
     // The origin, cut off from eu1 and eu2, moved to us1.a and could fit only 2 there;
     // the survivors meanwhile ran 2 each on eu1.a and eu2.a.
     const current = bindingOf(three, { 'us1.a': 2 }, { ...policyKey, degraded: 'insufficient-capacity: placed 2 of 3 replicas', avoided: ['eu1.a', 'eu2.a'] })
-    const held = placement({ 'eu1.a': 2, 'eu2.a': 2, 'us1.a': 2 })
+    const shares = ['eu1.a', 'eu2.a', 'us1.a'].map((c) => share(three, c, 2))
     const down = tick({ clusters: full, policies: [divided], unavailableSites: ['eu1', 'eu2'], now: 0 })
     const back = tick({ clusters: full, policies: [divided], memory: down.memory, now: 10_000 })
     const stable = tick({ clusters: full, policies: [divided], memory: back.memory, now: 41_000 })
-    const d = originBinding({ context: stable.context, workload: three, current, previousNow: 10_000, held })
+    const d = originBinding({ context: stable.context, workload: three, current, previousNow: 10_000, shares })
     expect(d).toMatchObject({ write: true, trigger: 'failback' })
     expect(d.degraded).toBeUndefined()
     expect(d.placement.reduce((n, a) => n + a.replicas, 0)).toBe(3)
@@ -169,24 +169,33 @@ describe('originBinding', () => {
 
   it('places a degraded binding again once room frees up, and leaves it while none does', () => {
     const current = bindingOf(three, { 'us1.a': 2 }, { ...policyKey, degraded: 'insufficient-capacity: placed 2 of 3 replicas' })
-    const held = placement({ 'us1.a': 2 })
-    const stillFull = originBinding({ context: tick({ clusters: full, policies: [divided] }).context, workload: three, current, held })
+    const shares = [share(three, 'us1.a', 2)]
+    const stillFull = originBinding({ context: tick({ clusters: full, policies: [divided] }).context, workload: three, current, shares })
     expect(stillFull.write).toBe(false)
     const freed = full.map((c) => (c.id === 'eu1.a' ? cluster(c.id, { region: 'eu', fits: 1 }) : c))
-    const d = originBinding({ context: tick({ clusters: freed, policies: [divided] }).context, workload: three, current, held })
+    const d = originBinding({ context: tick({ clusters: freed, policies: [divided] }).context, workload: three, current, shares })
     expect(d).toMatchObject({ write: true, trigger: 'degraded', placement: placement({ 'eu1.a': 1, 'us1.a': 2 }) })
     expect(d.degraded).toBeUndefined()
     expect(d.reason).toContain('placed again, as the capacity now allows more')
     const next = bindingOf(three, d.placement, { ...policyKey, reason: d.reason })
-    expect(originBinding({ context: tick({ clusters: freed, policies: [divided] }).context, workload: three, current: next, held }).write).toBe(false)
+    expect(originBinding({ context: tick({ clusters: freed, policies: [divided] }).context, workload: three, current: next, shares }).write).toBe(false)
   })
 
-  it('does not give a new generation the room of the old one\'s replicas', () => {
-    // Generation 2 asks 4 cpu per replica: the room 1-cpu replicas of generation 1 hold says nothing about it.
+  it('gives back only the room of Ready replicas of the current generation', () => {
+    // Generation 2 asks 4 cpu per replica: the room 1-cpu replicas of generation 1 hold says
+    // nothing about it, and Pending replicas hold none.
     const big = { ...deployment('infer', { replicas: 3, requests: { cpu: '4', memory: '1Gi' } }), generation: 2 }
-    const current = bindingOf(three, { 'us1.a': 3 }, policyKey)
-    const d = originBinding({ context: tick({ clusters: full, policies: [divided] }).context, workload: big, current, held: placement({ 'us1.a': 3 }) })
-    expect(d).toMatchObject({ write: true, trigger: 'generation', placement: current.placement })
-    expect(d.degraded).toMatch(/^generation 2: cannot be placed/)
+    const current = bindingOf(big, { 'us1.a': 3 }, { ...policyKey, degraded: 'generation 2: cannot be placed (no-feasible-cluster); keeping the previous placement' })
+    const t = tick({ clusters: full, policies: [divided] })
+    const old = [share(three, 'us1.a', 3)]
+    expect(originBinding({ context: t.context, workload: big, current, shares: old }).write).toBe(false)
+    const pending = [share(big, 'us1.a', 0, { desired: 3 })]
+    expect(originBinding({ context: t.context, workload: big, current, shares: pending }).write).toBe(false)
+    // Once generation 2 runs Ready there after all (its owner found room), its replicas
+    // hold their room and the binding is clean where it is.
+    const ready = [share(big, 'us1.a', 3)]
+    const d = originBinding({ context: t.context, workload: big, current, shares: ready })
+    expect(d).toMatchObject({ write: true, trigger: 'degraded', placement: current.placement })
+    expect(d.degraded).toBeUndefined()
   })
 })
