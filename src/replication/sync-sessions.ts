@@ -217,8 +217,26 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
    * ones' replies start only when the earlier ones have left. Each waits another time-out,
    * up to its lifetime.
    */
-  function heardFrom (peer: PeerId): void {
-    for (const s of initiated.values()) if (s.peer === peer) touch(s)
+  function heardFrom (peer: PeerId, answered?: number): void {
+    for (const s of initiated.values()) {
+      if (s.peer !== peer) continue
+      if (answered !== undefined && s.phase === 'awaiting-reply' && s.id < answered) overtaken(s)
+      else touch(s)
+    }
+  }
+
+  /**
+   * A responder answers sync-opens in the order they arrive, so a reply to a session
+   * opened after one still awaiting its own means that open or its reply was lost: a
+   * frame dropped on the way, or an open refused at the responder's session limit. Its
+   * time-out would not come soon, as the peer keeps serving the later sessions (above),
+   * and meanwhile the session holds its document's flight (simulator, 1 % frame loss: a
+   * change 25 s from reaching a connected site). It is opened again at once; should its
+   * reply come after all, it is taken as a late answer.
+   */
+  function overtaken (session: InitiatorSession): void {
+    finish(session, 'timeout')
+    start(session.peer, session.docId, true)
   }
 
   /**
@@ -322,7 +340,8 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     chunked,
 
     async onFrame (peer, frame) {
-      if (frame.type === 'sync-reply' || (frame.type === 'changes' && !frame.toResponder && frame.session !== 0)) heardFrom(peer)
+      if (frame.type === 'sync-reply') heardFrom(peer, frame.session)
+      else if (frame.type === 'changes' && !frame.toResponder && frame.session !== 0) heardFrom(peer)
       switch (frame.type) {
         case 'sync-open':
           onSyncOpen(peer, frame)

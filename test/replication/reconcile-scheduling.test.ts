@@ -195,6 +195,39 @@ describe('reconciliation scheduling', () => {
     expect(fresh.misbehaviour).toEqual([])
   })
 
+  it('opens a session again at once when the peer answers a later one first (its open was lost)', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    let dropped = 0
+    const f = await replicaFederation(['eu', 'ap', 'us'], clock, fabric, {
+      // The fresh site's first sync-open is lost on the way; the rest arrive.
+      network: (name, net) => name !== 'us' ? net : {
+        ...net,
+        handle: (h) => net.handle(h),
+        connectedPeers: () => net.connectedPeers(),
+        traffic: () => net.traffic(),
+        disconnect: (p, r, ms) => { net.disconnect(p, r, ms) },
+        broadcast: (b) => { net.broadcast(b) },
+        send (to, payload) {
+          if (dropped === 0 && decodeDirect(payload).type === 'sync-open') { dropped++; return }
+          net.send(to, payload)
+        }
+      }
+    })
+    const [a, b, fresh] = f.nodes as [ReplicaNode, ReplicaNode, ReplicaNode]
+    fabric.connect(a.peer, b.peer)
+    await f.write(a, 20, 'a')
+    await f.write(b, 20, 'b')
+    await f.settle()
+    fabric.connect(a.peer, fresh.peer)
+    // No clock advance: the session time-out (10 s) never fires here.
+    await f.settle()
+    expect(dropped).toBe(1)
+    expect(f.headsEqual(a, a, fresh)).toBe(true)
+    expect(f.headsEqual(b, a, fresh)).toBe(true)
+    expect(fresh.replicator.stats().sessions.timedOut).toBe(1)
+    expect(fresh.misbehaviour).toEqual([])
+  })
+
   it('does not give up on a session while its changes are still being ingested', async () => {
     const clock = manualClock(); const fabric = manualFabric()
     let gate: Promise<void> | undefined
