@@ -97,6 +97,8 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
   const lastSync = new Map<PeerId, Map<string, string[]>>()
   const initiated = new Map<number, InitiatorSession>()
   const activeByKey = new Map<string, InitiatorSession>()
+  /** Peer and document pairs whose session was opened again after being overtaken, until a session on them ends. */
+  const reopened = new Set<string>()
   const flights = createDocFlights()
   /** Sessions we gave up on: their late frames are still answers we asked for (session → peer, expiry). */
   const abandoned = new Map<number, { peer: PeerId, until: number }>()
@@ -171,6 +173,7 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     session.timer.cancel()
     initiated.delete(session.id)
     activeByKey.delete(sessionKey(session.peer, session.docId))
+    reopened.delete(sessionKey(session.peer, session.docId))
     if (outcome === 'done') {
       counters.completed++
       rememberCommon(session.peer, session.docId, session.reply?.heads ?? [])
@@ -235,7 +238,12 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
    * reply come after all, it is taken as a late answer.
    */
   function overtaken (session: InitiatorSession): void {
+    const key = sessionKey(session.peer, session.docId)
+    // Once until a session on the pair ends: a peer that answers out of order on purpose
+    // gets one re-open per session, not a storm of them (each builds a Bloom filter).
+    if (reopened.has(key)) { touch(session); return }
     finish(session, 'timeout')
+    reopened.add(key)
     start(session.peer, session.docId, true)
   }
 
@@ -340,7 +348,11 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     chunked,
 
     async onFrame (peer, frame) {
-      if (frame.type === 'sync-reply') heardFrom(peer, frame.session)
+      if (frame.type === 'sync-reply') {
+        // Only a reply to a live session of ours, awaited from that peer, says anything of the order.
+        const answered = initiated.get(frame.session)
+        heardFrom(peer, answered?.peer === peer && answered.phase === 'awaiting-reply' ? frame.session : undefined)
+      }
       else if (frame.type === 'changes' && !frame.toResponder && frame.session !== 0) heardFrom(peer)
       switch (frame.type) {
         case 'sync-open':

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import type { Network, NetworkHandlers, PeerId } from '../../src/ports/network.ts'
 import type { DocumentStore } from '../../src/store/document-store.ts'
 import { siteDocId } from '../../src/store/document-store.ts'
+import { buildBloom } from '../../src/replication/bloom.ts'
 import { decodeDirect, encodeDirect } from '../../src/replication/messages.ts'
 import { manualClock, manualFabric } from '../support/manual-network.ts'
 import { replicaFederation, type ReplicaNode } from './replication-fixture.ts'
@@ -226,6 +227,37 @@ describe('reconciliation scheduling', () => {
     expect(f.headsEqual(b, a, fresh)).toBe(true)
     expect(fresh.replicator.stats().sessions.timedOut).toBe(1)
     expect(fresh.misbehaviour).toEqual([])
+  })
+
+  it('re-opens nothing on a reply to a session it never opened, however often it comes', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    let opens = 0
+    const f = await replicaFederation(['eu', 'us'], clock, fabric, {
+      // Every sync-open of the fresh site is lost, so its sessions await their replies.
+      network: (name, net) => name !== 'us' ? net : {
+        ...net,
+        handle: (h) => net.handle(h),
+        connectedPeers: () => net.connectedPeers(),
+        traffic: () => net.traffic(),
+        disconnect: (p, r, ms) => { net.disconnect(p, r, ms) },
+        broadcast: (b) => { net.broadcast(b) },
+        send (to, payload) {
+          if (decodeDirect(payload).type === 'sync-open') { opens++; return }
+          net.send(to, payload)
+        }
+      }
+    })
+    const [writer, fresh] = f.nodes as [ReplicaNode, ReplicaNode]
+    await f.write(writer, 10, 'w')
+    fabric.connect(writer.peer, fresh.peer)
+    await f.settle(false)
+    const before = opens
+    expect(before).toBeGreaterThan(0)
+    // A replayed or forged reply naming a later session says nothing about the lost opens.
+    const forged = encodeDirect({ type: 'sync-reply', session: 9_999, docId: siteDocId(writer.site.id), heads: [], sinceKnown: false, bloom: buildBloom([], 0, 1), changes: [], more: false })
+    for (let i = 0; i < 20; i++) fabric.rawSend(writer.peer, fresh.peer, forged)
+    await f.settle(false)
+    expect(opens).toBe(before)
   })
 
   it('does not give up on a session while its changes are still being ingested', async () => {
