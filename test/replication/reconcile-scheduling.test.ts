@@ -168,18 +168,10 @@ describe('reconciliation scheduling', () => {
       changesPerSecond: 10,
       replicator: { sessionTimeoutMs: 1000 },
       // The writer's replies to the fresh site are held back past the session time-out.
-      network: (name, net) => name !== 'eu' ? net : {
-        ...net,
-        handle: (h) => net.handle(h),
-        connectedPeers: () => net.connectedPeers(),
-        traffic: () => net.traffic(),
-        disconnect: (p, r, ms) => { net.disconnect(p, r, ms) },
-        broadcast: (b) => { net.broadcast(b) },
-        send (to, payload) {
-          if (hold && decodeDirect(payload).type === 'sync-reply') { held.push(() => { net.send(to, payload) }); return }
-          net.send(to, payload)
-        }
-      }
+      network: (name, net) => name !== 'eu' ? net : interceptSends(net, (payload, pass) => {
+        if (hold && decodeDirect(payload).type === 'sync-reply') held.push(pass)
+        else pass()
+      })
     })
     const [writer, fresh] = f.nodes as [ReplicaNode, ReplicaNode]
     await f.write(writer, 100, 'w')
@@ -201,18 +193,10 @@ describe('reconciliation scheduling', () => {
     let dropped = 0
     const f = await replicaFederation(['eu', 'ap', 'us'], clock, fabric, {
       // The fresh site's first sync-open is lost on the way; the rest arrive.
-      network: (name, net) => name !== 'us' ? net : {
-        ...net,
-        handle: (h) => net.handle(h),
-        connectedPeers: () => net.connectedPeers(),
-        traffic: () => net.traffic(),
-        disconnect: (p, r, ms) => { net.disconnect(p, r, ms) },
-        broadcast: (b) => { net.broadcast(b) },
-        send (to, payload) {
-          if (dropped === 0 && decodeDirect(payload).type === 'sync-open') { dropped++; return }
-          net.send(to, payload)
-        }
-      }
+      network: (name, net) => name !== 'us' ? net : interceptSends(net, (payload, pass) => {
+        if (dropped === 0 && decodeDirect(payload).type === 'sync-open') dropped++
+        else pass()
+      })
     })
     const [a, b, fresh] = f.nodes as [ReplicaNode, ReplicaNode, ReplicaNode]
     fabric.connect(a.peer, b.peer)
@@ -234,18 +218,10 @@ describe('reconciliation scheduling', () => {
     let opens = 0
     const f = await replicaFederation(['eu', 'us'], clock, fabric, {
       // Every sync-open of the fresh site is lost, so its sessions await their replies.
-      network: (name, net) => name !== 'us' ? net : {
-        ...net,
-        handle: (h) => net.handle(h),
-        connectedPeers: () => net.connectedPeers(),
-        traffic: () => net.traffic(),
-        disconnect: (p, r, ms) => { net.disconnect(p, r, ms) },
-        broadcast: (b) => { net.broadcast(b) },
-        send (to, payload) {
-          if (decodeDirect(payload).type === 'sync-open') { opens++; return }
-          net.send(to, payload)
-        }
-      }
+      network: (name, net) => name !== 'us' ? net : interceptSends(net, (payload, pass) => {
+        if (decodeDirect(payload).type === 'sync-open') opens++
+        else pass()
+      })
     })
     const [writer, fresh] = f.nodes as [ReplicaNode, ReplicaNode]
     await f.write(writer, 10, 'w')
@@ -284,6 +260,19 @@ describe('reconciliation scheduling', () => {
     expect(fresh.replicator.stats().duplicates).toBe(0)
   })
 })
+
+/** The network with every direct frame it sends handed to `send`, which passes it on, holds it or drops it. */
+function interceptSends (net: Network, send: (payload: Uint8Array, pass: () => void) => void): Network {
+  return {
+    ...net,
+    handle: (h: NetworkHandlers) => net.handle(h),
+    connectedPeers: () => net.connectedPeers(),
+    traffic: () => net.traffic(),
+    disconnect: (p, r, ms) => { net.disconnect(p, r, ms) },
+    broadcast: (b) => { net.broadcast(b) },
+    send (to, payload) { send(payload, () => { net.send(to, payload) }) }
+  }
+}
 
 /** A network that takes everything and answers nothing. */
 function silent (net: Network): Network {
