@@ -383,6 +383,7 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     peerDown (peer) {
       flights.forget(peer)
       for (const s of [...initiated.values()]) if (s.peer === peer) finish(s, 'aborted')
+      for (const key of [...reopened]) if (key.startsWith(`${peer}|`)) reopened.delete(key)
       for (const [key, r] of [...responding]) {
         if (r.peer !== peer) continue
         r.timer.cancel()
