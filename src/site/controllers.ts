@@ -29,31 +29,9 @@ import type { FailoverSettings } from './site.ts'
 import type { EffectivePlacement as PlacementSummary } from './site-handle.ts'
 import { sameRecord } from './same-record.ts'
 import { createDesiredRenderer, withNamespaces } from './desired-render.ts'
+import { createShareBasis } from './share-basis.ts'
 
 const NOTHING: ReadonlyMap<ClusterId, number> = new Map()
-
-/**
- * The plan an effective placement rests on: a digest of its origin binding (see
- * ShareStatus.basis). Every workload asks for it every tick and the bindings rarely
- * change, so digests are kept by the fields' plain JSON (the digest itself is what other
- * sites compare, so its form stays as it is).
- */
-function createShareBasis (): (eff: EffectivePlacement | undefined) => string | undefined {
-  const known = new Map<string, string>()
-  return (eff) => {
-    const base = eff?.base
-    if (base === undefined) return undefined
-    // JSON.stringify is native and injective here; only the digest must be canonical.
-    const key = JSON.stringify([base.decidedBy, base.generation, base.assignments])
-    let digest = known.get(key)
-    if (digest === undefined) {
-      if (known.size >= 10_000) known.clear()
-      digest = canonicalDigest([base.decidedBy, base.generation, base.assignments]).slice(0, 16)
-      known.set(key, digest)
-    }
-    return digest
-  }
-}
 
 export interface ControllersOptions {
   siteId: SiteId

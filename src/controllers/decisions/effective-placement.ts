@@ -241,6 +241,11 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
   const asBase = (reason: string, degraded = ob.degraded): EffectivePlacement => ({
     ...common, ...withBase, assignments: base.assignments, mode: 'origin', reason, ...(degraded !== undefined ? { degraded } : {})
   })
+  /** The observer's previous failover placement, kept as it is. */
+  const stayOn = (previous: EffectivePlacement, reason: string): EffectivePlacement => ({
+    ...common, ...withBase, assignments: previous.assignments, mode: 'failover', reason,
+    ...(previous.degraded !== undefined ? { degraded: previous.degraded } : {})
+  })
   const kept = (degraded: string): EffectivePlacement => ({
     ...common, ...withBase, assignments: base.assignments, mode: 'kept', degraded,
     reason: `kept the placement of generation ${base.generation} by ${base.decidedBy}: ${formatAssignments(base.assignments)}`
@@ -249,11 +254,7 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
   if (displaced.length === 0) {
     if (failback.policy === 'never' && failoverFromSameBase(prev, base, w.generation) &&
         prev.assignments.every((a) => ctx.byId.has(a.cluster) && !pv.blocked.has(a.cluster)) && outside(prev.assignments) === undefined) {
-      return {
-        ...common, ...withBase, assignments: prev.assignments, mode: 'failover',
-        reason: `fail-back is Never (${failback.source}): staying on ${formatAssignments(prev.assignments)} until the origin writes a new binding`,
-        ...(prev.degraded !== undefined ? { degraded: prev.degraded } : {})
-      }
+      return stayOn(prev, `fail-back is Never (${failback.source}): staying on ${formatAssignments(prev.assignments)} until the origin writes a new binding`)
     }
     if (ob.degraded !== undefined && stateless && ctx.availability.unavailableSites.has(w.origin)) {
       // A down origin cannot improve its degraded binding; the survivors may.
@@ -270,11 +271,7 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
       // even when the failover runs no more than the binding, for both run side by side
       // and the binding alone runs short (regional-partition seed 75: 6 ready fell to 2
       // of 3). The origin places the workload again on the room they all hold.
-      return {
-        ...common, ...withBase, assignments: prev.assignments, mode: 'failover',
-        reason: `the origin ${w.origin} is back but its binding is still degraded (${ob.degraded}): staying on ${formatAssignments(prev.assignments)} until it writes a new one`,
-        ...(prev.degraded !== undefined ? { degraded: prev.degraded } : {})
-      }
+      return stayOn(prev, `the origin ${w.origin} is back but its binding is still degraded (${ob.degraded}): staying on ${formatAssignments(prev.assignments)} until it writes a new one`)
     }
     return asBase(`origin binding by ${base.decidedBy} for generation ${base.generation}: ${formatAssignments(base.assignments)}`)
   }
@@ -294,11 +291,7 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
       // The base's clusters are back but stabilizing and the binding is short: the
       // failover placement stays (as after the window, above) rather than being forgotten
       // now and released when the window ends.
-      return {
-        ...common, ...withBase, assignments: prev.assignments, mode: 'failover',
-        reason: `the origin binding is degraded (${ob.degraded}) and ${describeDisplaced(displaced)}: staying on ${formatAssignments(prev.assignments)}`,
-        ...(prev.degraded !== undefined ? { degraded: prev.degraded } : {})
-      }
+      return stayOn(prev, `the origin binding is degraded (${ob.degraded}) and ${describeDisplaced(displaced)}: staying on ${formatAssignments(prev.assignments)}`)
     }
     return asBase(`origin binding by ${base.decidedBy}: no placement without the stabilizing clusters holds its replicas (${why})`)
   }
