@@ -39,6 +39,12 @@ export interface ReplicatorOptions {
   antiEntropyFanout?: number
   /** A session without progress for this long is abandoned (default 10,000 ms). */
   sessionTimeoutMs?: number
+  /**
+   * The shortest wait for the first frame answering a request before it is taken as lost
+   * and asked once more (default 1,000 ms); the wait is learned per peer from its answers
+   * and never exceeds sessionTimeoutMs.
+   */
+  minAnswerWaitMs?: number
   /** A session still running after this long is abandoned, progress or not (default 6 × sessionTimeoutMs). */
   maxSessionMs?: number
   /** Need rounds per session before giving up until the next anti-entropy (default 8). */

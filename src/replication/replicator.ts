@@ -187,6 +187,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     counters: sessionCounters,
     chunkBytes,
     sessionTimeoutMs,
+    minAnswerWaitMs: options.minAnswerWaitMs ?? 1000,
     maxSessionMs: options.maxSessionMs ?? 6 * sessionTimeoutMs,
     maxNeedRounds: options.maxNeedRounds ?? 8
   })

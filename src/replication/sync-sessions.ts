@@ -7,7 +7,9 @@
  * then asks (`need`) for whatever is still unknown. One session per document runs at a
  * time, whichever peer it is with (doc-flights). A session ends on success, on a time-out
  * measured as the peer's silence, or when the peer goes away; a late answer to an
- * abandoned session is still taken, as it is what we asked for.
+ * abandoned session is still taken, as it is what we asked for. A request whose answer
+ * does not start within the peer's learned answer wait (answer-wait.ts), or that a later
+ * request's answer overtook, was lost: the session is opened again once.
  */
 import type { Clock, Timer } from '../ports/clock.ts'
 import type { PeerId } from '../ports/network.ts'
@@ -19,6 +21,7 @@ import type { SignedChange } from '../store/log/envelope.ts'
 import { buildBloom, type BloomFilter } from './bloom.ts'
 import { createDocFlights } from './doc-flights.ts'
 import type { DirectFrame } from './messages.ts'
+import { createAnswerWait } from './answer-wait.ts'
 import { setPatientTimer } from './patient-timer.ts'
 
 /** Session counters, shared with the replicator's statistics. */
@@ -47,6 +50,8 @@ export interface SyncSessionsOptions {
   counters: SessionCounters
   chunkBytes: number
   sessionTimeoutMs: number
+  /** Shortest wait for the first frame answering a request (the learned wait never goes below it). */
+  minAnswerWaitMs: number
   maxSessionMs: number
   maxNeedRounds: number
 }
@@ -79,6 +84,14 @@ interface InitiatorSession {
   timer: Timer
   phase: 'awaiting-reply' | 'receiving-reply' | 'awaiting-changes'
   reply?: { heads: string[], sinceKnown: boolean, bloom: BloomFilter }
+  /** Order, among this site's requests to the peer, of the session's latest (its open or a `need`). */
+  asked: number
+  /** When that request was sent (monotonic ms). */
+  askedAt: number
+  /** Whether a frame answering that request has arrived: until then the wait is the peer's answer wait. */
+  heard: boolean
+  /** Whether the last frame answering that request (`more` false) has arrived, ingested or not. */
+  answered: boolean
   again: boolean
   /** Frames of this session being ingested now: the time-out waits for them. */
   ingesting: number
@@ -103,7 +116,16 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
   /** Sessions we gave up on: their late frames are still answers we asked for (session → peer, expiry). */
   const abandoned = new Map<number, { peer: PeerId, until: number }>()
   const responding = new Map<string, ResponderSession>()
+  /** Requests (opens and needs) sent per peer so far: a responder answers them in this order. */
+  const requestsTo = new Map<PeerId, number>()
+  const answerWait = createAnswerWait({ initialMs: sessionTimeoutMs / 4, minMs: Math.min(o.minAnswerWaitMs, sessionTimeoutMs), maxMs: sessionTimeoutMs })
   let nextSession = 1 + (rng.nextUint32() % 1000)
+
+  function nextRequest (peer: PeerId): number {
+    const n = (requestsTo.get(peer) ?? 0) + 1
+    requestsTo.set(peer, n)
+    return n
+  }
 
   const sessionKey = (peer: PeerId, id: string): string => `${peer}|${id}`
 
@@ -159,7 +181,8 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     const id = nextSession++
     const session: InitiatorSession = {
       id, peer, docId, since, needRounds: 0, startedAt: clock.monotonicMs(), phase: 'awaiting-reply', again: false, ingesting: 0,
-      timer: setPatientTimer(clock, sessionTimeoutMs, () => { expire(session) })
+      asked: nextRequest(peer), askedAt: clock.monotonicMs(), heard: false, answered: false,
+      timer: setPatientTimer(clock, firstAnswerWait(peer, docId), () => { expire(session) })
     }
     initiated.set(id, session)
     activeByKey.set(key, session)
@@ -168,12 +191,17 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     o.send(peer, { type: 'sync-open', session: id, docId, heads: store.heads(docId), since, bloom })
   }
 
-  function finish (session: InitiatorSession, outcome: 'done' | 'timeout' | 'aborted'): void {
+  /**
+   * `retry`: the pair counts as opened again, and the peer waits for the document's flight
+   * once more, behind any peer already waiting (as a session that ended wanting another does).
+   */
+  function finish (session: InitiatorSession, outcome: 'done' | 'timeout' | 'aborted', retry = false): void {
     if (initiated.get(session.id) !== session) return
     session.timer.cancel()
     initiated.delete(session.id)
     activeByKey.delete(sessionKey(session.peer, session.docId))
     reopened.delete(sessionKey(session.peer, session.docId))
+    if (retry) reopened.add(sessionKey(session.peer, session.docId))
     if (outcome === 'done') {
       counters.completed++
       rememberCommon(session.peer, session.docId, session.reply?.heads ?? [])
@@ -181,7 +209,7 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
       if (outcome === 'timeout') counters.timedOut++
       rememberAbandoned(session)
     }
-    takeOff(session.docId, session.again && outcome === 'done' ? session.peer : undefined)
+    takeOff(session.docId, retry || (session.again && outcome === 'done') ? session.peer : undefined)
   }
 
   function rememberAbandoned (session: InitiatorSession): void {
@@ -207,41 +235,75 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     }
   }
 
+  /**
+   * How long a request waits for the first frame of its answer: the peer's learned answer
+   * wait, except on a pair already opened again, which waits the whole time-out (a peer
+   * slower than it has ever been is not asked a third time).
+   */
+  function firstAnswerWait (peer: PeerId, docId: string): number {
+    return reopened.has(sessionKey(peer, docId)) ? sessionTimeoutMs : answerWait.waitMs(peer)
+  }
+
   /** Progress: the session may wait another time-out, up to its lifetime. */
   function touch (session: InitiatorSession): void {
     session.timer.cancel()
     const left = session.startedAt + maxSessionMs - clock.monotonicMs()
-    session.timer = setPatientTimer(clock, Math.max(0, Math.min(sessionTimeoutMs, left)), () => { expire(session) })
+    const wait = session.heard ? sessionTimeoutMs : firstAnswerWait(session.peer, session.docId)
+    session.timer = setPatientTimer(clock, Math.max(0, Math.min(wait, left)), () => { expire(session) })
   }
 
   /**
    * The peer is serving one of our sessions, so it is not silent towards the others: a
    * responder sends one document after another, each paced to the link, and the later
    * ones' replies start only when the earlier ones have left. Each waits another time-out,
-   * up to its lifetime.
+   * up to its lifetime. `answeredRequest`: the order of the request the frame answers.
    */
-  function heardFrom (peer: PeerId, answered?: number): void {
+  function heardFrom (peer: PeerId, answeredRequest?: number): void {
     for (const s of initiated.values()) {
       if (s.peer !== peer) continue
-      if (answered !== undefined && s.phase === 'awaiting-reply' && s.id < answered) overtaken(s)
+      if (answeredRequest !== undefined && !s.answered && s.asked < answeredRequest) overtaken(s)
       else touch(s)
     }
   }
 
   /**
-   * A responder answers sync-opens in the order they arrive, so a reply to a session
-   * opened after one still awaiting its own means that open or its reply was lost: a
-   * frame dropped on the way, or an open refused at the responder's session limit. Its
-   * time-out would not come soon, as the peer keeps serving the later sessions (above),
-   * and meanwhile the session holds its document's flight (simulator, 1 % frame loss: a
-   * change 25 s from reaching a connected site). It is opened again at once; should its
-   * reply come after all, it is taken as a late answer.
+   * Before a frame from `peer` is ingested: whether it answers the latest request of a live
+   * session of ours, which says what the peer has answered by now, and whether it is that
+   * answer's last frame (set at once, as ingesting it may take a while).
+   */
+  function noteAnswer (peer: PeerId, frame: Extract<DirectFrame, { type: 'sync-reply' | 'changes' }>): void {
+    const s = initiated.get(frame.session)
+    const live = s !== undefined && s.peer === peer && s.docId === frame.docId && !s.answered &&
+      (frame.type === 'sync-reply' ? s.phase === 'awaiting-reply' : s.phase !== 'awaiting-reply')
+    heardFrom(peer, live ? s.asked : undefined)
+    if (!live) return
+    if (!s.heard) {
+      s.heard = true
+      answerWait.sample(peer, clock.monotonicMs() - s.askedAt)
+    }
+    if (!frame.more) s.answered = true
+  }
+
+  /**
+   * A responder answers requests (sync-opens and needs) in the order they arrive, and its
+   * answers leave through one FIFO per peer, so an answer to a request sent after one
+   * still unanswered means that request or part of its answer was lost: a frame dropped
+   * on the way, or an open refused at the responder's session limit. Its time-out would
+   * not come soon, as the peer keeps serving the later sessions (above), and meanwhile the
+   * session holds its document's flight (simulator, 1 % frame loss: a change 25 s from
+   * reaching a connected site, twice — once a lost open, once the lost answer to a need).
+   * It is opened again at once; should its answer come after all, it is taken as a late
+   * one. A network that reorders frames may make this guess wrong; the cost is one
+   * reconciliation more.
    */
   function overtaken (session: InitiatorSession): void {
     const key = sessionKey(session.peer, session.docId)
     // Once until a session on the pair ends: a peer that answers out of order on purpose
-    // gets one re-open per session, not a storm of them (each builds a Bloom filter).
-    if (reopened.has(key)) { touch(session); return }
+    // gets one re-open per session, not a storm of them (each builds a Bloom filter). A
+    // re-opened session overtaken again just ends, so the flight passes on: kept alive by
+    // the peer's other answers it held the document for up to the session's lifetime
+    // (5 % loss, standard seed 11: a change 24 s from a connected site).
+    if (reopened.has(key)) { finish(session, 'timeout'); return }
     finish(session, 'timeout')
     reopened.add(key)
     start(session.peer, session.docId, true)
@@ -254,7 +316,12 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
    */
   function expire (session: InitiatorSession): void {
     if (session.ingesting > 0 && clock.monotonicMs() < session.startedAt + maxSessionMs) { touch(session); return }
-    finish(session, 'timeout')
+    const key = sessionKey(session.peer, session.docId)
+    if (session.heard || reopened.has(key)) { finish(session, 'timeout'); return }
+    // Not a frame of an answer within the peer's usual time: the request or the answer's
+    // first frame was lost, or the peer withholds. The peer is asked once more, after any
+    // other peer waiting to serve this document; a second silence waits the whole time-out.
+    finish(session, 'timeout', true)
   }
 
   async function ingestFor (session: InitiatorSession, changes: readonly SignedChange[]): Promise<boolean> {
@@ -281,6 +348,10 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     session.needRounds++
     counters.roundTrips++
     session.phase = 'awaiting-changes'
+    session.asked = nextRequest(session.peer)
+    session.askedAt = clock.monotonicMs()
+    session.heard = false
+    session.answered = false
     touch(session)
     o.send(session.peer, { type: 'need', session: session.id, docId: session.docId, hashes: [...needs].sort() })
   }
@@ -292,10 +363,13 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
       o.send(peer, { type: 'error', code: 'wrong-document', message: `no document "${frame.docId}" in this federation` })
       return
     }
-    // Refused, not served: the initiator's session times out and anti-entropy retries it.
-    if (!o.openResponder(peer)) return
     const key = sessionKey(peer, String(frame.session))
-    responding.get(key)?.timer.cancel()
+    const again = responding.get(key)
+    // The same open twice (a duplicated frame, or sent again) is served again in the slot
+    // it holds; taking another leaked one per duplicate until the peer was refused for good.
+    // Refused, not served: the initiator's session times out and anti-entropy retries it.
+    if (again !== undefined) again.timer.cancel()
+    else if (!o.openResponder(peer)) return
     responding.set(key, {
       peer, docId: frame.docId, peerHeads: frame.heads,
       timer: setPatientTimer(clock, sessionTimeoutMs, () => { closeResponder(peer, frame.session, false) })
@@ -348,12 +422,7 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     chunked,
 
     async onFrame (peer, frame) {
-      if (frame.type === 'sync-reply') {
-        // Only a reply to a live session of ours, awaited from that peer, says anything of the order.
-        const answered = initiated.get(frame.session)
-        heardFrom(peer, answered?.peer === peer && answered.phase === 'awaiting-reply' ? frame.session : undefined)
-      }
-      else if (frame.type === 'changes' && !frame.toResponder && frame.session !== 0) heardFrom(peer)
+      if (frame.type === 'sync-reply' || (frame.type === 'changes' && !frame.toResponder && frame.session !== 0)) noteAnswer(peer, frame)
       switch (frame.type) {
         case 'sync-open':
           onSyncOpen(peer, frame)
@@ -382,6 +451,8 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
 
     peerDown (peer) {
       flights.forget(peer)
+      requestsTo.delete(peer)
+      answerWait.forget(peer)
       for (const s of [...initiated.values()]) if (s.peer === peer) finish(s, 'aborted')
       for (const key of [...reopened]) if (key.startsWith(`${peer}|`)) reopened.delete(key)
       for (const [key, r] of [...responding]) {

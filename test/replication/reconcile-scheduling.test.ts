@@ -98,10 +98,12 @@ describe('reconciliation scheduling', () => {
     await f.settle(false)
     fabric.connect(honest.peer, fresh.peer)
     await f.settle(false)
-    // The honest peer waits behind the silent one's session, then gets its turn.
+    // The honest peer waits behind the silent one's session, then gets its turn: once the
+    // silent peer let its answer wait pass (1 s, the floor, before any answer was timed),
+    // not the whole 2 s time-out.
     expect(fresh.replicator.stats().sessions.waiting).toBe(1)
     expect(f.headsEqual(honest, honest, fresh)).toBe(false)
-    await clock.advance(2500)
+    await clock.advance(1100)
     await f.settle(false)
     expect(f.headsEqual(honest, honest, fresh)).toBe(true)
     expect(fresh.replicator.stats().sessions.timedOut).toBe(1)
@@ -213,6 +215,156 @@ describe('reconciliation scheduling', () => {
     expect(fresh.misbehaviour).toEqual([])
   })
 
+  it('opens a session again at once when the peer answers a later request first (the answer to its need was lost)', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    let stripped = 0
+    let dropped = 0
+    const f = await replicaFederation(['eu', 'ap', 'us'], clock, fabric, {
+      // eu's first reply on its own document carries no changes, so the fresh site asks
+      // for them with a need; the answer to that need is lost on the way.
+      network: (name, net) => name !== 'eu' ? net : interceptSends(net, (payload, pass, to) => {
+        const frame = decodeDirect(payload)
+        if (to === fresh.peer && frame.type === 'sync-reply' && frame.docId === siteDocId('eu') && stripped === 0) {
+          stripped++
+          net.send(to, encodeDirect({ ...frame, changes: [] }))
+        } else if (to === fresh.peer && frame.type === 'changes' && frame.session !== 0 && !frame.toResponder && frame.docId === siteDocId('eu') && dropped === 0) {
+          dropped++
+        } else pass()
+      })
+    })
+    const [a, b, fresh] = f.nodes as [ReplicaNode, ReplicaNode, ReplicaNode]
+    fabric.connect(a.peer, b.peer)
+    await f.write(a, 20, 'a')
+    await f.write(b, 20, 'b')
+    await f.settle()
+    fabric.connect(a.peer, fresh.peer)
+    await f.settle()
+    expect([stripped, dropped]).toEqual([1, 1])
+    expect(f.headsEqual(a, a, fresh)).toBe(false)
+    await f.write(b, 5, 'b2')
+    await f.settle(false)
+    // The next anti-entropy round (5 s, before the 10 s session time-out) finds ap's
+    // document behind and opens a session on it with eu, whose reply overtakes the lost answer.
+    await clock.advance(6_000)
+    await f.settle()
+    expect(f.headsEqual(a, a, fresh)).toBe(true)
+    expect(f.headsEqual(b, a, fresh)).toBe(true)
+    expect(fresh.replicator.stats().sessions.timedOut).toBe(1)
+    expect(fresh.misbehaviour).toEqual([])
+  })
+
+  it('asks the peer again once its answer wait passes in silence, long before the session time-out (the reply was lost)', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    let dropped = 0
+    const f = await replicaFederation(['eu', 'us'], clock, fabric, {
+      // The writer's first sync-reply to the fresh site is lost; nothing else is.
+      network: (name, net) => name !== 'eu' ? net : interceptSends(net, (payload, pass) => {
+        if (dropped === 0 && decodeDirect(payload).type === 'sync-reply') dropped++
+        else pass()
+      })
+    })
+    const [writer, fresh] = f.nodes as [ReplicaNode, ReplicaNode]
+    await f.write(writer, 10, 'w')
+    fabric.connect(writer.peer, fresh.peer)
+    await f.settle(false)
+    expect(dropped).toBe(1)
+    expect(f.headsEqual(writer, writer, fresh)).toBe(false)
+    // No answer was ever timed from this peer: the wait is a quarter of the 10 s time-out.
+    await clock.advance(2_600)
+    await f.settle()
+    expect(f.headsEqual(writer, writer, fresh)).toBe(true)
+    expect(fresh.replicator.stats().sessions.timedOut).toBe(1)
+    expect(fresh.misbehaviour).toEqual([])
+    expect(writer.misbehaviour).toEqual([])
+  })
+
+  it('gives a peer it asked again the whole time-out, so a slow peer is not asked a third time', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    let opens = 0
+    const f = await replicaFederation(['eu', 'us'], clock, fabric, {
+      // Every sync-open of the fresh site goes unanswered.
+      network: (name, net) => name !== 'us' ? net : interceptSends(net, (payload, pass) => {
+        if (decodeDirect(payload).type === 'sync-open') opens++
+        else pass()
+      })
+    })
+    const [writer, fresh] = f.nodes as [ReplicaNode, ReplicaNode]
+    await f.write(writer, 5, 'w')
+    fabric.connect(writer.peer, fresh.peer)
+    await f.settle(false)
+    const first = opens
+    expect(first).toBeGreaterThan(0)
+    await clock.advance(2_600)
+    await f.settle(false)
+    expect(opens).toBe(2 * first)
+    expect(fresh.replicator.stats().sessions.timedOut).toBe(first)
+    // The second asks wait the whole 10 s time-out: nothing is asked a third time before.
+    await clock.advance(9_400)
+    await f.settle(false)
+    expect(opens).toBe(2 * first)
+    expect(fresh.replicator.stats().sessions.timedOut).toBe(first)
+    await clock.advance(1_000)
+    await f.settle(false)
+    expect(fresh.replicator.stats().sessions.timedOut).toBe(2 * first)
+  })
+
+  it('ends a session opened again that a later answer overtakes once more, instead of letting the peer\'s other answers keep it alive', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    let lost = 0
+    const f = await replicaFederation(['eu', 'ap', 'us'], clock, fabric, {
+      // Answer waits as long as the time-out: only overtaking tells a request was lost here.
+      replicator: { minAnswerWaitMs: 10_000 },
+      // Every sync-open of the fresh site on eu's document is lost.
+      network: (name, net) => name !== 'us' ? net : interceptSends(net, (payload, pass) => {
+        const frame = decodeDirect(payload)
+        if (frame.type === 'sync-open' && frame.docId === siteDocId('eu')) lost++
+        else pass()
+      })
+    })
+    const [a, b, fresh] = f.nodes as [ReplicaNode, ReplicaNode, ReplicaNode]
+    fabric.connect(a.peer, b.peer)
+    await f.write(a, 5, 'a')
+    await f.settle()
+    fabric.connect(a.peer, fresh.peer)
+    await f.settle(false)
+    // Each round ap writes, and the fresh site's next session on ap's document (through
+    // eu, at the next anti-entropy round) is answered while the one on eu's awaits.
+    for (let round = 0; round < 3; round++) {
+      await f.write(b, 2, `b${round}`)
+      await f.settle(false)
+      await clock.advance(6_000)
+      await f.settle(false)
+      expect(f.headsEqual(b, a, fresh)).toBe(true)
+    }
+    expect(lost).toBeGreaterThanOrEqual(2)
+    // Opened, overtaken and opened again, overtaken again and ended: not one session alive
+    // on eu's document for the whole 18 s, kept so by eu's answers on ap's.
+    expect(fresh.replicator.stats().sessions.timedOut).toBeGreaterThanOrEqual(2)
+    expect(fresh.misbehaviour).toEqual([])
+  })
+
+  it('serves an open that arrives twice in the one responder slot it holds', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const f = await replicaFederation(['eu', 'us'], clock, fabric, {
+      maxConcurrentStreams: 4,
+      // Every sync-open of the fresh site arrives twice.
+      network: (name, net) => name !== 'us' ? net : interceptSends(net, (payload, pass) => {
+        pass()
+        if (decodeDirect(payload).type === 'sync-open') pass()
+      })
+    })
+    const [writer, fresh] = f.nodes as [ReplicaNode, ReplicaNode]
+    for (let round = 0; round < 4; round++) {
+      await f.write(writer, 3, `w${round}`)
+      fabric.connect(writer.peer, fresh.peer)
+      await f.settle()
+      expect(f.headsEqual(writer, writer, fresh)).toBe(true)
+      fabric.cut(writer.peer, fresh.peer)
+      await f.settle(false)
+    }
+    expect(writer.misbehaviour).toEqual([])
+  })
+
   it('re-opens nothing on a reply to a session it never opened, however often it comes', async () => {
     const clock = manualClock(); const fabric = manualFabric()
     let opens = 0
@@ -262,7 +414,7 @@ describe('reconciliation scheduling', () => {
 })
 
 /** The network with every direct frame it sends handed to `send`, which passes it on, holds it or drops it. */
-function interceptSends (net: Network, send: (payload: Uint8Array, pass: () => void) => void): Network {
+function interceptSends (net: Network, send: (payload: Uint8Array, pass: () => void, to: PeerId) => void): Network {
   return {
     ...net,
     handle: (h: NetworkHandlers) => net.handle(h),
@@ -270,7 +422,7 @@ function interceptSends (net: Network, send: (payload: Uint8Array, pass: () => v
     traffic: () => net.traffic(),
     disconnect: (p, r, ms) => { net.disconnect(p, r, ms) },
     broadcast: (b) => { net.broadcast(b) },
-    send (to, payload) { send(payload, () => { net.send(to, payload) }) }
+    send (to, payload) { send(payload, () => { net.send(to, payload) }, to) }
   }
 }
 

@@ -31,7 +31,9 @@ export interface FixtureOptions {
   changesPerSecond?: number
   /** The frame limit every replicator works to (default 1 MiB). */
   maxFrameBytes?: number
-  replicator?: Partial<Pick<ReplicatorOptions, 'antiEntropyMs' | 'antiEntropyFanout' | 'sessionTimeoutMs' | 'maxSessionMs' | 'peerCount' | 'gossipHeartbeatEvery'>>
+  /** Concurrent sync sessions a peer may hold at a responder (default 16). */
+  maxConcurrentStreams?: number
+  replicator?: Partial<Pick<ReplicatorOptions, 'antiEntropyMs' | 'antiEntropyFanout' | 'sessionTimeoutMs' | 'minAnswerWaitMs' | 'maxSessionMs' | 'peerCount' | 'gossipHeartbeatEvery'>>
   /** Wraps a node's network (by site name) before the replicator gets it. */
   network?: (name: string, net: Network) => Network
   /** Wraps a node's store (by site name) before the replicator gets it. */
@@ -71,7 +73,7 @@ export async function replicaFederation (names: string[], clock: ManualClock, fa
     const replicator = createReplicator({
       store, network, clock, rng: counterRng(i + 7), logger: silentLogger,
       isKnownDocument: (d) => known.has(d),
-      limits: { maxFrameBytes: o.maxFrameBytes ?? 1 << 20, changesPerSecond: o.changesPerSecond ?? 5000, maxConcurrentStreams: 16 },
+      limits: { maxFrameBytes: o.maxFrameBytes ?? 1 << 20, changesPerSecond: o.changesPerSecond ?? 5000, maxConcurrentStreams: o.maxConcurrentStreams ?? 16 },
       ...o.replicator
     })
     const node: ReplicaNode = { site, peer, store: realStore, replicator, misbehaviour: [], sent, broadcasts: 0, broadcastOptions: [] }
