@@ -5,7 +5,7 @@ import { siteDocId } from '../../src/store/document-store.ts'
 import { buildBloom } from '../../src/replication/bloom.ts'
 import { decodeDirect, encodeDirect } from '../../src/replication/messages.ts'
 import { manualClock, manualFabric } from '../support/manual-network.ts'
-import { replicaFederation, type ReplicaNode } from './replication-fixture.ts'
+import { replicaFederation, type Fixture, type ReplicaNode } from './replication-fixture.ts'
 
 const sessionsOpened = (n: ReplicaNode, peer?: PeerId): number => n.sent.filter((s) => s.frame.type === 'sync-open' && (peer === undefined || s.to === peer)).length
 
@@ -200,12 +200,7 @@ describe('reconciliation scheduling', () => {
         else pass()
       })
     })
-    const [a, b, fresh] = f.nodes as [ReplicaNode, ReplicaNode, ReplicaNode]
-    fabric.connect(a.peer, b.peer)
-    await f.write(a, 20, 'a')
-    await f.write(b, 20, 'b')
-    await f.settle()
-    fabric.connect(a.peer, fresh.peer)
+    const [a, b, fresh] = await freshJoinsTwoWriters(f, fabric)
     // No clock advance: the session time-out (10 s) never fires here.
     await f.settle()
     expect(dropped).toBe(1)
@@ -220,24 +215,22 @@ describe('reconciliation scheduling', () => {
     let stripped = 0
     let dropped = 0
     const f = await replicaFederation(['eu', 'ap', 'us'], clock, fabric, {
+      // Answer waits as long as the time-out: only overtaking tells a request was lost here.
+      replicator: { minAnswerWaitMs: 10_000 },
       // eu's first reply on its own document carries no changes, so the fresh site asks
       // for them with a need; the answer to that need is lost on the way.
       network: (name, net) => name !== 'eu' ? net : interceptSends(net, (payload, pass, to) => {
         const frame = decodeDirect(payload)
-        if (to === fresh.peer && frame.type === 'sync-reply' && frame.docId === siteDocId('eu') && stripped === 0) {
+        const toFresh = to === f.nodes[2]!.peer
+        if (toFresh && frame.type === 'sync-reply' && frame.docId === siteDocId('eu') && stripped === 0) {
           stripped++
           net.send(to, encodeDirect({ ...frame, changes: [] }))
-        } else if (to === fresh.peer && frame.type === 'changes' && frame.session !== 0 && !frame.toResponder && frame.docId === siteDocId('eu') && dropped === 0) {
+        } else if (toFresh && frame.type === 'changes' && frame.session !== 0 && !frame.toResponder && frame.docId === siteDocId('eu') && dropped === 0) {
           dropped++
         } else pass()
       })
     })
-    const [a, b, fresh] = f.nodes as [ReplicaNode, ReplicaNode, ReplicaNode]
-    fabric.connect(a.peer, b.peer)
-    await f.write(a, 20, 'a')
-    await f.write(b, 20, 'b')
-    await f.settle()
-    fabric.connect(a.peer, fresh.peer)
+    const [a, b, fresh] = await freshJoinsTwoWriters(f, fabric)
     await f.settle()
     expect([stripped, dropped]).toEqual([1, 1])
     expect(f.headsEqual(a, a, fresh)).toBe(false)
@@ -279,29 +272,18 @@ describe('reconciliation scheduling', () => {
   })
 
   it('gives a peer it asked again the whole time-out, so a slow peer is not asked a third time', async () => {
-    const clock = manualClock(); const fabric = manualFabric()
-    let opens = 0
-    const f = await replicaFederation(['eu', 'us'], clock, fabric, {
-      // Every sync-open of the fresh site goes unanswered.
-      network: (name, net) => name !== 'us' ? net : interceptSends(net, (payload, pass) => {
-        if (decodeDirect(payload).type === 'sync-open') opens++
-        else pass()
-      })
-    })
-    const [writer, fresh] = f.nodes as [ReplicaNode, ReplicaNode]
-    await f.write(writer, 5, 'w')
-    fabric.connect(writer.peer, fresh.peer)
-    await f.settle(false)
-    const first = opens
+    const clock = manualClock()
+    const { f, fresh, opens } = await freshSiteWhoseOpensAreLost(clock, 5)
+    const first = opens()
     expect(first).toBeGreaterThan(0)
     await clock.advance(2_600)
     await f.settle(false)
-    expect(opens).toBe(2 * first)
+    expect(opens()).toBe(2 * first)
     expect(fresh.replicator.stats().sessions.timedOut).toBe(first)
     // The second asks wait the whole 10 s time-out: nothing is asked a third time before.
     await clock.advance(9_400)
     await f.settle(false)
-    expect(opens).toBe(2 * first)
+    expect(opens()).toBe(2 * first)
     expect(fresh.replicator.stats().sessions.timedOut).toBe(first)
     await clock.advance(1_000)
     await f.settle(false)
@@ -366,26 +348,14 @@ describe('reconciliation scheduling', () => {
   })
 
   it('re-opens nothing on a reply to a session it never opened, however often it comes', async () => {
-    const clock = manualClock(); const fabric = manualFabric()
-    let opens = 0
-    const f = await replicaFederation(['eu', 'us'], clock, fabric, {
-      // Every sync-open of the fresh site is lost, so its sessions await their replies.
-      network: (name, net) => name !== 'us' ? net : interceptSends(net, (payload, pass) => {
-        if (decodeDirect(payload).type === 'sync-open') opens++
-        else pass()
-      })
-    })
-    const [writer, fresh] = f.nodes as [ReplicaNode, ReplicaNode]
-    await f.write(writer, 10, 'w')
-    fabric.connect(writer.peer, fresh.peer)
-    await f.settle(false)
-    const before = opens
+    const { f, fabric, writer, fresh, opens } = await freshSiteWhoseOpensAreLost(manualClock(), 10)
+    const before = opens()
     expect(before).toBeGreaterThan(0)
     // A replayed or forged reply naming a later session says nothing about the lost opens.
     const forged = encodeDirect({ type: 'sync-reply', session: 9_999, docId: siteDocId(writer.site.id), heads: [], sinceKnown: false, bloom: buildBloom([], 0, 1), changes: [], more: false })
     for (let i = 0; i < 20; i++) fabric.rawSend(writer.peer, fresh.peer, forged)
     await f.settle(false)
-    expect(opens).toBe(before)
+    expect(opens()).toBe(before)
   })
 
   it('does not give up on a session while its changes are still being ingested', async () => {
@@ -412,6 +382,37 @@ describe('reconciliation scheduling', () => {
     expect(fresh.replicator.stats().duplicates).toBe(0)
   })
 })
+
+/** eu and ap connected, each with 20 changes of its own, then the fresh site us connected to eu. */
+async function freshJoinsTwoWriters (f: Fixture, fabric: ReturnType<typeof manualFabric>): Promise<[ReplicaNode, ReplicaNode, ReplicaNode]> {
+  const [a, b, fresh] = f.nodes as [ReplicaNode, ReplicaNode, ReplicaNode]
+  fabric.connect(a.peer, b.peer)
+  await f.write(a, 20, 'a')
+  await f.write(b, 20, 'b')
+  await f.settle()
+  fabric.connect(a.peer, fresh.peer)
+  return [a, b, fresh]
+}
+
+/**
+ * A writer holding `changes` changes, and a fresh site just connected to it whose every
+ * sync-open is lost, so its sessions await replies that never come. `opens` counts them.
+ */
+async function freshSiteWhoseOpensAreLost (clock: ReturnType<typeof manualClock>, changes: number) {
+  const fabric = manualFabric()
+  let opens = 0
+  const f = await replicaFederation(['eu', 'us'], clock, fabric, {
+    network: (name, net) => name !== 'us' ? net : interceptSends(net, (payload, pass) => {
+      if (decodeDirect(payload).type === 'sync-open') opens++
+      else pass()
+    })
+  })
+  const [writer, fresh] = f.nodes as [ReplicaNode, ReplicaNode]
+  await f.write(writer, changes, 'w')
+  fabric.connect(writer.peer, fresh.peer)
+  await f.settle(false)
+  return { f, fabric, writer, fresh, opens: () => opens }
+}
 
 /** The network with every direct frame it sends handed to `send`, which passes it on, holds it or drops it. */
 function interceptSends (net: Network, send: (payload: Uint8Array, pass: () => void, to: PeerId) => void): Network {
