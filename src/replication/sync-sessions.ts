@@ -192,8 +192,9 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
   }
 
   /**
-   * `retry`: the pair counts as opened again, and the peer waits for the document's flight
-   * once more, behind any peer already waiting (as a session that ended wanting another does).
+   * `retry`: the pair counts as opened again (until a session on it ends), and the peer
+   * waits for the document's flight once more, behind any peer already waiting (as a
+   * session that ended wanting another does).
    */
   function finish (session: InitiatorSession, outcome: 'done' | 'timeout' | 'aborted', retry = false): void {
     if (initiated.get(session.id) !== session) return
@@ -297,16 +298,12 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
    * reconciliation more.
    */
   function overtaken (session: InitiatorSession): void {
-    const key = sessionKey(session.peer, session.docId)
     // Once until a session on the pair ends: a peer that answers out of order on purpose
     // gets one re-open per session, not a storm of them (each builds a Bloom filter). A
     // re-opened session overtaken again just ends, so the flight passes on: kept alive by
     // the peer's other answers it held the document for up to the session's lifetime
     // (5 % loss, standard seed 11: a change 24 s from a connected site).
-    if (reopened.has(key)) { finish(session, 'timeout'); return }
-    finish(session, 'timeout')
-    reopened.add(key)
-    start(session.peer, session.docId, true)
+    finish(session, 'timeout', !reopened.has(sessionKey(session.peer, session.docId)))
   }
 
   /**
@@ -316,12 +313,10 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
    */
   function expire (session: InitiatorSession): void {
     if (session.ingesting > 0 && clock.monotonicMs() < session.startedAt + maxSessionMs) { touch(session); return }
-    const key = sessionKey(session.peer, session.docId)
-    if (session.heard || reopened.has(key)) { finish(session, 'timeout'); return }
-    // Not a frame of an answer within the peer's usual time: the request or the answer's
+    // No frame of an answer within the peer's usual time: the request or the answer's
     // first frame was lost, or the peer withholds. The peer is asked once more, after any
     // other peer waiting to serve this document; a second silence waits the whole time-out.
-    finish(session, 'timeout', true)
+    finish(session, 'timeout', !session.heard && !reopened.has(sessionKey(session.peer, session.docId)))
   }
 
   async function ingestFor (session: InitiatorSession, changes: readonly SignedChange[]): Promise<boolean> {

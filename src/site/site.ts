@@ -10,9 +10,8 @@
  * `idleTickMs` passed: an idle site costs next to nothing.
  */
 import * as A from '@automerge/automerge'
-import { FlotillaError } from '../model/errors.ts'
+import type { FlotillaError } from '../model/errors.ts'
 import type { EvidenceRecord, FederationEvent, RosterMember, SiteInfo, WorkloadRecord } from '../model/federation.ts'
-import type { KubeObject } from '../model/kube.ts'
 import type { GlobalView } from '../model/view.ts'
 import type { Clock } from '../ports/clock.ts'
 import type { ClusterDriver } from '../ports/cluster-driver.ts'
@@ -24,8 +23,8 @@ import { createSigner, createVerifier, type KeyPair, type Verify } from '../iden
 import { peerIdFromPublicKey } from '../identity/peer-id.ts'
 import { openDocumentStore, rosterWritePolicy, type DocumentStore } from '../store/document-store.ts'
 import {
-  appendEvent, deletePolicy, deleteStub, deleteWorkload, getSiteInfo, initSiteDoc, listEvents, listEvidence,
-  putPolicy, putStub, putWorkload, recordEvidence, siteDocId, FEDERATION_DOC_ID, SITE_SCHEMA_VERSION, type SiteDoc, type NewEvent
+  appendEvent, getSiteInfo, initSiteDoc, listEvents, listEvidence, recordEvidence, siteDocId,
+  FEDERATION_DOC_ID, SITE_SCHEMA_VERSION, type SiteDoc, type NewEvent
 } from '../store/docs/index.ts'
 import { createLocalStore, type LocalStore } from '../store/local/local-store.ts'
 import { redactedStub, stubSecretFromSeed } from '../store/local/redacted-stub.ts'
@@ -39,12 +38,12 @@ import { evidenceFromMisbehaviour } from '../controllers/evidence.ts'
 import type { ClusterSettings } from '../controllers/cluster-status.ts'
 import { createControllers, type Controllers } from './controllers.ts'
 import { createEvidenceBatch } from './evidence-batch.ts'
+import { createObjectWrites } from './object-writes.ts'
 import { createProvenOffenders } from './proven-offenders.ts'
 import { createTickScheduler, type TickResult } from './tick-scheduler.ts'
-import { intakeObject, objectKeyOf, uidFrom } from './object-intake.ts'
 import { nextBoot } from './boot-counter.ts'
 import { rosterPeers, siteStatus } from './site-status.ts'
-import type { EffectivePlacement, LocalWorkloadRecord, ObjectRef, PutResult, SiteHandle, SiteMetrics, SiteStatus } from './site-handle.ts'
+import type { EffectivePlacement, LocalWorkloadRecord, SiteHandle, SiteMetrics, SiteStatus } from './site-handle.ts'
 
 export interface SiteLimits {
   maxFrameBytes: number
@@ -322,6 +321,13 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     return view.workloads.find((w) => w.key === key) ?? view.policies.find((p) => p.key === key)
   }
 
+  const writes = createObjectWrites({
+    siteId, ownDoc, store, localStore, stubSecret, clock, rng, findRecord,
+    keepLocal: (rec) => { localRecords = [...localRecords.filter((r) => r.key !== rec.key), rec].sort((a, b) => a.key < b.key ? -1 : 1) },
+    dropLocal: (key) => { localRecords = localRecords.filter((r) => r.key !== key) },
+    written: () => { refreshView(); scheduleSoon() }
+  })
+
   const site: Site = {
     siteId,
     region: options.region,
@@ -367,72 +373,8 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     viewVersion: () => version,
     onViewChange (l) { viewListeners.add(l); return () => { viewListeners.delete(l) } },
 
-    async putObject (obj: KubeObject, opts = {}): Promise<PutResult> {
-      const key = objectKeyOf(obj)
-      const existing = findRecord(key)
-      if (existing !== undefined && existing.origin !== siteId) {
-        throw new FlotillaError('origin-mismatch', `${obj.kind} "${key}" was created at site "${existing.origin}"; only that site may change it`,
-          `Apply it at site "${existing.origin}", or use another name for a workload of this site.`, { details: { origin: existing.origin, key } })
-      }
-      const local = existing === undefined ? await localStore.getWorkload(key) : undefined
-      const previous = existing ?? local
-      const intake = intakeObject({ obj, site: siteId, previous, nowWall: clock.wallMs(), uid: uidFrom(rng) })
-      const residency = intake.type === 'workload' ? intake.record.residency : { kind: 'global' as const }
-      const result: PutResult = { object: intake.type === 'workload' ? intake.record.manifest : intake.record.object, created: previous === undefined, changed: intake.changed, residency }
-      if (opts.dryRun === true || !intake.changed) return result
-      if (intake.type === 'workload' && intake.record.residency.kind === 'local-only') {
-        // The full record stays here; other sites see only a redacted stub.
-        await localStore.putWorkload(intake.record)
-        const rec = intake.record
-        localRecords = [...localRecords.filter((r) => r.key !== key), rec].sort((a, b) => a.key < b.key ? -1 : 1)
-        await store.change<SiteDoc>(ownDoc, (d) => {
-          if (existing !== undefined) deleteWorkload(d, key)
-          putStub(d, redactedStub(rec, stubSecret))
-        }, 'local-only workload stub')
-      } else {
-        if (local !== undefined) {
-          await localStore.deleteWorkload(key)
-          localRecords = localRecords.filter((r) => r.key !== key)
-        }
-        await store.change<SiteDoc>(ownDoc, (d) => {
-          if (intake.type === 'workload') {
-            if (local !== undefined) deleteStub(d, redactedStub(local, stubSecret).id)
-            putWorkload(d, intake.record)
-          } else {
-            putPolicy(d, intake.record)
-          }
-        }, `${obj.kind} ${key}`)
-      }
-      refreshView()
-      scheduleSoon()
-      return result
-    },
-
-    async deleteObject (ref: ObjectRef, opts = {}) {
-      const key = objectKeyOf({ apiVersion: ref.apiVersion, kind: ref.kind, metadata: { name: ref.name, ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }) } })
-      const existing = findRecord(key)
-      if (existing !== undefined && existing.origin !== siteId) {
-        throw new FlotillaError('origin-mismatch', `${ref.kind} "${key}" was created at site "${existing.origin}"; only that site may delete it`,
-          `Delete it at site "${existing.origin}".`, { details: { origin: existing.origin, key } })
-      }
-      const local = existing === undefined ? await localStore.getWorkload(key) : undefined
-      if (existing === undefined && local === undefined) return false
-      if (opts.dryRun === true) return true
-      if (local !== undefined) {
-        await localStore.deleteWorkload(key)
-        localRecords = localRecords.filter((r) => r.key !== key)
-        // The change message replicates like the change: it must not name the record either.
-        await store.change<SiteDoc>(ownDoc, (d) => { deleteStub(d, redactedStub(local, stubSecret).id) }, 'local-only workload stub removed')
-      } else {
-        await store.change<SiteDoc>(ownDoc, (d) => {
-          if ('residency' in existing!) deleteWorkload(d, key)
-          else deletePolicy(d, key)
-        }, `delete ${key}`)
-      }
-      refreshView()
-      scheduleSoon()
-      return true
-    },
+    putObject: writes.putObject,
+    deleteObject: writes.deleteObject,
 
     getRecord (key) {
       const rec = findRecord(key) ?? localRecords.find((r) => r.key === key)
