@@ -18,7 +18,9 @@
  *   replication) — where capacity allows: the missing replicas of every short Deployment
  *   fit together, first-fit within their allowed regions, into the room free now
  *   (allocatable − allocated) on the Ready nodes of up sites, without moving anything
- *   that runs; under contention no single workload is blamed for being left out. A
+ *   that runs, and leaving out clusters the placing sites still hold back for their
+ *   stabilisation window (the origin, or every survivor while it is down: room that
+ *   came back less than the window plus the bound ago); under contention no single workload is blamed for being left out. A
  *   workload that never reached its desired ready replicas is not judged here ("back at"
  *   needs a before): sites place concurrently on capacity figures a moment old, so two
  *   origins can fill the same GPU node, and the core has no descheduler to move Pending
@@ -70,6 +72,35 @@ export function recoveryViolation (r: RecoveryInput): Violation | undefined {
     invariant: 'availability', rule: 'recovery', timeMs: r.timeMs, subject: r.key,
     message: `${r.key} has ${r.ready} of ${r.desired} ready replicas ${Math.round((r.timeMs - r.quietSinceMs) / 1000)} s after the last fault change (bound ${Math.round(r.boundMs / 1000)} s), although capacity allows it`
   }
+}
+
+export interface ReturnInput {
+  /** Whether the cluster belongs to the observer's own site (its own clusters never stabilize for it). */
+  ownSite: boolean
+  /** True time of the last sample at which the observer and the cluster's site were not both up and connected; -Infinity if never. */
+  lastBreakMs: number
+  /** When the observer's process last started: its failure detector remembers nothing older. */
+  observerUpSinceMs: number
+  /** True time of the last sample at which the cluster had a NotReady node; -Infinity if never. */
+  lastDarkMs: number
+  /** The stabilisation window plus the availability bound. */
+  windowMs: number
+  timeMs: number
+}
+
+/**
+ * Whether a cluster's room is still held back from an observer's placements by the
+ * stabilisation window (docs/failover.md): the cluster came back into the observer's
+ * sight — its nodes Ready again, or its site reachable again after a break the observer
+ * lived through — less than the window plus the bound ago. A break the observer did not
+ * live through (it restarted since) does not count: a restarted observer meets every
+ * cluster afresh and holds none back. Breaks of any length count, so the rule errs
+ * towards excusing a shortfall rather than blaming one the design asks for.
+ */
+export function heldBackByStabilisation (r: ReturnInput): boolean {
+  if (r.timeMs - r.lastDarkMs < r.windowMs) return true
+  if (r.ownSite || r.lastBreakMs < r.observerUpSinceMs) return false
+  return r.timeMs - r.lastBreakMs < r.windowMs
 }
 
 export interface FalseFailureInput {

@@ -14,7 +14,7 @@ import type { Site } from '../../src/site/site.ts'
 import type { Needle } from '../../src/compliance/needles.ts'
 import type { WorkloadBook, WorkloadSpec } from '../workload/generator.ts'
 import type { SimSite, World } from '../runner/world.ts'
-import { falseFailureViolation, gapViolation, packWorkloads, recoveryViolation, type PackNode, type PackWorkload } from './availability.ts'
+import { falseFailureViolation, gapViolation, heldBackByStabilisation, packWorkloads, recoveryViolation, type PackNode, type PackWorkload } from './availability.ts'
 import { createConnectivity } from './connectivity.ts'
 import { lagViolation, replicaDifferences, viewDigest, type ReplicaSnapshot } from './convergence.ts'
 import { lostAcknowledgement, lostChanges } from './durability.ts'
@@ -28,7 +28,7 @@ export const INVARIANT_CHECKS: Record<InvariantName, string> = {
   convergence: 'a change by an honest site reaches every honest site that stayed up and connected to its author within the lag bound; after the quiet tail all honest sites hold identical heads of every document and build identical views',
   safety: 'every entry of every honest store\'s log carries a valid ed25519 signature by the roster key of its document\'s writer, an actor derived from that key and its own hash; no honest site holds convicting evidence against another honest site',
   residency: 'no change in an honest log and no frame sent by an honest origin names a local-only record (key, uid, namespace/name, also inside Automerge chunks); no honest cluster holds, and no honest binding places, a workload outside its allowed regions or (local-only) outside its origin',
-  availability: 'ground truth (cluster models): an honest stateless Deployment never drops from ready to none unless a cluster running it went dark, or a cluster of a Byzantine site ran it, within suspectMs + 2 ticks + 2 samples; one that was at its desired ready replicas since its user last changed it and fell short is back at them once no fault has started or ended for the bound, where capacity allows: the missing replicas of every short Deployment fit together, first-fit, into the room free now on Ready nodes of up, non-lying sites; no honest site judges another honest site failed while both were up and connected for T_fail + 2 s',
+  availability: 'ground truth (cluster models): an honest stateless Deployment never drops from ready to none unless a cluster running it went dark, or a cluster of a Byzantine site ran it, within suspectMs + 2 ticks + 2 samples; one that was at its desired ready replicas since its user last changed it and fell short is back at them once no fault has started or ended for the bound, where capacity allows: the missing replicas of every short Deployment fit together, first-fit, into the room free now on Ready nodes of up, non-lying sites, leaving out room the placing sites still hold back for their stabilisation window; no honest site judges another honest site failed while both were up and connected for T_fail + 2 s',
   durability: 'after every restart the reopened store holds every change an earlier incarnation announced (announced only once durable), and every acknowledged putObject/deleteObject reads back at its generation or later'
 }
 
@@ -90,6 +90,8 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
   const lastReadyAt = new Map<string, Map<string, number>>()
   const lostAt = new Map<string, number>()
   const wasDark = new Map<string, boolean>()
+  /** Per cluster: the last sample at which it had a NotReady node. */
+  const lastDarkAt = new Map<string, number>()
   const reportedRecovery = new Set<string>()
   const reportedPlacement = new Set<string>()
   const scanner = createLeakScanner()
@@ -211,6 +213,7 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
     for (const s of world.sites) {
       for (const c of s.clusters) {
         const dark = truth.dark(c)
+        if (dark) lastDarkAt.set(c.id, t)
         if (dark && wasDark.get(c.id) !== true) {
           for (const [key, at] of lastReadyAt) {
             if ((at.get(c.id) ?? -Infinity) >= t - 2 * o.checks.sampleMs) lostAt.set(key, t)
@@ -252,6 +255,26 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
     if (last === undefined || last[0] !== second) availabilitySeries.push([second, below, zero])
   }
 
+  /** Who places a workload now: its origin, or every honest survivor while the origin is down. */
+  function placingSites (originId: string): SimSite[] {
+    const origin = world.siteById(originId)
+    if (origin !== undefined && origin.state === 'up') return [origin]
+    return honest.filter((s) => s.state === 'up')
+  }
+
+  function heldBack (observer: SimSite, clusterId: string, clusterSite: string, t: number): boolean {
+    const owner = world.siteById(clusterSite)
+    if (owner === undefined) return false
+    return heldBackByStabilisation({
+      ownSite: owner.index === observer.index,
+      lastBreakMs: conn.lastBreak(observer.index, owner.index),
+      observerUpSinceMs: observer.upSinceMs,
+      lastDarkMs: lastDarkAt.get(clusterId) ?? -Infinity,
+      windowMs: o.failover.stabilizationMs + o.checks.availabilityBoundMs,
+      timeMs: t
+    })
+  }
+
   function checkRecovery (shortfalls: Array<{ spec: WorkloadSpec, ready: number, quietSince: number }>, t: number): void {
     const fresh = shortfalls.filter((x) => !reportedRecovery.has(`${x.spec.key}@${x.quietSince}`))
     if (fresh.length === 0) return
@@ -270,9 +293,11 @@ export function createMonitor (world: World, book: WorkloadBook, liars: Readonly
       if (missing <= 0) continue
       const regions = book.placementRegions(spec)
       const allowed = new Set<string>()
+      const placers = placingSites(spec.origin)
       for (const [id, c] of clusters) {
         if (spec.residency.kind === 'local-only' && c.site !== spec.origin) continue
         if (regions !== undefined && !regions.includes(c.region)) continue
+        if (placers.some((p) => heldBack(p, id, c.site, t))) continue
         allowed.add(id)
       }
       pack.push({ key: spec.key, replicas: missing, perReplica: spec.perReplica, clusters: allowed })

@@ -4,7 +4,7 @@ import { createSigner, createVerifier, keyPairFromSeed } from '../../../src/iden
 import type { Binding, EvidenceRecord, RosterMember, WorkloadRecord } from '../../../src/model/federation.ts'
 import { zeroResources } from '../../../src/model/resources.ts'
 import { signChange } from '../../../src/store/log/envelope.ts'
-import { falseFailureViolation, gapViolation, packWorkloads, recoveryViolation } from '../../../sim/invariants/availability.ts'
+import { falseFailureViolation, gapViolation, heldBackByStabilisation, packWorkloads, recoveryViolation } from '../../../sim/invariants/availability.ts'
 import { lagViolation, replicaDifferences, type ReplicaSnapshot } from '../../../sim/invariants/convergence.ts'
 import { lostAcknowledgement, lostChanges } from '../../../sim/invariants/durability.ts'
 import { bindingsOutside, leaksIn, outsideResidency, strongNeedles, type PlacedCluster } from '../../../sim/invariants/residency.ts'
@@ -139,6 +139,21 @@ describe('availability', () => {
     expect(recoveryViolation({ ...r, timeMs: 38_000 })).toMatchObject({ invariant: 'availability', rule: 'recovery' })
     expect(recoveryViolation({ ...r, ready: 3, timeMs: 38_000 })).toBeUndefined()
     expect(recoveryViolation({ ...r, reachedDesired: false, timeMs: 38_000 })).toBeUndefined()
+  })
+
+  it('holds back room that came back within the stabilisation window plus the bound, as the placing site does', () => {
+    // Window 30 s + bound 27 s; the observer has been up since 10 s.
+    const r = { ownSite: false, lastBreakMs: -Infinity, observerUpSinceMs: 10_000, lastDarkMs: -Infinity, windowMs: 57_000, timeMs: 200_000 }
+    expect(heldBackByStabilisation(r)).toBe(false)
+    // The cluster's site came back into the observer's sight 40 s ago, then 60 s ago.
+    expect(heldBackByStabilisation({ ...r, lastBreakMs: 160_000 })).toBe(true)
+    expect(heldBackByStabilisation({ ...r, lastBreakMs: 140_000 })).toBe(false)
+    // A break the observer did not live through (it restarted after it) holds nothing back.
+    expect(heldBackByStabilisation({ ...r, lastBreakMs: 160_000, observerUpSinceMs: 165_000 })).toBe(false)
+    // Nor does a break for the site's own clusters; a NotReady node does, for any observer.
+    expect(heldBackByStabilisation({ ...r, lastBreakMs: 160_000, ownSite: true })).toBe(false)
+    expect(heldBackByStabilisation({ ...r, ownSite: true, lastDarkMs: 150_000 })).toBe(true)
+    expect(heldBackByStabilisation({ ...r, ownSite: true, lastDarkMs: 140_000 })).toBe(false)
   })
 
   it('fails a failure verdict between honest sites connected for longer than T_fail + 2 s', () => {
