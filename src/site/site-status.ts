@@ -30,6 +30,18 @@ export interface SiteStatusInput {
   corruptRecords: number
   degraded: readonly string[]
   bootstrap: SiteStatus['bootstrap']
+  /** The controller ticks' failures in a row, if the last one failed. */
+  tickFailure?: TickFailure
+}
+
+/** Controller ticks failing in a row: the site decides and writes nothing meanwhile. */
+export interface TickFailure {
+  count: number
+  /** This site's monotonic time of the first failure in the row. */
+  sinceMs: number
+  code: string
+  message: string
+  hint: string
 }
 
 export function siteStatus (input: SiteStatusInput): SiteStatus {
@@ -47,6 +59,10 @@ export function siteStatus (input: SiteStatusInput): SiteStatus {
   for (const p of peers) if (p.liveness === 'failed') alarms.push(`site ${p.siteId} is failed (no heartbeat)`)
   for (const c of input.view.clusters) if (c.site === site.siteId && c.health !== 'Ready') alarms.push(`cluster ${c.id} is ${c.health}`)
   if (input.corruptRecords > 0) alarms.push(`${input.corruptRecords} corrupt record(s) skipped at load`)
+  const f = input.tickFailure
+  if (f !== undefined) {
+    alarms.push(`controller ticks failing (${f.count} in a row for ${Math.round((input.nowMs - f.sinceMs) / 1000)} s; this site decides and writes nothing): ${f.code}: ${f.message}${f.hint === '' ? '' : ` — ${f.hint}`}`)
+  }
   alarms.push(...input.degraded)
   return { ...site, peers, bootstrap: input.bootstrap, alarms }
 }

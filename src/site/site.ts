@@ -42,7 +42,7 @@ import { createObjectWrites } from './object-writes.ts'
 import { createProvenOffenders } from './proven-offenders.ts'
 import { createTickScheduler, type TickResult } from './tick-scheduler.ts'
 import { nextBoot } from './boot-counter.ts'
-import { rosterPeers, siteStatus } from './site-status.ts'
+import { rosterPeers, siteStatus, type TickFailure } from './site-status.ts'
 import type { EffectivePlacement, LocalWorkloadRecord, SiteHandle, SiteMetrics, SiteStatus } from './site-handle.ts'
 
 export interface SiteLimits {
@@ -208,6 +208,8 @@ export async function createSite (options: SiteOptions): Promise<Site> {
   })
   /** The view as the last tick left it (its own writes included). */
   let tickedOn: GlobalView | undefined
+  /** Set while controller ticks fail in a row, for `status`; the next tick that completes clears it. */
+  let tickFailure: TickFailure | undefined
   let running = false
   const unsubscribers: Array<() => void> = []
   let apiMetrics: (() => NonNullable<SiteMetrics['api']>) | undefined
@@ -292,6 +294,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     controllers.applyDesired()
     tickedOn = refreshView()
     announceLocalState()
+    tickFailure = undefined
     return { wakeAt: outcome.wakeAt }
   }
 
@@ -300,7 +303,12 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     tick: runControllers,
     dueAt: () => pendingEvidence.dueAt(),
     onFailure: (e) => {
-      logger.error({ err: (e as Error).message, code: (e as FlotillaError).code, stack: (e as Error).stack }, 'controller tick failed')
+      const err = e as Partial<FlotillaError> & Error
+      tickFailure = {
+        count: (tickFailure?.count ?? 0) + 1, sinceMs: tickFailure?.sinceMs ?? clock.monotonicMs(),
+        code: err.code ?? 'internal', message: err.message, hint: err.hint ?? 'See the site\'s log for the stack trace; report it if it persists.'
+      }
+      logger.error({ err: err.message, code: err.code, stack: err.stack, inARow: tickFailure.count }, 'controller tick failed')
     }
   })
   const scheduleSoon = ticks.requestSoon
@@ -431,7 +439,8 @@ export async function createSite (options: SiteOptions): Promise<Site> {
       return siteStatus({
         site: { siteId, region: options.region, zone: options.zone, peerId, startedAt },
         roster: peersOfRoster, replication: replicator.stats(), liveness: liveness.records(), nowMs: clock.monotonicMs(),
-        view, corruptRecords: store.corrupt.length, degraded: controllers.degraded(), bootstrap: replicator.progress()
+        view, corruptRecords: store.corrupt.length, degraded: controllers.degraded(), bootstrap: replicator.progress(),
+        ...(tickFailure === undefined ? {} : { tickFailure })
       })
     }
   }

@@ -431,11 +431,17 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
       return () => { evidenceListeners.delete(listener) }
     },
 
-    async close () {
-      await serialise(async () => {
+    close () {
+      // After every earlier operation, like `serialise`, but a store stopped by a failed
+      // write still closes: the failure was reported to the write that met it, and
+      // shutting the site down must not fail over it.
+      const run = async (): Promise<void> => {
         await snapshotWrite
         closed = true
-      })
+      }
+      const result = queue.then(run, run)
+      queue = result.catch(() => undefined)
+      return result
     }
   }
 }

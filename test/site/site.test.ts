@@ -217,6 +217,32 @@ describe('site core', () => {
     for (const n of nodes) await n.site.stop()
   })
 
+  it('raises a status alarm with the error\'s code and hint while its controller ticks fail', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const eu = testSite('eu')
+    const disk = createMemoryStorage()
+    let full = false
+    const storage: Storage = { ...disk, batch: async (ops) => { if (full) throw new Error('no space left on device'); await disk.batch(ops) } }
+    const site = await createSite({
+      siteId: 'eu', region: 'eu-west', zone: 'eu-west-a', keys: eu.keys, roster: rosterOf([eu]).map((m) => ({ ...m, region: 'eu-west' })),
+      limits: { maxFrameBytes: 1 << 22, maxChangeBytes: 1 << 20, maxChangeOps: 100_000, changesPerSecond: 5000, maxPendingChanges: 10_000, maxConcurrentStreams: 16 },
+      failover: { heartbeatMs: 1000, suspectMs: 3000, failMs: 6000, evictionTimeoutMs: 20_000, failback: 'after-stabilization', stabilizationMs: 5000 },
+      clusters: [{ settings: { name: 'c1', mode: 'push', provider: 'test', region: 'eu-west', zone: 'eu-west-a', labels: {}, taints: [], failureThresholdMs: 3000 }, driver: instantDriver('c1', clock) }],
+      clock, rng: counterRng(11), storage, network: fabric.join(peerIdFromPublicKey(eu.keys.publicKey)), logger: silentLogger
+    })
+    await site.start()
+    await run(clock, fabric, 3000)
+    expect(site.status().alarms).toEqual([])
+    // The workload is stored; the tick that binds it is the first write to meet the full disk.
+    await site.putObject(deployment('web', 2))
+    full = true
+    await run(clock, fabric, 10_000)
+    const alarm = site.status().alarms.find((a) => a.startsWith('controller ticks failing'))
+    expect(alarm).toMatch(/^controller ticks failing \((\d+) in a row for \d+ s; this site decides and writes nothing\): storage-failed: writing the signed change log failed: no space left on device — The store stopped to stay consistent; fix the disk and restart the site/)
+    expect(Number(/\((\d+) in a row/.exec(alarm!)![1])).toBeGreaterThanOrEqual(2)
+    await site.stop() // and it still shuts down
+  })
+
   it('moves a failed site\'s replicas to the survivors and records the failure and the migration', async () => {
     const clock = manualClock(); const fabric = manualFabric()
     const nodes = await federation(clock, fabric)

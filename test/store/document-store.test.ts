@@ -296,6 +296,11 @@ describe('signed document store', () => {
     const reopened = await openTestStore(eu, sites, inner)
     expect(acknowledged.every((h) => reopened.log(siteDocId(eu.id))!.has(h))).toBe(true)
     expect(reopened.heads(siteDocId(eu.id))).toEqual([acknowledged[4]])
+    // The stopped store still closes (a site shutting down must not fail over it), and is closed.
+    await store.close()
+    let afterClose: unknown
+    try { await store.change<Doc>(siteDocId(eu.id), (d) => { d['k6'] = 6 }) } catch (e) { afterClose = e }
+    expect(isFlotillaError(afterClose, 'store-closed')).toBe(true)
   })
 
   it('reports and announces received changes only once their log write is durable, and stops when it fails', async () => {
