@@ -22,7 +22,8 @@ import {
 import { formatExplanation, placeInView, selectPolicy, type PolicySet } from '../schedule/index.ts'
 import {
   clusterAvailability, effectivePlacement, migrationEvents, originBinding, originBindingOf, originGrace, ownShares,
-  preparePlacementContext, trackAvailability, type AvailabilityMemory, type EffectivePlacement, type OriginTrigger, type PlacementContext
+  preparePlacementContext, sortAssignments, trackAvailability, type ActedRecord, type AvailabilityMemory, type EffectivePlacement,
+  type OriginTrigger, type PlacementContext
 } from '../controllers/decisions/index.ts'
 import { clusterRecordFrom, shareStatusesFrom, type ClusterSettings, type HealthMemory } from '../controllers/cluster-status.ts'
 import type { FailoverSettings } from './site.ts'
@@ -196,8 +197,11 @@ export function createControllers (options: ControllersOptions): Controllers {
       if (!sameRecord(heldClusters.get(id), rec)) writes.push((d) => putCluster(d, rec))
       const reported = new Set<string>()
       for (const s of shareStatusesFrom(siteId, c.settings.name, obs)) {
-        // Under the plan its replicas were last declared for.
-        const basis = shareBasis(previous.get(s.workload))
+        // Under the plan its replicas were last declared for: with no decision since this
+        // site started, the plan its last report named (the replicas run on unchanged, and
+        // a restarted survivor restores its failover by it: `restoredDecision`).
+        const decided = previous.get(s.workload)
+        const basis = decided !== undefined ? shareBasis(decided) : heldShares.get(`${s.workload}|${s.cluster}`)?.basis
         if (basis !== undefined) s.basis = basis
         if (localKeys.has(s.workload)) {
           let list = nextLocalShares.get(s.workload)
@@ -307,7 +311,10 @@ export function createControllers (options: ControllersOptions): Controllers {
           continue
         }
       }
-      const eff = effectivePlacement({ context, workload: w, ...(origin !== undefined ? { originBinding: origin } : {}), ...(prev !== undefined ? { previous: prev } : {}) })
+      const acted = prev === undefined && !isLocal && w.origin !== siteId ? actedRecord(bindings, shares, origin) : undefined
+      const eff = effectivePlacement({
+        context, workload: w, ...(origin !== undefined ? { originBinding: origin } : {}), ...(prev !== undefined ? { previous: prev } : {}), ...(acted !== undefined ? { acted } : {})
+      })
       next.set(w.key, eff)
       if (eff.degraded !== undefined) degraded.push(`${w.key}: ${eff.degraded}`)
 
@@ -405,6 +412,19 @@ export function createControllers (options: ControllersOptions): Controllers {
     const merged = new Map(eff.assignments.map((a) => [a.cluster, a.replicas]))
     for (const a of h.keep) merged.set(a.cluster, Math.max(merged.get(a.cluster) ?? 0, a.replicas))
     return [...merged].map(([cluster, replicas]) => ({ cluster, replicas })).sort((a, b) => a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0)
+  }
+
+  /**
+   * What this site recorded it acted on for a workload it has no decision for yet (it
+   * restarted): its own acting binding, and whether the shares it reports name the
+   * current origin binding as their plan (`restoredDecision`).
+   */
+  function actedRecord (bindings: readonly Binding[], shares: GlobalView['workloads'][number]['shares'], origin: Binding | undefined): ActedRecord | undefined {
+    const binding = bindings.find((b) => b.decidedBy === siteId)
+    if (binding === undefined) return undefined
+    const mine = shares.filter((s) => own.has(s.cluster))
+    const current = origin === undefined ? undefined : shareBasis({ base: { decidedBy: origin.decidedBy, generation: origin.generation, assignments: sortAssignments(origin.placement) } })
+    return { binding, underCurrentBase: current !== undefined && mine.length > 0 && mine.every((s) => s.basis === current) }
   }
 
   /**

@@ -12,7 +12,7 @@ import { canonicalDigest } from '../store/docs/canonical-json.ts'
  * change, so digests are kept by the fields' plain JSON (the digest itself is what other
  * sites compare, so its form stays as it is).
  */
-export function createShareBasis (): (eff: EffectivePlacement | undefined) => string | undefined {
+export function createShareBasis (): (eff: Pick<EffectivePlacement, 'base'> | undefined) => string | undefined {
   const known = new Map<string, string>()
   return (eff) => {
     const base = eff?.base

@@ -74,6 +74,19 @@ export interface EffectivePlacementInput {
   originBinding?: Binding
   /** This observer's decision for the workload at its previous tick; fail-back `Never` keeps a failover placement through it. */
   previous?: EffectivePlacement
+  /**
+   * What this observer recorded it acted on, for when it has no previous decision (it
+   * restarted): its own acting binding, and whether its shares of the workload report
+   * running under the current origin binding (`ShareStatus.basis`). See `restoredDecision`.
+   */
+  acted?: ActedRecord
+}
+
+export interface ActedRecord {
+  /** This observer's own binding for the workload (written where it departs from the origin's). */
+  binding: Binding
+  /** Whether every share status this observer reports for the workload names the current origin binding as its plan. */
+  underCurrentBase: boolean
 }
 
 /** The binding written by the workload's origin, among the bindings of the view. */
@@ -175,6 +188,32 @@ function failoverFromSameBase (prev: EffectivePlacement | undefined, base: BaseB
 }
 
 /**
+ * The previous decision of an observer that has none because it restarted, rebuilt from
+ * its acting binding: the placement it acted on and in which mode. A failover is restored
+ * only while the origin binding it failed over from is still the current one for this
+ * generation — the observer's shares report that plan — so a binding the origin rewrote
+ * meanwhile is followed instead. Without it a restarted survivor went back to a degraded,
+ * empty origin binding and stopped the only replicas running (found by the simulator:
+ * `standard --duration 6m` seed 1144). A kept or computed placement is restored as it was:
+ * it only ever serves as what to keep when a computation fails.
+ */
+export function restoredDecision (acted: ActedRecord | undefined, w: Pick<WorkloadRecord, 'key' | 'generation'>, ob: Binding | undefined, failback: FailbackRule): EffectivePlacement | undefined {
+  if (acted === undefined) return undefined
+  const b = acted.binding
+  if (b.workload !== w.key || b.generation !== w.generation || b.placement.length === 0) return undefined
+  const common = { workload: w.key, generation: b.generation, assignments: sortAssignments(b.placement), failback, displaced: [], ...(b.degraded !== undefined ? { degraded: b.degraded } : {}) }
+  if (b.reason === 'failover') {
+    if (ob === undefined || !acted.underCurrentBase || ob.generation !== w.generation) return undefined
+    const base: BaseBinding = { decidedBy: ob.decidedBy, generation: ob.generation, assignments: sortAssignments(ob.placement) }
+    return { ...common, mode: 'failover', base, reason: `restored after a restart: the failover this site acted on, from the origin binding still current` }
+  }
+  if (b.reason === 'kept' || b.reason === 'computed') {
+    return { ...common, mode: b.reason, reason: `restored after a restart: the ${b.reason} placement this site acted on` }
+  }
+  return undefined
+}
+
+/**
  * The placement this observer acts on for `workload`. Pure: the same context (view,
  * availability, settings), binding and previous decision give the same result, whatever
  * the order of the arrays the context was built from.
@@ -190,7 +229,7 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
   let recomputed: PlacementDecision | undefined
   const recompute = (): PlacementDecision => (recomputed ??= placeInView(pv.view, ctx.policiesFor(w.origin), w))
   const common = { workload: w.key, generation: w.generation, failback }
-  const prev = input.previous?.workload === w.key ? input.previous : undefined
+  const prev = input.previous?.workload === w.key ? input.previous : restoredDecision(input.acted, w, input.originBinding, failback)
 
   const fromScheduler = (r: PlacementDecision, mode: 'computed' | 'failover', reason: string, extra: Partial<EffectivePlacement> = {}): EffectivePlacement => {
     const degraded = degradedText(r.degraded)

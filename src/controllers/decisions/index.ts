@@ -15,8 +15,8 @@ export {
   type FailbackPolicy, type FailbackRule, type FailoverSettings, type PlacementContext, type PlacementContextInput, type PlacementView
 } from './context.ts'
 export {
-  effectivePlacement, originBindingOf,
-  type BaseBinding, type DisplacedCluster, type EffectiveMode, type EffectivePlacement, type EffectivePlacementInput
+  effectivePlacement, originBindingOf, restoredDecision,
+  type ActedRecord, type BaseBinding, type DisplacedCluster, type EffectiveMode, type EffectivePlacement, type EffectivePlacementInput
 } from './effective-placement.ts'
 export { originBinding, type OriginBindingDecision, type OriginBindingInput, type OriginTrigger } from './origin-binding.ts'
 export { originGrace, type OriginGrace, type OriginGraceInput } from './origin-grace.ts'

@@ -120,6 +120,50 @@ describe('effectivePlacement: the origin binding', () => {
     expect(decide({ clusters: fleet(), policies: [dividedPolicy] }, w, degraded).assignments).toEqual([])
   })
 
+  describe('after a restart (no previous decision), from the acting binding the observer wrote', () => {
+    const w = deployment('web', { replicas: 3 })
+    const degraded = bindingOf(w, {}, { degraded: 'no-feasible-cluster: no cluster can take the workload' })
+    const acting = bindingOf(w, { 'us1.a': 3 }, { decidedBy: 'us1', reason: 'failover' })
+    const restart = (acted: { binding: ReturnType<typeof bindingOf>, underCurrentBase: boolean }, binding = degraded): EffectivePlacement => {
+      const { context } = tick({ clusters: fleet(), policies: [dividedPolicy] })
+      return effectivePlacement({ context, workload: w, originBinding: binding, acted })
+    }
+
+    it('keeps the failover it ran while its shares report the origin binding it failed over from (simulator seed 1144: 3 ready to 0)', () => {
+      const e = restart({ binding: acting, underCurrentBase: true })
+      expect(e).toMatchObject({ mode: 'failover', assignments: placement({ 'us1.a': 3 }) })
+      expect(e.reason).toContain('the origin eu1 is back but its binding is still degraded')
+    })
+
+    it('follows the origin binding when its shares ran under another plan (the origin rewrote it meanwhile)', () => {
+      expect(restart({ binding: acting, underCurrentBase: false }).assignments).toEqual([])
+      const rewritten = bindingOf(w, { 'eu2.a': 3 })
+      expect(restart({ binding: acting, underCurrentBase: false }, rewritten)).toMatchObject({ mode: 'origin', assignments: placement({ 'eu2.a': 3 }) })
+    })
+
+    it('restores nothing for another generation, another workload or an empty acting binding', () => {
+      expect(restart({ binding: { ...acting, generation: 2 }, underCurrentBase: true }).assignments).toEqual([])
+      expect(restart({ binding: { ...acting, workload: 'apps/Deployment/shop/other' }, underCurrentBase: true }).assignments).toEqual([])
+      expect(restart({ binding: { ...acting, placement: [] }, underCurrentBase: true }).assignments).toEqual([])
+    })
+
+    it('keeps a computed placement it ran, rather than a computation that places nothing, while the origin has written none', () => {
+      const full = fleet({ fits: { 'eu1.a': 0, 'eu1.b': 0, 'eu2.a': 0, 'us1.a': 0, 'us2.a': 0 } })
+      const { context } = tick({ clusters: full, policies: [dividedPolicy] })
+      const computedBefore = bindingOf(w, { 'us1.a': 3 }, { decidedBy: 'us1', reason: 'computed' })
+      expect(effectivePlacement({ context, workload: w }).assignments).toEqual([])
+      expect(effectivePlacement({ context, workload: w, acted: { binding: computedBefore, underCurrentBase: false } }))
+        .toMatchObject({ mode: 'kept', assignments: placement({ 'us1.a': 3 }) })
+    })
+
+    it('never lets a restored decision override one the observer made since', () => {
+      const { context } = tick({ clusters: fleet(), policies: [dividedPolicy] })
+      const origin = effectivePlacement({ context, workload: w, originBinding: degraded })
+      const e = effectivePlacement({ context, workload: w, originBinding: degraded, previous: origin, acted: { binding: acting, underCurrentBase: true } })
+      expect(e.assignments).toEqual([])
+    })
+  })
+
   it('keeps a failover that runs no more than the degraded binding, through the stabilisation window and after, until the origin writes anew', () => {
     // Found by the simulator (regional-partition seed 75): each side of a partition ran 2 of
     // 3 replicas; after the heal the binding (2 on us1.a) and the failover (2 on eu1.b)

@@ -37,4 +37,14 @@ describe('scenarios', () => {
     expect(r.internalErrors).toEqual([])
     for (const inv of r.invariants) expect(inv.violations, inv.name).toEqual([])
   }, 120_000)
+
+  // A regression found by the simulator: a survivor ran the only replicas of a workload
+  // whose origin, cut off, had bound it nowhere (degraded). The survivor's site was lost
+  // and came back; its previous decision was gone with its process, so it followed the
+  // empty origin binding and stopped the replicas: 3 ready to 0 with nothing replacing them.
+  it('keeps a failover running through the restart of the survivor that runs it', async () => {
+    const r = await runScenario(scenarioFromFlags({ scenario: 'standard', seed: '1144', duration: '6m' }))
+    expect(r.internalErrors).toEqual([])
+    for (const inv of r.invariants) expect(inv.violations, inv.name).toEqual([])
+  }, 180_000)
 })
