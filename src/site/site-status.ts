@@ -37,8 +37,6 @@ export interface SiteStatusInput {
 /** Controller ticks failing in a row: the site decides and writes nothing meanwhile. */
 export interface TickFailure {
   count: number
-  /** This site's monotonic time of the first failure in the row. */
-  sinceMs: number
   code: string
   message: string
   hint: string
@@ -61,7 +59,8 @@ export function siteStatus (input: SiteStatusInput): SiteStatus {
   if (input.corruptRecords > 0) alarms.push(`${input.corruptRecords} corrupt record(s) skipped at load`)
   const f = input.tickFailure
   if (f !== undefined) {
-    alarms.push(`controller ticks failing (${f.count} in a row for ${Math.round((input.nowMs - f.sinceMs) / 1000)} s; this site decides and writes nothing): ${f.code}: ${f.message}${f.hint === '' ? '' : ` — ${f.hint}`}`)
+    // No running clock in the text: live updates resend the status when an alarm changes.
+    alarms.push(`controller ticks failing (${f.count} in a row; this site decides and writes nothing): ${f.code}: ${f.message}${f.hint === '' ? '' : ` — ${f.hint}`}`)
   }
   alarms.push(...input.degraded)
   return { ...site, peers, bootstrap: input.bootstrap, alarms }

@@ -305,7 +305,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     onFailure: (e) => {
       const err = e as Partial<FlotillaError> & Error
       tickFailure = {
-        count: (tickFailure?.count ?? 0) + 1, sinceMs: tickFailure?.sinceMs ?? clock.monotonicMs(),
+        count: (tickFailure?.count ?? 0) + 1,
         code: err.code ?? 'internal', message: err.message, hint: err.hint ?? 'See the site\'s log for the stack trace; report it if it persists.'
       }
       logger.error({ err: err.message, code: err.code, stack: err.stack, inARow: tickFailure.count }, 'controller tick failed')

@@ -49,8 +49,8 @@ describe('site status', () => {
     ['an own cluster not Ready (others\' are not this site\'s alarm)', { view: { clusters: [cluster('eu-1', 'eu', 'NotReady'), cluster('ap-1', 'ap', 'NotReady'), cluster('eu-2', 'eu', 'Ready')] } }, ['cluster eu-1 is NotReady']],
     ['corrupt records skipped at load', { corruptRecords: 2 }, ['2 corrupt record(s) skipped at load']],
     ['degraded workloads, as the controllers word them', { degraded: ['default/web: no cluster fits'] }, ['default/web: no cluster fits']],
-    ['controller ticks failing, with what to do', { tickFailure: { count: 3, sinceMs: 400, code: 'internal', message: 'local change was not materialised', hint: 'Re-initialise the site with a new key.' } },
-      ['controller ticks failing (3 in a row for 1 s; this site decides and writes nothing): internal: local change was not materialised — Re-initialise the site with a new key.']]
+    ['controller ticks failing, with what to do', { tickFailure: { count: 3, code: 'internal', message: 'local change was not materialised', hint: 'Re-initialise the site with a new key.' } },
+      ['controller ticks failing (3 in a row; this site decides and writes nothing): internal: local change was not materialised — Re-initialise the site with a new key.']]
   ] as Array<[string, Partial<SiteStatusInput>, string[]]>)('raises an alarm for %s', (_what, over, alarms) => {
     expect(siteStatus(input(over)).alarms).toEqual(alarms)
   })

@@ -57,7 +57,7 @@ export function siteMetricFamilies (input: MetricsInput): MetricFamily[] {
     family('flotilla_view_workloads', 'gauge', 'Workloads in the global view (and this site\'s local-only ones), by phase.',
       ROW_PHASES.map((phase) => ({ labels: { ...self, phase }, value: index.counts.byPhase[phase] }))),
     family('flotilla_view_anomalies', 'gauge', 'Records the view ignored (malformed, misplaced, foreign).', [{ labels: self, value: view.anomalies.length }]),
-    family('flotilla_alarms', 'gauge', 'Alarms this site raises now (failed peers, clusters not ready, corrupt records, degraded workloads).', [{ labels: self, value: status.alarms.length }]),
+    family('flotilla_alarms', 'gauge', 'Alarms this site raises now (failed peers, clusters not ready, corrupt records, degraded workloads, controller ticks failing).', [{ labels: self, value: status.alarms.length }]),
     family('flotilla_peers', 'gauge', 'Peer sites in the roster, by whether a connection is open.', [
       { labels: { ...self, state: 'connected' }, value: status.peers.filter((p) => p.connected).length },
       { labels: { ...self, state: 'disconnected' }, value: status.peers.filter((p) => !p.connected).length }
