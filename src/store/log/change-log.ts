@@ -5,14 +5,21 @@
  * equivocation: it refuses the second of two changes with the same actor and seq, so
  * replicas that saw them in different orders would diverge.
  *
- * The rule every honest replica applies, a pure function of the set of changes held:
- * once a signer has two different changes with the same (actor, seq), its *evidence
- * pair* is the two lowest hashes at the lowest such (actor, seq). The document keeps
- * only that signer's changes that both members of the pair build on (the common prefix)
- * and excludes the rest, with everything that depends on them. The log itself keeps
- * every valid change it received — it is a grow-only set, so replicas that exchange
- * their logs hold the same set whatever the order — and the replication layer stops a
- * forked writer from adding to it by refusing that peer's own traffic.
+ * The rule every honest replica applies, a pure function of the set of *complete*
+ * changes held (those whose whole ancestry is held): once a signer has two different
+ * complete changes with the same (actor, seq), its *fork* is the two lowest hashes at the
+ * lowest such (actor, seq). The document keeps only that signer's changes that both
+ * members of the fork build on (the common prefix) and excludes the rest, with
+ * everything that depends on them. The log itself keeps every valid change it received —
+ * it is a grow-only set — but replicas exchange only complete changes, so only the
+ * complete part is the same at every honest replica once they have synced; a change
+ * whose ancestry never arrives stays at the one replica that got it, and must not decide
+ * what that replica shows (found by the simulator: a Byzantine writer's stray change
+ * emptied its document at one honest site, with the same heads everywhere).
+ *
+ * Two signed changes at one position prove equivocation whether or not they are
+ * complete: that *evidence* is reported at once (the replication layer then refuses the
+ * writer's own traffic), and only the exclusion waits for the fork to be complete.
  *
  * The log is plain in-memory state; the document store persists what `add` reports.
  */
@@ -88,7 +95,7 @@ export interface DocumentLog {
   pendingCount (): number
   /** Materialised entries in a dependency-respecting order (ties by hash). */
   materialisedInOrder (): LogEntry[]
-  /** Signers with evidence of equivocation in this document. */
+  /** Signers with evidence of equivocation in this document (complete or not). */
   forkedSigners (): string[]
   evidenceFor (signer: string): EquivocationEvidence | undefined
   add (entries: readonly LogEntry[]): AddOutcome
@@ -124,6 +131,9 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
   const materialised = new Set<string>()
   const complete = new Set<string>()
   const excluded = new Set<string>()
+  /** Per signer: its lowest evidence pair among every entry held (what it is reported for). */
+  const proofs = new Map<string, Fork>()
+  /** Per signer: its lowest fork among complete entries (what the document excludes by). */
   const forks = new Map<string, Fork>()
   let headsCache: string[] | undefined
   /** `orderedRetained()` until the next insert: every session and digest asks for it. */
@@ -157,14 +167,16 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
     return at.length
   }
 
-  /** Marks `start` complete if its deps are, and every waiting entry that unblocks. */
-  function completeFrom (start: LogEntry): void {
+  /** Marks `start` complete if its deps are, and every waiting entry that unblocks; returns whether any of them completed a fork. */
+  function completeFrom (start: LogEntry): Set<string> | undefined {
+    let forked: Set<string> | undefined
     const queue = [start]
     for (let i = 0; i < queue.length; i++) {
       const e = queue[i]!
       if (complete.has(e.hash) || !e.deps.every((d) => complete.has(d))) continue
       complete.add(e.hash)
       headsCache = undefined
+      if (completeAt(e) > 1) (forked ??= new Set()).add(e.signer)
       const waiting = dependents.get(e.hash)
       if (waiting === undefined) continue
       for (const h of waiting) {
@@ -172,6 +184,14 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
         if (w !== undefined && !complete.has(h)) queue.push(w)
       }
     }
+    return forked
+  }
+
+  /** Complete entries at the entry's (actor, seq). */
+  function completeAt (e: LogEntry): number {
+    let n = 0
+    for (const h of bySeq.get(e.actor)?.get(e.seq) ?? []) if (complete.has(h)) n++
+    return n
   }
 
   /** Materialises `start` and every waiting entry it unblocks; returns them in order. */
@@ -221,11 +241,12 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
     return seen
   }
 
-  /** The lowest evidence pair among a signer's retained entries, if any. */
-  function lowestFork (signer: string): Fork | undefined {
+  /** The lowest pair among a signer's retained entries (only complete ones if `completeOnly`), if any. */
+  function lowestFork (signer: string, completeOnly: boolean): Fork | undefined {
     let best: Fork | undefined
     for (const seqs of bySeq.values()) {
-      for (const hashes of seqs.values()) {
+      for (const all of seqs.values()) {
+        const hashes = completeOnly ? all.filter((h) => complete.has(h)) : all
         if (hashes.length < 2) continue
         const first = entries.get(hashes[0]!)
         if (first === undefined || first.signer !== signer) continue
@@ -238,9 +259,9 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
   }
 
   /**
-   * Excludes every change of a forked signer outside the common prefix of its pair, and
-   * everything depending on those. While the pair's ancestry is incomplete a change not
-   * yet known to be in the prefix stays excluded; it is admitted once its ancestry arrives.
+   * Excludes every change of a forked signer outside the common prefix of its fork, and
+   * everything depending on those. A fork's members are complete, so their ancestries are
+   * whole and the prefix is the same at every replica holding them.
    */
   function recomputeExcluded (): void {
     excluded.clear()
@@ -296,6 +317,8 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
 
   function add (incoming: readonly LogEntry[]): AddOutcome {
     const out: AddOutcome = { added: [], applicable: [], rebuild: false, dropped: [], duplicates: 0, evidence: [] }
+    /** Signers with a second change at some position (evidence), and with a second complete one (a fork). */
+    const proven = new Set<string>()
     const conflicted = new Set<string>()
     for (const e of incoming) {
       if (entries.has(e.hash)) { out.duplicates++; continue }
@@ -305,21 +328,31 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
         continue
       }
       const atSeq = insert(e)
-      completeFrom(e)
+      const forked = completeFrom(e)
       out.added.push(e)
       // bugActive: a test-only injected bug for the simulator's self-test (src/testing/injected-bugs.ts); always off in production.
-      if (atSeq > 1 && !bugActive('equivocation-rule-off')) conflicted.add(e.signer)
-      else if (materialisable) materialiseFrom(e, out.applicable)
+      if (bugActive('equivocation-rule-off')) {
+        if (materialisable) materialiseFrom(e, out.applicable)
+        continue
+      }
+      if (atSeq > 1) proven.add(e.signer)
+      if (forked !== undefined) for (const signer of forked) conflicted.add(signer)
+      if (atSeq === 1 && forked === undefined && materialisable) materialiseFrom(e, out.applicable)
     }
-    if (conflicted.size === 0 && forks.size === 0) return out
 
-    for (const signer of [...conflicted].sort(compareStrings)) {
-      const before = forks.get(signer)
-      const lowest = lowestFork(signer)!
+    for (const signer of [...proven].sort(compareStrings)) {
+      const before = proofs.get(signer)
+      const lowest = lowestFork(signer, false)!
       if (before !== undefined && !forkLess(lowest, before)) continue
-      forks.set(signer, lowest)
+      proofs.set(signer, lowest)
       const pair = [entries.get(lowest.pair[0])!, entries.get(lowest.pair[1])!] as [LogEntry, LogEntry]
       out.evidence.push({ docId, signer, actor: lowest.actor, seq: lowest.seq, pair })
+    }
+    for (const signer of conflicted) forks.set(signer, lowestFork(signer, true)!)
+    if (conflicted.size === 0 && forks.size === 0) {
+      // An entry held back as a conflict, before its fork was complete, may apply now.
+      if (proven.size > 0) for (const e of out.added) if (!materialised.has(e.hash) && isMaterialisable(e)) materialiseFrom(e, out.applicable)
+      return out
     }
     // With a fork in this document, materialisation is recomputed from the whole log:
     // forked documents are rare, and this keeps the rule a function of the set alone.
@@ -368,9 +401,9 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
     materialisedCount: () => materialised.size,
     pendingCount,
     materialisedInOrder: () => orderedRetained().filter((e) => materialised.has(e.hash)),
-    forkedSigners: () => [...forks.keys()].sort(compareStrings),
+    forkedSigners: () => [...proofs.keys()].sort(compareStrings),
     evidenceFor (signer) {
-      const fork = forks.get(signer)
+      const fork = proofs.get(signer)
       if (fork === undefined) return undefined
       const a = entries.get(fork.pair[0])
       const b = entries.get(fork.pair[1])
