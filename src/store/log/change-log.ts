@@ -167,7 +167,7 @@ export function createDocumentLog (docId: string, options: DocumentLogOptions): 
     return at.length
   }
 
-  /** Marks `start` complete if its deps are, and every waiting entry that unblocks; returns whether any of them completed a fork. */
+  /** Marks `start` complete if its deps are, and every waiting entry that unblocks; returns the signers whose fork one of them completed. */
   function completeFrom (start: LogEntry): Set<string> | undefined {
     let forked: Set<string> | undefined
     const queue = [start]
