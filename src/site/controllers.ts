@@ -31,6 +31,7 @@ import type { EffectivePlacement as PlacementSummary } from './site-handle.ts'
 import { sameRecord } from './same-record.ts'
 import { createDesiredRenderer, withNamespaces } from './desired-render.ts'
 import { createShareBasis } from './share-basis.ts'
+import { createHandBacks } from './hand-backs.ts'
 
 const NOTHING: ReadonlyMap<ClusterId, number> = new Map()
 
@@ -122,8 +123,6 @@ export function createControllers (options: ControllersOptions): Controllers {
    */
   let unbound = new Map<string, { generation: number, since: number }>()
   const originGraceMs = options.failover.originGraceMs ?? options.failover.failMs
-  /** Workloads handing back after a failover (see `handBack`). */
-  const handBacks = new Map<string, { base: NonNullable<EffectivePlacement['base']>, since: number, keep: ClusterAssignment[] }>()
   const desired = new Map<string, DesiredObject[]>()
   /** Digest of the desired set last declared per own cluster; a cluster is absent until its first. */
   const applied = new Map<string, string>()
@@ -138,6 +137,7 @@ export function createControllers (options: ControllersOptions): Controllers {
   const listeners = new Set<() => void>()
   const unsubscribers: Array<() => void> = []
   const own = new Map(options.clusters.map((c) => [clusterId(siteId, c.settings.name), c]))
+  const handBacks = createHandBacks((cluster) => own.has(cluster))
 
   const renderer = createDesiredRenderer(logger)
 
@@ -321,7 +321,7 @@ export function createControllers (options: ControllersOptions): Controllers {
       const current = currentOf(w.key)
       const basis = shareBasis(eff)
       const shareMap = ownShares({
-        site: siteId, effective: handBack(w.key, prev, eff, now), current, shares, availability: av, trustedSites: trusted, now,
+        site: siteId, effective: handBacks.assignments(w.key, prev, eff, now), current, shares, availability: av, trustedSites: trusted, now,
         evictionTimeoutMs: options.failover.evictionTimeoutMs, ...(basis !== undefined ? { basis } : {})
       })
       const mine = new Map<ClusterId, number>()
@@ -370,7 +370,7 @@ export function createControllers (options: ControllersOptions): Controllers {
       if (e.kind === 'migration') counts.migrations += e.moved?.length ?? 1
       if (e.kind === 'failback') counts.failbacks += e.moved?.length ?? 1
     }
-    for (const key of [...handBacks.keys()]) if (!next.has(key)) handBacks.delete(key)
+    handBacks.retain(next)
     renderer.endTick()
     unbound = nextUnbound
     previous = next
@@ -383,35 +383,8 @@ export function createControllers (options: ControllersOptions): Controllers {
     const windows = new Set([options.failover.stabilizationMs, options.failover.evictionTimeoutMs])
     for (const e of next.values()) windows.add(e.failback.windowMs)
     for (const rec of availability.values()) for (const w of windows) wakeBy(rec.since + w)
-    for (const h of handBacks.values()) for (const w of windows) wakeBy(h.since + w)
+    for (const since of handBacks.startedAt()) for (const w of windows) wakeBy(since + w)
     return { writes, events, localBindings: newLocalBindings, wakeAt }
-  }
-
-  /**
-   * What this site's shares act on: the effective placement, except while handing back
-   * after a failover. When this observer's failover ends because the base's clusters
-   * stabilized, the base may be the origin's own failover binding, written while the
-   * origin could not use this site's clusters, and the origin fails back on its own
-   * window at about the same moment. Releasing at once lets every site release in favour
-   * of replicas their owners are releasing in favour of ours (found by the simulator:
-   * every replica of a workload gone at once when a regional partition heals). So the
-   * failover's replicas on this site's clusters stay for one more window, or until the
-   * origin writes a new binding (a new base), and are then shrunk gracefully.
-   */
-  function handBack (key: string, prev: EffectivePlacement | undefined, eff: EffectivePlacement, now: number): readonly ClusterAssignment[] {
-    if (prev !== undefined && prev.mode === 'failover' && eff.mode === 'origin' && sameBase(prev.base, eff.base)) {
-      const keep = prev.assignments.filter((a) => own.has(a.cluster) && a.replicas > 0)
-      if (keep.length > 0) handBacks.set(key, { base: eff.base!, since: now, keep })
-    }
-    const h = handBacks.get(key)
-    if (h === undefined) return eff.assignments
-    if (eff.mode !== 'origin' || !sameBase(h.base, eff.base) || now - h.since >= eff.failback.windowMs) {
-      handBacks.delete(key)
-      return eff.assignments
-    }
-    const merged = new Map(eff.assignments.map((a) => [a.cluster, a.replicas]))
-    for (const a of h.keep) merged.set(a.cluster, Math.max(merged.get(a.cluster) ?? 0, a.replicas))
-    return [...merged].map(([cluster, replicas]) => ({ cluster, replicas })).sort((a, b) => a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0)
   }
 
   /**
@@ -504,11 +477,6 @@ export function createControllers (options: ControllersOptions): Controllers {
  */
 function bindingReason (trigger: OriginTrigger | undefined): string {
   return trigger ?? 'kept'
-}
-
-function sameBase (a: EffectivePlacement['base'], b: EffectivePlacement['base']): boolean {
-  return a !== undefined && b !== undefined && a.decidedBy === b.decidedBy && a.generation === b.generation &&
-    sameRecord(a.assignments, b.assignments)
 }
 
 function filterReplicated (m: ReadonlyMap<string, EffectivePlacement>, localKeys: ReadonlySet<string>): Map<string, EffectivePlacement> {
