@@ -11,4 +11,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
   )
   process.exit(3)
 }
+// Before anything loads Automerge (see src/platform/v8-flags.ts).
+const { applySiteV8Flags } = await import('../src/platform/v8-flags.ts')
+applySiteV8Flags()
 await import('../src/cli/main.ts')

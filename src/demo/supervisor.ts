@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { FlotillaError } from '../model/errors.ts'
+import { SITE_V8_FLAGS } from '../platform/v8-flags.ts'
 import type { SiteChildMessage } from './site-child.ts'
 
 const CHILD_ENTRY = fileURLToPath(new URL('./site-child.ts', import.meta.url))
@@ -82,7 +83,7 @@ export function createSupervisor (options: SupervisorOptions = {}): Supervisor {
     writeSync(log, `--- flotilla demo: starting site ${spec.id} at ${new Date().toISOString()} ---\n`)
     let child: ChildProcess
     try {
-      child = spawn(options.execPath ?? process.execPath, [CHILD_ENTRY, spec.configPath], {
+      child = spawn(options.execPath ?? process.execPath, [...SITE_V8_FLAGS, CHILD_ENTRY, spec.configPath], {
         stdio: ['ignore', log, log, 'ipc'],
         env: { ...process.env, NODE_COMPILE_CACHE: process.env['NODE_COMPILE_CACHE'] ?? COMPILE_CACHE_DIR }
       })

@@ -15,11 +15,12 @@
  * Snapshots (a compacted save of a document, so a restart replays a bounded tail of its
  * log) are an optimisation, not part of durability: an operation resolves once its
  * changes are durable, and the snapshot it triggers is written behind it (see
- * `persistSnapshot`).
+ * `persistSnapshot`). Received changes come in bursts, so a document they make due for
+ * a snapshot waits until ingest pauses (see `receivedSnapshotOps`).
  */
 import * as A from '@automerge/automerge'
 import { FlotillaError } from '../model/errors.ts'
-import type { Clock } from '../ports/clock.ts'
+import type { Clock, Timer } from '../ports/clock.ts'
 import type { Logger } from '../ports/logger.ts'
 import type { Rng } from '../ports/rng.ts'
 import type { Storage, StorageOp } from '../ports/storage.ts'
@@ -52,6 +53,11 @@ export interface DocumentStoreOptions {
    * saving stays a constant share of the changes applied however large the document.
    */
   snapshotEvery?: number
+  /**
+   * How long ingest must pause before a document that received changes made due for a
+   * snapshot is saved (default 1,000 ms; see `receivedSnapshotOps`).
+   */
+  snapshotQuietMs?: number
   /**
    * Checks every local change before it is signed; a throw discards the change (the
    * compliance guard: nothing naming a local-only record may enter a replicated document).
@@ -111,13 +117,27 @@ export interface DocumentStore {
 /** The config's `storage.snapshotEveryChanges` default (src/config/schema.ts). */
 export const DEFAULT_SNAPSHOT_EVERY = 2000
 
+export const DEFAULT_SNAPSHOT_QUIET_MS = 1000
+
+/**
+ * A document that received changes is saved at once, pause or not, once it holds this
+ * many times its snapshot threshold since its last snapshot: a store that is never quiet
+ * still replays a bounded tail when it restarts.
+ */
+const MAX_DEFERRED_SNAPSHOT_FACTOR = 4
+
 export async function openDocumentStore (options: DocumentStoreOptions): Promise<DocumentStore> {
   const { storage, clock, signer, verify, writePolicy, limits, logger } = options
   const snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY
+  const snapshotQuietMs = options.snapshotQuietMs ?? DEFAULT_SNAPSHOT_QUIET_MS
   const logs = new Map<DocId, DocumentLog>()
   const docs = new Map<DocId, DocumentValue>()
   /** Per document: changes applied since its last snapshot, and how many that snapshot held. */
   const sinceSnapshot = new Map<DocId, { applied: number, held: number }>()
+  /** Documents due for a snapshot that waits for ingest to pause, and that wait's timer. */
+  const dueSnapshots = new Set<DocId>()
+  let quietTimer: Timer | undefined
+  let lastIngestMs = -Infinity
   const changeListeners = new Set<ChangeListener>()
   const evidenceListeners = new Set<(e: EquivocationEvidence) => void>()
   const corrupt: CorruptRecord[] = []
@@ -170,15 +190,54 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     docs.set(docId, value)
   }
 
-  function snapshotOps (docId: DocId, applied: number): StorageOp[] {
+  /** Counts `applied` more changes since the document's last snapshot; returns how far past its threshold it is. */
+  function countTowardsSnapshot (docId: DocId, applied: number): number {
     const since = sinceSnapshot.get(docId) ?? { applied: 0, held: 0 }
     since.applied += applied
     sinceSnapshot.set(docId, since)
-    if (since.applied < Math.max(snapshotEvery, since.held / 4)) return []
-    return snapshotNow(docId)
+    return since.applied / Math.max(snapshotEvery, since.held / 4)
+  }
+
+  /** A local change: saved at once when due, as local changes come one at a time. */
+  function snapshotOps (docId: DocId, applied: number): StorageOp[] {
+    return countTowardsSnapshot(docId, applied) >= 1 ? snapshotNow(docId) : []
+  }
+
+  /**
+   * Received changes come in bursts (a bootstrap, a peer back from a partition) of many
+   * batches, and a snapshot taken inside one is superseded a few batches later: a
+   * document they make due waits until ingest has paused for `snapshotQuietMs` (or the
+   * store closes), so a burst pays for one save at its end. Past
+   * `MAX_DEFERRED_SNAPSHOT_FACTOR` times its threshold it is saved at once, so a store
+   * that is never quiet still bounds what a restart replays.
+   */
+  function receivedSnapshotOps (docId: DocId, applied: number): StorageOp[] {
+    const due = countTowardsSnapshot(docId, applied)
+    if (due >= MAX_DEFERRED_SNAPSHOT_FACTOR) return snapshotNow(docId)
+    if (due >= 1) {
+      dueSnapshots.add(docId)
+      quietTimer ??= clock.setTimer(snapshotQuietMs, whenIngestPaused)
+    }
+    return []
+  }
+
+  function whenIngestPaused (): void {
+    const idle = clock.monotonicMs() - lastIngestMs
+    if (idle < snapshotQuietMs) {
+      quietTimer = clock.setTimer(snapshotQuietMs - idle, whenIngestPaused)
+      return
+    }
+    quietTimer = undefined
+    // A closed or stopped store refuses the operation; nothing is lost but the snapshot.
+    serialise(async () => { persistSnapshot(dueSnapshotOps()) }).catch(() => undefined)
+  }
+
+  function dueSnapshotOps (): StorageOp[] {
+    return [...dueSnapshots].sort().flatMap((docId) => snapshotNow(docId))
   }
 
   function snapshotNow (docId: DocId): StorageOp[] {
+    dueSnapshots.delete(docId)
     const value = docs.get(docId)
     if (value === undefined) return []
     sinceSnapshot.set(docId, { applied: 0, held: logFor(docId).materialisedCount() })
@@ -353,6 +412,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
 
     ingest (envelopes) {
       return serialise(async () => {
+        lastIngestMs = clock.monotonicMs()
         const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [], dropped: [], evidence: [] }
         const byDoc = new Map<DocId, LogEntry[]>()
         for (const env of envelopes) {
@@ -395,7 +455,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
             snapshots.push(...snapshotNow(docId))
           } else {
             if (outcome.applicable.length > 0) valueFor(docId).apply(outcome.applicable)
-            snapshots.push(...snapshotOps(docId, outcome.applicable.length))
+            snapshots.push(...receivedSnapshotOps(docId, outcome.applicable.length))
           }
         }
         await written
@@ -436,6 +496,9 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
       // write still closes: the failure was reported to the write that met it, and
       // shutting the site down must not fail over it.
       const run = async (): Promise<void> => {
+        quietTimer?.cancel()
+        quietTimer = undefined
+        if (!closed && failure === undefined) persistSnapshot(dueSnapshotOps())
         await snapshotWrite
         closed = true
       }

@@ -5,10 +5,13 @@ import { describe, expect, it } from 'vitest'
 import { signChange, type SignedChange } from '../../src/store/log/envelope.ts'
 import { readChangeHeader } from '../../src/store/log/change-header.ts'
 import { decodeRecord, decodeSnapshot } from '../../src/store/log/records.ts'
-import { FEDERATION_DOC_ID, siteDocId, type DocumentStore } from '../../src/store/document-store.ts'
+import { FEDERATION_DOC_ID, openDocumentStore, rosterWritePolicy, siteDocId, type DocumentStore } from '../../src/store/document-store.ts'
 import { FlotillaError, isFlotillaError } from '../../src/model/errors.ts'
 import type { Storage } from '../../src/ports/storage.ts'
-import { openTestStore, testSite, type TestSite } from '../support/store-fixtures.ts'
+import { createVerifier } from '../../src/identity/keys.ts'
+import { silentLogger } from '../../src/ports/logger.ts'
+import { counterRng, openTestStore, rosterOf, testSite, type TestSite } from '../support/store-fixtures.ts'
+import { createManualClock, type ManualClock } from '../sim/network/manual-clock.ts'
 
 type Doc = Record<string, unknown>
 
@@ -301,6 +304,78 @@ describe('signed document store', () => {
     let afterClose: unknown
     try { await store.change<Doc>(siteDocId(eu.id), (d) => { d['k6'] = 6 }) } catch (e) { afterClose = e }
     expect(isFlotillaError(afterClose, 'store-closed')).toBe(true)
+  })
+
+  describe('snapshots of received changes', () => {
+    /** A receiving store on a manual clock; snapshotEvery 5, snapshots after 1 s without ingest. */
+    async function receiver (storage: Storage, clock: ManualClock): Promise<DocumentStore> {
+      return await openDocumentStore({
+        storage, clock, rng: counterRng(3), signer: eu.signer, verify: createVerifier(),
+        writePolicy: rosterWritePolicy(() => rosterOf(sites)), logger: silentLogger,
+        limits: { maxChangeBytes: 1 << 20, maxChangeOps: 100_000, maxPendingChanges: 10_000 },
+        snapshotEvery: 5, snapshotQuietMs: 1000
+      })
+    }
+
+    /** `count` changes to ap's document, in the order they were made. */
+    async function authored (count: number): Promise<SignedChange[]> {
+      const author = await openTestStore(ap, sites)
+      const out: SignedChange[] = []
+      for (let i = 0; i < count; i++) out.push((await author.change<Doc>(siteDocId(ap.id), (d) => { d[`k${i}`] = i }))!.env)
+      return out
+    }
+
+    async function snapshotHeads (storage: Storage): Promise<string[] | undefined> {
+      const key = `snap/${siteDocId(ap.id)}`
+      const raw = await storage.get(key)
+      return raw === undefined ? undefined : decodeSnapshot(decodeRecord(key, 'snapshot', raw)).heads
+    }
+
+    it('saves a document once ingest pauses, not in the middle of a burst', async () => {
+      const changes = await authored(12)
+      const storage = createMemoryStorage()
+      const clock = createManualClock()
+      const store = await receiver(storage, clock)
+      for (let i = 0; i < 12; i += 4) {
+        await store.ingest(changes.slice(i, i + 4))
+        clock.advance(600) // batches 600 ms apart: never a whole second of quiet
+      }
+      // Due since the second batch (8 of a threshold of 5), but the burst went on.
+      expect(await snapshotHeads(storage)).toBeUndefined()
+      clock.advance(400)
+      await store.ingest([]) // the quiet timer's snapshot runs in the store's queue; this waits for it
+      await store.ingest([])
+      expect(await snapshotHeads(storage)).toEqual(store.heads(siteDocId(ap.id)))
+      expect(clock.pending()).toBe(0)
+      await store.close()
+    })
+
+    it('saves at once a document that received four times its threshold without a pause', async () => {
+      const changes = await authored(22)
+      const storage = createMemoryStorage()
+      const store = await receiver(storage, createManualClock())
+      await store.ingest(changes.slice(0, 20))
+      await store.ingest(changes.slice(20))
+      await store.close()
+      // The snapshot is the one of the 20; the 2 after it were not due, so close added none.
+      expect(await snapshotHeads(storage)).toEqual([readChangeHeader(changes[19]!.change).hash])
+      const reopened = await receiver(storage, createManualClock())
+      expect(reopened.heads(siteDocId(ap.id))).toEqual([readChangeHeader(changes[21]!.change).hash])
+      expect(Object.keys(A.toJS(reopened.document<Doc>(siteDocId(ap.id))!))).toHaveLength(22)
+    })
+
+    it('saves a document still waiting for a pause when the store closes', async () => {
+      const changes = await authored(8)
+      const storage = createMemoryStorage()
+      const clock = createManualClock()
+      const store = await receiver(storage, clock)
+      await store.ingest(changes)
+      expect(await snapshotHeads(storage)).toBeUndefined()
+      await store.close()
+      expect(await snapshotHeads(storage)).toEqual([readChangeHeader(changes[7]!.change).hash])
+      clock.advance(5000) // the cancelled timer does nothing after close
+      expect(clock.pending()).toBe(0)
+    })
   })
 
   it('reports and announces received changes only once their log write is durable, and stops when it fails', async () => {
