@@ -5,7 +5,7 @@
  * envelopes, never as bare Automerge changes.
  */
 import { FlotillaError } from '../model/errors.ts'
-import { decodeSignedChange, encodeSignedChange, type SignedChange } from '../store/log/envelope.ts'
+import { decodeSignedChange, signedChangeLength, writeSignedChange, type SignedChange } from '../store/log/envelope.ts'
 import { readBloom, writeBloom, type BloomFilter } from './bloom.ts'
 import { WireReader, WireWriter } from './wire.ts'
 
@@ -45,7 +45,10 @@ const GOSSIP_TYPES = ['announce', 'heartbeat'] as const
 
 function writeChanges (w: WireWriter, changes: readonly SignedChange[]): void {
   w.uint(changes.length)
-  for (const c of changes) w.bytes(encodeSignedChange(c))
+  for (const c of changes) {
+    const length = signedChangeLength(c)
+    w.uint(length).inPlace(length, (buf, pos) => writeSignedChange(buf, pos, c))
+  }
 }
 
 function readChanges (r: WireReader): SignedChange[] {

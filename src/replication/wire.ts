@@ -35,6 +35,15 @@ export class WireWriter {
 
   bytes (b: Uint8Array): this { this.uint(b.length); this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length; return this }
   raw (b: Uint8Array): this { this.ensure(b.length); this.buf.set(b, this.pos); this.pos += b.length; return this }
+
+  /** `length` bytes written in place by `write(buf, pos)`, which returns the position after them. */
+  inPlace (length: number, write: (buf: Uint8Array, pos: number) => number): this {
+    this.ensure(length)
+    const end = write(this.buf, this.pos)
+    if (end !== this.pos + length) throw new RangeError(`wrote ${end - this.pos} bytes in place of ${length}`)
+    this.pos = end
+    return this
+  }
   string (s: string): this {
     // Document ids and most strings are short ASCII: written in place, they skip an
     // encoder call and an allocation each (a digest names every document).
