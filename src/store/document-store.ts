@@ -223,13 +223,15 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
 
   function whenIngestPaused (): void {
     const idle = clock.monotonicMs() - lastIngestMs
-    if (idle < snapshotQuietMs) {
+    if (dueSnapshots.size > 0 && idle < snapshotQuietMs) {
       quietTimer = clock.setTimer(snapshotQuietMs - idle, whenIngestPaused)
       return
     }
     quietTimer = undefined
-    // A closed or stopped store refuses the operation; nothing is lost but the snapshot.
-    serialise(async () => { persistSnapshot(dueSnapshotOps()) }).catch(() => undefined)
+    // Nothing left when every due document was saved meanwhile (past the cap, or by a
+    // local change). A closed or stopped store refuses the operation; nothing is lost but
+    // the snapshot.
+    if (dueSnapshots.size > 0) serialise(async () => { persistSnapshot(dueSnapshotOps()) }).catch(() => undefined)
   }
 
   function dueSnapshotOps (): StorageOp[] {

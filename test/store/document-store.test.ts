@@ -353,11 +353,17 @@ describe('signed document store', () => {
     it('saves at once a document that received four times its threshold without a pause', async () => {
       const changes = await authored(22)
       const storage = createMemoryStorage()
-      const store = await receiver(storage, createManualClock())
-      await store.ingest(changes.slice(0, 20))
+      const clock = createManualClock()
+      const store = await receiver(storage, clock)
+      await store.ingest(changes.slice(0, 8)) // due: waits for a pause
+      await store.ingest(changes.slice(8, 20)) // 20 since the last snapshot: saved at once
       await store.ingest(changes.slice(20))
+      clock.advance(1000)
+      await store.ingest([])
+      expect(clock.pending()).toBe(0)
       await store.close()
-      // The snapshot is the one of the 20; the 2 after it were not due, so close added none.
+      // The snapshot is the one of the 20; the 2 after it were not due, so neither the
+      // pause nor close added one.
       expect(await snapshotHeads(storage)).toEqual([readChangeHeader(changes[19]!.change).hash])
       const reopened = await receiver(storage, createManualClock())
       expect(reopened.heads(siteDocId(ap.id))).toEqual([readChangeHeader(changes[21]!.change).hash])
