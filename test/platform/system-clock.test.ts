@@ -21,6 +21,27 @@ describe('system clock', () => {
     expect(Math.abs(wall - Date.now())).toBeLessThan(1000)
   })
 
+  it('keeps timers with equal delays in the order they were set, round after round, among others', async () => {
+    // Node may wake up to a millisecond early against performance.now(); a clock whose
+    // timers each re-armed for the rest then let a later one overtake an earlier one.
+    const clock = createSystemClock()
+    const outOfOrder: number[] = []
+    for (let round = 0; round < 150; round++) {
+      const fired: Array<{ delay: number, i: number }> = []
+      for (let i = 0; i < 24; i++) {
+        const delay = [1, 2, 3][i % 3]!
+        clock.setTimer(delay, () => { fired.push({ delay, i }) })
+      }
+      await sleep(clock, 5)
+      expect(fired).toHaveLength(24)
+      for (const delay of [1, 2, 3]) {
+        const order = fired.filter((f) => f.delay === delay).map((f) => f.i)
+        if (order.some((x, k) => k > 0 && x < order[k - 1]!)) outOfOrder.push(round)
+      }
+    }
+    expect(outOfOrder).toEqual([])
+  })
+
   it('does not fire a delay beyond setTimeout\'s 2^31-1 ms limit early', async () => {
     const clock = createSystemClock()
     let fired = false
@@ -41,6 +62,18 @@ describe('system clock', () => {
   it('lets the process exit while timers are pending (timers are unref\'d by default)', async () => {
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script(false)], { timeout: 20_000 })
     expect(stdout.trim()).toBe('armed')
+  })
+
+  it('keeps firing later timers after a callback throws', async () => {
+    const script = `
+      import { createSystemClock } from ${JSON.stringify(join(import.meta.dirname, '../../src/platform/system-clock.ts'))}
+      process.on('uncaughtException', (e) => { console.log('uncaught: ' + e.message) })
+      const clock = createSystemClock({ keepAlive: true })
+      clock.setTimer(1, () => { throw new Error('a failing callback') })
+      clock.setTimer(5, () => { console.log('later') })
+    `
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000 })
+    expect(stdout.trim().split('\n')).toEqual(['uncaught: a failing callback', 'later'])
   })
 
   it('keeps the process alive for its timers with keepAlive', async () => {
