@@ -384,6 +384,33 @@ describe('signed document store', () => {
     })
   })
 
+  it('commits every ingest that waited behind a slow write in one write, each with its own report', async () => {
+    const author = await openTestStore(ap, sites)
+    const sent: SignedChange[] = []
+    for (let i = 0; i < 4; i++) sent.push((await author.change<Doc>(siteDocId(ap.id), (d) => { d[`k${i}`] = i }))!.env)
+    const forged = { ...sent[3]!, docId: siteDocId(us.id) } // ap's change claimed for us's document
+    const inner = createMemoryStorage()
+    const disk = holdingWrites(inner, 'log/')
+    const store = await openTestStore(eu, sites, disk.storage)
+    const first = store.ingest([sent[0]!])
+    expect(await settlesSoon(first)).toBe(false)
+    expect(disk.held()).toBe(1)
+    // Three calls arrive while that write is held: one from a peer repeating the first
+    // change, one with new changes, one with a forgery.
+    const waiting = [store.ingest([sent[0]!, sent[1]!]), store.ingest([sent[1]!, sent[2]!]), store.ingest([forged])]
+    disk.release()
+    expect((await first).accepted).toBe(1)
+    expect(await settlesSoon(Promise.all(waiting))).toBe(false)
+    expect(disk.held()).toBe(1) // one write for all three
+    disk.release()
+    const [repeat, fresh, forgery] = await Promise.all(waiting)
+    expect([repeat!.accepted, repeat!.duplicates]).toEqual([1, 1])
+    expect([fresh!.accepted, fresh!.duplicates]).toEqual([1, 1])
+    expect(forgery!.rejected.map((r) => r.code)).toEqual(['unauthorized-writer'])
+    expect(store.heads(siteDocId(ap.id))).toEqual([readChangeHeader(sent[2]!.change).hash])
+    expect(Object.keys(A.toJS(store.document<Doc>(siteDocId(ap.id))!)).sort()).toEqual(['k0', 'k1', 'k2'])
+  })
+
   it('reports and announces received changes only once their log write is durable, and stops when it fails', async () => {
     const author = await openTestStore(ap, sites)
     for (let i = 0; i < 3; i++) await author.change<Doc>(siteDocId(ap.id), (d) => { d[`k${i}`] = i })
