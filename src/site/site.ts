@@ -21,7 +21,8 @@ import type { Rng } from '../ports/rng.ts'
 import type { Storage } from '../ports/storage.ts'
 import { createSigner, createVerifier, type KeyPair, type Verify } from '../identity/keys.ts'
 import { peerIdFromPublicKey } from '../identity/peer-id.ts'
-import { openDocumentStore, rosterWritePolicy, type DocumentStore } from '../store/document-store.ts'
+import { openDocumentStore, type DocumentStore } from '../store/document-store.ts'
+import { rosterWritePolicy } from '../store/roster-write-policy.ts'
 import {
   appendEvent, getSiteInfo, initSiteDoc, listEvents, listEvidence, recordEvidence, siteDocId,
   FEDERATION_DOC_ID, SITE_SCHEMA_VERSION, type SiteDoc, type NewEvent

@@ -16,11 +16,11 @@
  * log) are an optimisation, not part of durability: an operation resolves once its
  * changes are durable, and the snapshot it triggers is written behind it (see
  * `persistSnapshot`). Received changes come in bursts, so a document they make due for
- * a snapshot waits until ingest pauses (see `receivedSnapshotOps`).
+ * a snapshot waits until ingest pauses (see `snapshot-cadence.ts`).
  */
 import * as A from '@automerge/automerge'
 import { FlotillaError } from '../model/errors.ts'
-import type { Clock, Timer } from '../ports/clock.ts'
+import type { Clock } from '../ports/clock.ts'
 import type { Logger } from '../ports/logger.ts'
 import type { Rng } from '../ports/rng.ts'
 import type { Storage, StorageOp } from '../ports/storage.ts'
@@ -31,6 +31,8 @@ import { decodeSignedChange, encodeSignedChange, signChange, type SignedChange }
 import { decodeRecord, decodeSnapshot, encodeChangeRecord, encodeRecord, encodeSnapshot, logKey, logPrefix, metaKey, snapshotKey } from './log/records.ts'
 import { verifySignedChange, type VerifyLimits, type WritePolicy } from './log/verify.ts'
 import { createDocumentValue, type DocumentValue } from './document-value.ts'
+import { createGroupCommit } from './group-commit.ts'
+import { createSnapshotCadence } from './snapshot-cadence.ts'
 
 export type DocId = string
 
@@ -55,7 +57,7 @@ export interface DocumentStoreOptions {
   snapshotEvery?: number
   /**
    * How long ingest must pause before a document that received changes made due for a
-   * snapshot is saved (default 1,000 ms; see `receivedSnapshotOps`).
+   * snapshot is saved (default 1,000 ms; see `snapshot-cadence.ts`).
    */
   snapshotQuietMs?: number
   /**
@@ -119,25 +121,17 @@ export const DEFAULT_SNAPSHOT_EVERY = 2000
 
 export const DEFAULT_SNAPSHOT_QUIET_MS = 1000
 
-/**
- * A document that received changes is saved at once, pause or not, once it holds this
- * many times its snapshot threshold since its last snapshot: a store that is never quiet
- * still replays a bounded tail when it restarts.
- */
-const MAX_DEFERRED_SNAPSHOT_FACTOR = 4
-
 export async function openDocumentStore (options: DocumentStoreOptions): Promise<DocumentStore> {
   const { storage, clock, signer, verify, writePolicy, limits, logger } = options
   const snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY
   const snapshotQuietMs = options.snapshotQuietMs ?? DEFAULT_SNAPSHOT_QUIET_MS
   const logs = new Map<DocId, DocumentLog>()
   const docs = new Map<DocId, DocumentValue>()
-  /** Per document: changes applied since its last snapshot, and how many that snapshot held. */
-  const sinceSnapshot = new Map<DocId, { applied: number, held: number }>()
-  /** Documents due for a snapshot that waits for ingest to pause, and that wait's timer. */
-  const dueSnapshots = new Set<DocId>()
-  let quietTimer: Timer | undefined
-  let lastIngestMs = -Infinity
+  const cadence = createSnapshotCadence({
+    clock, snapshotEvery, quietMs: snapshotQuietMs,
+    // A closed or stopped store refuses the operation; nothing is lost but the snapshot.
+    onPause: () => { serialise(async () => { persistSnapshot(waitingSnapshotOps()) }).catch(() => undefined) }
+  })
   const changeListeners = new Set<ChangeListener>()
   const evidenceListeners = new Set<(e: EquivocationEvidence) => void>()
   const corrupt: CorruptRecord[] = []
@@ -190,59 +184,14 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     docs.set(docId, value)
   }
 
-  /** Counts `applied` more changes since the document's last snapshot; returns how far past its threshold it is. */
-  function countTowardsSnapshot (docId: DocId, applied: number): number {
-    const since = sinceSnapshot.get(docId) ?? { applied: 0, held: 0 }
-    since.applied += applied
-    sinceSnapshot.set(docId, since)
-    return since.applied / Math.max(snapshotEvery, since.held / 4)
-  }
-
-  /** A local change: saved at once when due, as local changes come one at a time. */
-  function snapshotOps (docId: DocId, applied: number): StorageOp[] {
-    return countTowardsSnapshot(docId, applied) >= 1 ? snapshotNow(docId) : []
-  }
-
-  /**
-   * Received changes come in bursts (a bootstrap, a peer back from a partition) of many
-   * batches, and a snapshot taken inside one is superseded a few batches later: a
-   * document they make due waits until ingest has paused for `snapshotQuietMs` (or the
-   * store closes), so a burst pays for one save at its end. Past
-   * `MAX_DEFERRED_SNAPSHOT_FACTOR` times its threshold it is saved at once, so a store
-   * that is never quiet still bounds what a restart replays.
-   */
-  function receivedSnapshotOps (docId: DocId, applied: number): StorageOp[] {
-    const due = countTowardsSnapshot(docId, applied)
-    if (due >= MAX_DEFERRED_SNAPSHOT_FACTOR) return snapshotNow(docId)
-    if (due >= 1) {
-      dueSnapshots.add(docId)
-      quietTimer ??= clock.setTimer(snapshotQuietMs, whenIngestPaused)
-    }
-    return []
-  }
-
-  function whenIngestPaused (): void {
-    const idle = clock.monotonicMs() - lastIngestMs
-    if (dueSnapshots.size > 0 && idle < snapshotQuietMs) {
-      quietTimer = clock.setTimer(snapshotQuietMs - idle, whenIngestPaused)
-      return
-    }
-    quietTimer = undefined
-    // Nothing left when every due document was saved meanwhile (past the cap, or by a
-    // local change). A closed or stopped store refuses the operation; nothing is lost but
-    // the snapshot.
-    if (dueSnapshots.size > 0) serialise(async () => { persistSnapshot(dueSnapshotOps()) }).catch(() => undefined)
-  }
-
-  function dueSnapshotOps (): StorageOp[] {
-    return [...dueSnapshots].sort().flatMap((docId) => snapshotNow(docId))
+  function waitingSnapshotOps (): StorageOp[] {
+    return cadence.waiting().flatMap((docId) => snapshotNow(docId))
   }
 
   function snapshotNow (docId: DocId): StorageOp[] {
-    dueSnapshots.delete(docId)
     const value = docs.get(docId)
     if (value === undefined) return []
-    sinceSnapshot.set(docId, { applied: 0, held: logFor(docId).materialisedCount() })
+    cadence.taken(docId, logFor(docId).materialisedCount())
     return [{ type: 'put', key: snapshotKey(docId), value: encodeRecord('snapshot', encodeSnapshot(value.heads(), value.save())) }]
   }
 
@@ -290,7 +239,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
           const tail = log.materialisedInOrder().filter((e) => !covered.has(e.hash))
           const doc = A.load<unknown>(Buffer.concat([saved, ...tail.map((e) => e.env.change)]), { actor })
           docs.set(docId, createDocumentValue(doc))
-          sinceSnapshot.set(docId, { applied: tail.length, held: covered.size })
+          cadence.taken(docId, covered.size, tail.length)
           return
         }
         logger.warn({ docId }, 'snapshot holds changes the log no longer materialises; rebuilding from the log')
@@ -354,28 +303,15 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     }
   }
 
-  /** `ingest` calls not yet taken by a commit, and whether a commit is queued for them. */
-  const waitingIngests: Array<{ envelopes: readonly SignedChange[], resolve: (r: IngestReport) => void, reject: (e: unknown) => void }> = []
-  let ingestQueued = false
-
   /**
-   * Group commit: every `ingest` call that arrived while the previous operation ran is
-   * taken at once, admitted to the logs one call after the other (so each call's report
+   * Group commit: every `ingest` call that arrived while the previous operation ran joins
+   * one commit, admitted to the logs one call after the other (so each call's report
    * reads as if it had run alone), then written in one batch and applied together. A
    * slow disk then lowers the number of writes, not the rate at which a site takes in
    * its peers' changes (one write per call let nine peers' pushes queue behind a disk
    * taking half a second per write).
    */
-  async function ingestWaiting (): Promise<void> {
-    ingestQueued = false
-    const calls = waitingIngests.splice(0)
-    try {
-      const reports = await commitReceived(calls.map((c) => c.envelopes))
-      calls.forEach((c, i) => { c.resolve(reports[i]!) })
-    } catch (e) {
-      for (const c of calls) c.reject(e)
-    }
-  }
+  const ingestGrouped = createGroupCommit<readonly SignedChange[], IngestReport>(serialise, commitReceived)
 
   /** One call's changes verified and added to their logs (in memory), with what to write. */
   function admitReceived (envelopes: readonly SignedChange[], ops: StorageOp[]): { report: IngestReport, outcomes: Array<{ docId: DocId, outcome: AddOutcome }> } {
@@ -410,7 +346,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
 
   /** Verifies, persists and applies the changes of several `ingest` calls; one report per call. */
   async function commitReceived (calls: ReadonlyArray<readonly SignedChange[]>): Promise<IngestReport[]> {
-    lastIngestMs = clock.monotonicMs()
+    cadence.ingested()
     const ops: StorageOp[] = []
     const admitted = calls.map((envelopes) => admitReceived(envelopes, ops))
     // The log write's fsync overlaps with applying the changes in memory: nothing is
@@ -440,7 +376,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
         snapshots.push(...snapshotNow(docId))
       } else {
         if (entries.length > 0) valueFor(docId).apply(entries)
-        snapshots.push(...receivedSnapshotOps(docId, entries.length))
+        if (cadence.received(docId, entries.length)) snapshots.push(...snapshotNow(docId))
       }
     }
     await written
@@ -508,24 +444,13 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
             'The log refuses this site\'s own changes — as after an equivocation by its actor, e.g. a data directory restored from an old copy. Check `flotilla evidence`; a site that equivocated must be re-initialised with a new key.')
         }
         value.replace(after as A.Doc<unknown>)
-        persistSnapshot(snapshotOps(docId, 1))
+        if (cadence.local(docId, 1)) persistSnapshot(snapshotNow(docId))
         emit(docId, [entry], 'local')
         return entry
       })
     },
 
-    ingest (envelopes) {
-      return new Promise<IngestReport>((resolve, reject) => {
-        waitingIngests.push({ envelopes, resolve, reject })
-        if (ingestQueued) return
-        ingestQueued = true
-        // Refused before it ran (closed or stopped store): so is every call waiting on it.
-        serialise(ingestWaiting).catch((e: unknown) => {
-          ingestQueued = false
-          for (const w of waitingIngests.splice(0)) w.reject(e)
-        })
-      })
-    },
+    ingest: ingestGrouped,
 
     signedChanges (docId, hashes) {
       const log = logs.get(docId)
@@ -553,9 +478,8 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
       // write still closes: the failure was reported to the write that met it, and
       // shutting the site down must not fail over it.
       const run = async (): Promise<void> => {
-        quietTimer?.cancel()
-        quietTimer = undefined
-        if (!closed && failure === undefined) persistSnapshot(dueSnapshotOps())
+        cadence.stop()
+        if (!closed && failure === undefined) persistSnapshot(waitingSnapshotOps())
         await snapshotWrite
         closed = true
       }
@@ -569,21 +493,6 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
 /** The header read without Automerge's decoder, if the change allows it (parsed once per change). */
 function fastHeader (env: SignedChange): ChangeHeader | undefined {
   try { return readChangeHeaderFast(env.change) } catch { return undefined }
-}
-
-/** The write policy of a roster: a site writes `site:<its id>`; members write `federation`. */
-export function rosterWritePolicy (roster: () => ReadonlyArray<{ siteId: string, publicKey: string }>): WritePolicy {
-  return (docId, signerHex) => {
-    const members = roster()
-    if (docId === 'federation') return members.some((m) => m.publicKey === signerHex) ? 'allowed' : 'denied'
-    if (docId.startsWith('site:')) {
-      const siteId = docId.slice(5)
-      const owner = members.find((m) => m.siteId === siteId)
-      if (owner === undefined) return 'unknown-document'
-      return owner.publicKey === signerHex ? 'allowed' : 'denied'
-    }
-    return 'unknown-document'
-  }
 }
 
 export function siteDocId (siteId: string): DocId {

@@ -9,7 +9,8 @@ import type { Storage } from '../../src/ports/storage.ts'
 import { createMemoryStorage } from '../../sim/storage/memory-storage.ts'
 import { silentLogger } from '../../src/ports/logger.ts'
 import { createSigner, createVerifier, keyPairFromSeed, type KeyPair, type Signer } from '../../src/identity/keys.ts'
-import { openDocumentStore, rosterWritePolicy, type DocumentStore } from '../../src/store/document-store.ts'
+import { openDocumentStore, type DocumentStore } from '../../src/store/document-store.ts'
+import { rosterWritePolicy } from '../../src/store/roster-write-policy.ts'
 
 export interface TestSite { id: string, keys: KeyPair, signer: Signer }
 

@@ -5,7 +5,8 @@ import { isFlotillaError } from '../../../src/model/errors.ts'
 import { createVerifier } from '../../../src/identity/keys.ts'
 import { decodeSignedChange, encodeSignedChange, signChange, type SignedChange } from '../../../src/store/log/envelope.ts'
 import { verifySignedChange } from '../../../src/store/log/verify.ts'
-import { rosterWritePolicy, siteDocId } from '../../../src/store/document-store.ts'
+import { siteDocId } from '../../../src/store/document-store.ts'
+import { rosterWritePolicy } from '../../../src/store/roster-write-policy.ts'
 import { openTestStore, rosterOf, testSite } from '../../support/store-fixtures.ts'
 
 const eu = testSite('eu-west')
