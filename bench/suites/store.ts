@@ -212,7 +212,7 @@ const measureMemoryAndView: Measure = async () => {
 
 /** Metric groups in run order; the lead's groups (verify_apply_per_s, load_ms_10k) go here. */
 const MEASURES: Array<{ prefixes: string[], measure: Measure, optIn?: string }> = [
-  { prefixes: ['verify_apply_per_s', 'verify_apply_warm_per_s', 'tweetnacl_verify_per_s', 'node_verify_per_s'], measure: measureVerifyApply },
+  { prefixes: ['verify_apply_per_s', 'verify_apply_warm_per_s', 'tweetnacl_verify_per_s', 'verify_per_s'], measure: measureVerifyApply },
   { prefixes: ['load_ms_10k', 'update_ms_after_load'], measure: measureLoad },
   { prefixes: ['update_ms_10k', 'flat_update_ms_10k', 'update_ms_10k_loaded', 'update_ms_10k_loaded_clustered'], measure: measureUpdate },
   { prefixes: ['rss_mb_20x2k', 'view_'], measure: measureMemoryAndView },

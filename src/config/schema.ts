@@ -4,11 +4,18 @@
  * with its path and what was expected; defaults are the documented ones and live here.
  */
 import { z } from 'zod'
+import { weakPublicKeyReason } from '../identity/ed25519-strict.ts'
 
 const dnsLabel = z.string().regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/,
   'expected a DNS-1123 label: lower-case letters, digits and "-", starting and ending alphanumeric, at most 63 characters')
 
-const hexKey = z.string().regex(/^[0-9a-f]{64}$/, 'expected an ed25519 public key as 64 lower-case hex characters')
+/** Keys of small order or non-canonical encoding can never sign under the federation's rule (ed25519-strict.ts). */
+const hexKey = z.string().regex(/^[0-9a-f]{64}$/, 'expected an ed25519 public key as 64 lower-case hex characters').superRefine((hex, ctx) => {
+  const reason = weakPublicKeyReason(Buffer.from(hex, 'hex'))
+  if (reason !== undefined) {
+    ctx.addIssue({ code: 'custom', message: `not a usable ed25519 public key (${reason === 'small-order' ? 'a point of small order, for which anyone can forge signatures' : 'a non-canonical encoding'}): copy the key printed by \`flotilla init\` for that site` })
+  }
+})
 
 const hostPort = z.string().regex(/^[^\s:]+:\d{1,5}$/, 'expected "host:port", e.g. "127.0.0.1:6443"')
 

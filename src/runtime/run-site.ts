@@ -16,6 +16,7 @@ import { createLibp2pNetwork, type Libp2pNetwork } from '../net/libp2p-network.t
 import { networkOptionsFromConfig } from '../net/from-config.ts'
 import { loadKeyFile } from '../keystore/key-file.ts'
 import { createSite, type Site } from '../site/site.ts'
+import { defaultVerifierBackend } from '../identity/verifier.ts'
 import type { ClusterSettings } from '../controllers/cluster-status.ts'
 import { createApiServer, type ApiServer } from '../api/index.ts'
 import { loadSitePki } from '../pki/index.ts'
@@ -61,6 +62,10 @@ export async function runSite (options: RunSiteOptions): Promise<RunningSite> {
   }
   const clock = createSystemClock()
   const rng = createCryptoRng()
+  const verifier = defaultVerifierBackend()
+  if (verifier.reason !== undefined) {
+    logger.warn({ backend: verifier.backend, reason: verifier.reason }, 'signatures are verified with node:crypto, about half as fast as libsodium; the acceptance rule is the same')
+  }
   const storage = await openLevelStorage(join(config.dataDir, 'store'), { sync: config.storage.sync })
   const netOptions = networkOptionsFromConfig(config, key.keys, { logger: logger.child({ component: 'net' }), clock, rng })
   const blocked = options.blocked

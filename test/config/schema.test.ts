@@ -54,6 +54,15 @@ describe('site config', () => {
     expect(issues).toContainEqual({ path: 'roster', message: expect.stringMatching(/must include this site/) as unknown as string })
   })
 
+  it('rejects roster keys no signature could ever verify under: small-order points and non-canonical encodings', () => {
+    const identity = '01' + '00'.repeat(31)
+    const nonCanonical = 'ee' + 'ff'.repeat(30) + '7f'
+    const issues = issuesFor({ ...valid, roster: [...valid.roster, { siteId: 'weak', publicKey: identity, region: 'eu-west' }, { siteId: 'odd', publicKey: nonCanonical, region: 'eu-west' }] })
+    const byPath = Object.fromEntries(issues.map((i) => [i.path, i.message]))
+    expect(byPath['roster[1].publicKey']).toMatch(/small order.*flotilla init/)
+    expect(byPath['roster[2].publicKey']).toMatch(/non-canonical.*flotilla init/)
+  })
+
   it('rejects failover timings where suspicion would come after failure', () => {
     const issues = issuesFor({ ...valid, failover: { suspectMs: 20_000, failMs: 10_000 } })
     expect(issues.map((i) => i.path)).toContain('failover.suspectMs')

@@ -7,15 +7,18 @@ import { createPortableSigner, createSigner, createVerifier, keyPairFromSeed, ve
 import { peerIdFromPublicKey, publicKeyFromPeerId } from '../../src/identity/peer-id.ts'
 
 const verify = createVerifier()
+const verifyWithNode = createVerifier({ backend: 'node' })
+const verifyWithSodium = createVerifier({ backend: 'sodium' })
 const message = new TextEncoder().encode('flotilla change hash')
 
 describe('site keys', () => {
-  it('signatures made with tweetnacl verify with node:crypto, and the other way round', () => {
+  it('signatures made with tweetnacl verify with node:crypto (and libsodium, the default), and the other way round', () => {
     fc.assert(fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.uint8Array({ maxLength: 256 }), (seed, msg) => {
       const keys = keyPairFromSeed(seed)
       const viaNacl = createPortableSigner(keys).sign('flotilla/change/v1', msg)
       const viaNode = createSigner(keys).sign('flotilla/change/v1', msg)
-      expect(verify(keys.publicKey, 'flotilla/change/v1', msg, viaNacl)).toBe(true)
+      expect(verifyWithNode(keys.publicKey, 'flotilla/change/v1', msg, viaNacl)).toBe(true)
+      expect(verifyWithSodium(keys.publicKey, 'flotilla/change/v1', msg, viaNacl)).toBe(true)
       expect(verifyPortable(keys.publicKey, 'flotilla/change/v1', msg, viaNode)).toBe(true)
       // ed25519 is deterministic: both libraries produce the same bytes.
       expect(Buffer.from(viaNacl).equals(Buffer.from(viaNode))).toBe(true)
@@ -40,8 +43,8 @@ describe('site keys', () => {
     }), { numRuns: 200 })
   })
 
-  it('verifies against the right key when authors alternate and a caller reuses its key buffer', () => {
-    const fresh = createVerifier()
+  it.each(['sodium', 'node'] as const)('verifies against the right key when authors alternate and a caller reuses its key buffer (%s)', (backend) => {
+    const fresh = createVerifier({ backend })
     const a = keyPairFromSeed(randomBytes(32))
     const b = keyPairFromSeed(randomBytes(32))
     const sigA = createSigner(a).sign('flotilla/change/v1', message)
@@ -60,8 +63,11 @@ describe('site keys', () => {
   })
 
   it('treats malformed keys and signatures as invalid instead of throwing', () => {
-    expect(verify(new Uint8Array(31), 'flotilla/change/v1', message, new Uint8Array(64))).toBe(false)
-    expect(verify(new Uint8Array(32), 'flotilla/change/v1', message, new Uint8Array(10))).toBe(false)
+    for (const v of [verify, verifyWithNode, verifyWithSodium]) {
+      expect(v(new Uint8Array(31), 'flotilla/change/v1', message, new Uint8Array(64))).toBe(false)
+      expect(v(new Uint8Array(32), 'flotilla/change/v1', message, new Uint8Array(10))).toBe(false)
+      expect(v(new Uint8Array(33), 'flotilla/change/v1', message, new Uint8Array(65))).toBe(false)
+    }
     expect(verifyPortable(new Uint8Array(3), 'flotilla/change/v1', message, new Uint8Array(64))).toBe(false)
   })
 })

@@ -39,6 +39,8 @@ export interface InitResult {
   kubeconfigs?: Record<'admin' | 'viewer' | 'auditor', string>
 }
 
+const ED25519_BASE_POINT_HEX = '58' + '66'.repeat(31)
+
 /** The init work itself, shared by the CLI and `npm start`. */
 export async function initSite (options: InitOptions): Promise<InitResult> {
   const dir = resolve(options.dir ?? join('.flotilla', options.siteId))
@@ -56,7 +58,8 @@ export async function initSite (options: InitOptions): Promise<InitResult> {
   const probe = siteConfigSchema.safeParse({
     site: { id: options.siteId, region: options.region, zone: options.zone ?? `${options.region}-a` },
     dataDir: '.', p2p: { listen: [`/ip4/${host}/tcp/${p2pPort}`] },
-    roster: [{ siteId: options.siteId, publicKey: '0'.repeat(64), region: options.region }]
+    // The probe checks the names before a key exists; the base point stands in for it.
+    roster: [{ siteId: options.siteId, publicKey: ED25519_BASE_POINT_HEX, region: options.region }]
   } satisfies SiteConfigInput)
   if (!probe.success) {
     throw new FlotillaError('input-invalid', `cannot create site "${options.siteId}":\n${issuesOf(probe.error).map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`,
