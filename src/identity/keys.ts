@@ -10,6 +10,7 @@ import { FlotillaError } from '../model/errors.ts'
 import { signedBytes, type SignatureContext } from './signed-bytes.ts'
 
 export { signedBytes, type SignatureContext } from './signed-bytes.ts'
+export { createVerifier, verifyPortable, type Verify } from './verifier.ts'
 
 export interface KeyPair {
   /** 32-byte ed25519 public key. */
@@ -57,8 +58,6 @@ export function createPortableSigner (keys: KeyPair): Signer {
     sign: (context, message) => nacl.sign.detached(signedBytes(context, message), secretKey)
   }
 }
-
-export { createVerifier, verifyPortable, type Verify } from './verifier.ts'
 
 export function toHex (bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
