@@ -6,7 +6,7 @@
  *
  * Receiving is measured in fresh child processes too, each a site that starts (with a
  * site's V8 flags) and is sent the changes: the figure is a new process's first receive
- * pass (compiling that path's JavaScript, growing its heaps), not a process that just built the
+ * pass (compiling that path, growing its heaps), not a process that just built the
  * sender's document and carries its garbage. The changes arrive as one burst, so the
  * receiver's snapshot waits for the pause after it (document-store.ts) and is taken at
  * close, outside the timing. This machine's speed drifts by ±20 % from one minute to the next
@@ -97,9 +97,8 @@ async function childReceive (file: string, n: number): Promise<ReceiverResult> {
   const order: SignedChange[] = []
   for (let at = 0; at < bytes.length;) { const { env, next } = decodeSignedChangeAt(bytes, at); order.push(env); at = next }
   // The first pass is the figure, as the process's first receive path: it also
-  // pays for compiling that path's JavaScript, which a running site pays once (Automerge's
-  // WebAssembly is compiled when it loads, with a site's V8 flags: that ≈ 1.4 s is part of
-  // a site's start, measured by the start suite). The same work again into a new receiver shows the steady
+  // pays for compiling that path (JS JIT, Automerge's WebAssembly tier-up), which a
+  // running site pays once. The same work again into a new receiver shows the steady
   // state (verify_per_s, verification alone, is measured after a warm-up too).
   const first = await receiveAll(order, n)
   const warm = await receiveAll(order, n)

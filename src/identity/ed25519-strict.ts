@@ -51,6 +51,8 @@ function isSmallOrderY (bytes: Uint8Array, offset: number): boolean {
   return false
 }
 
+const L_BYTES = littleEndianBytes(L)
+
 /** Whether the scalar S at `offset` is below L (L's top byte is 0x10; below it S is small enough at once). */
 function isCanonicalScalar (bytes: Uint8Array, offset: number): boolean {
   const top = bytes[offset + 31]!
@@ -61,7 +63,6 @@ function isCanonicalScalar (bytes: Uint8Array, offset: number): boolean {
   }
   return false
 }
-const L_BYTES = littleEndianBytes(L)
 
 export type WeakKeyReason = 'length' | 'non-canonical' | 'small-order'
 
