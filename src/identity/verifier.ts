@@ -101,7 +101,7 @@ function backendFor (backend: VerifierBackend, keyCacheSize: number): VerifyDeta
     case 'sodium': {
       const s = loadSodium()
       if (s === null) {
-        throw new FlotillaError('internal', `the libsodium verifier is not available: ${sodiumLoadError ?? 'unknown error'}`,
+        throw new FlotillaError('addon-unavailable', `the libsodium verifier is not available: ${sodiumLoadError ?? 'unknown error'}`,
           'Reinstall with `npm ci` on this platform (sodium-native ships prebuilt addons), or use the node:crypto backend.')
       }
       return (publicKey, bytes, signature) => s.crypto_sign_verify_detached(signature, bytes, publicKey)

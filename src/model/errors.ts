@@ -21,7 +21,7 @@ export type ErrorCode =
   // API and policies
   | 'unauthenticated' | 'forbidden' | 'conflict' | 'origin-mismatch' | 'unsatisfiable-policy'
   // runtime
-  | 'site-unreachable' | 'timed-out' | 'node-too-old' | 'port-in-use' | 'internal'
+  | 'site-unreachable' | 'timed-out' | 'node-too-old' | 'port-in-use' | 'addon-unavailable' | 'internal'
   // simulator
   | 'sim-runaway'
 
