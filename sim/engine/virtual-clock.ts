@@ -21,7 +21,7 @@ import { FlotillaError } from '../../src/model/errors.ts'
 import { checkDelayMs } from '../../src/platform/delay.ts'
 import { MONOTONIC_ORIGIN_MS } from '../../src/platform/system-clock.ts'
 import type { Clock, Timer } from '../../src/ports/clock.ts'
-import { createEventQueue, type QueuedEvent } from './event-queue.ts'
+import { createEventQueue, type QueuedEvent } from '../../src/platform/event-queue.ts'
 import type { Trace } from './trace.ts'
 
 export interface VirtualClockOptions {

@@ -26,6 +26,15 @@ export function heapReserveFor (sites: number): number {
 
 let reserved = 0
 
+/** Has Automerge allocate `bytes` in its heap and free them: `load` copies its argument in, then refuses zeros. */
+function allocateAndFree (bytes: number): void {
+  try {
+    A.load(new Uint8Array(bytes))
+  } catch {
+    // Refused, as intended: the copy was made and freed.
+  }
+}
+
 /** Memory outside the JS heap and its ArrayBuffers: Automerge's WebAssembly heap, mostly. */
 const wasmBytes = (): number => { const m = process.memoryUsage(); return m.external - m.arrayBuffers }
 /** Top-ups stop here, well short of the 4 GiB a 32-bit heap can reach. */
@@ -38,11 +47,7 @@ const TOP_UP_CEILING_BYTES = 3072 * MIB
 export function reserveAutomergeHeap (bytes: number): number {
   const more = Math.min(MAX_HEAP_RESERVE_BYTES, Math.floor(bytes)) - reserved
   if (more <= 0) return 0
-  try {
-    A.load(new Uint8Array(more))
-  } catch {
-    // Refused, as intended: the copy was made and freed.
-  }
+  allocateAndFree(more)
   reserved += more
   return more
 }
@@ -60,11 +65,7 @@ export function createHeapTopUp (chunk = 256 * MIB, checkEvery = 16): () => void
     if (++calls % checkEvery !== 0) return
     const now = wasmBytes()
     if (now - mark < chunk / 8 || now > TOP_UP_CEILING_BYTES) return
-    try {
-      A.load(new Uint8Array(chunk))
-    } catch {
-      // Refused, as intended: the copy was made and freed.
-    }
+    allocateAndFree(chunk)
     mark = wasmBytes()
   }
 }

@@ -34,6 +34,8 @@ import { createDocumentValue, type DocumentValue } from './document-value.ts'
 import { createGroupCommit } from './group-commit.ts'
 import { createSnapshotCadence } from './snapshot-cadence.ts'
 
+export { FEDERATION_DOC_ID, siteDocId } from './docs/schema.ts'
+
 export type DocId = string
 
 export interface StoreLimits extends VerifyLimits {
@@ -494,9 +496,3 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
 function fastHeader (env: SignedChange): ChangeHeader | undefined {
   try { return readChangeHeaderFast(env.change) } catch { return undefined }
 }
-
-export function siteDocId (siteId: string): DocId {
-  return `site:${siteId}`
-}
-
-export const FEDERATION_DOC_ID: DocId = 'federation'

@@ -1,8 +1,8 @@
 /**
- * The simulator's pending events: a binary min-heap ordered by (time, seq), where `seq`
- * is the insertion number. (time, seq) is a total order, so events at the same instant
- * run in the order they were scheduled and a run replays exactly whatever the heap's
- * internal layout. Cancellation is lazy (the entry is marked and skipped when it reaches
+ * Pending timers, for the system clock and the simulator's virtual clock alike: a binary
+ * min-heap ordered by (time, seq), where `seq` is the insertion number. (time, seq) is a
+ * total order, so events at the same instant run in the order they were scheduled and a
+ * run replays exactly whatever the heap's internal layout. Cancellation is lazy (the entry is marked and skipped when it reaches
  * the top); the heap is rebuilt when cancelled entries outnumber live ones, so timers
  * that are almost always cancelled (timeouts) do not make it grow without bound.
  */

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { createEventQueue, type QueuedEvent } from '../../../sim/engine/event-queue.ts'
+import { createEventQueue, type QueuedEvent } from '../../src/platform/event-queue.ts'
 
 describe('event queue', () => {
   it('pops by time, and by insertion order at equal times, skipping cancelled events (any schedule)', () => {
