@@ -13,7 +13,7 @@ import { createFaultInjector, type FaultStats } from './faults/injector.ts'
 import { planFaults, type ScheduledFault } from './faults/plan.ts'
 import { createMonitor, type MonitorStats, type ReportSeries } from './invariants/monitor.ts'
 import type { InvariantResult } from './invariants/types.ts'
-import { createHeapTopUp, heapReserveFor, reserveAutomergeHeap } from './runner/automerge-heap.ts'
+import { createHeapWatch, heapExhausted, heapReserveFor, reserveAutomergeHeap } from './runner/automerge-heap.ts'
 import { resolveScenario, type ScenarioInput, type ScenarioOptions } from './runner/options.ts'
 import type { LogSink } from './runner/sim-logger.ts'
 import type { TimelineEntry } from './runner/timeline.ts'
@@ -94,6 +94,8 @@ export interface RunHooks {
    * virtual time it reached (`stats.virtualMs`).
    */
   maxWallMs?: number
+  /** Stop when Automerge's heap reaches this size (default `HEAP_STOP_BYTES`; tests lower it). */
+  heapStopBytes?: number
 }
 
 export async function runScenario (input: ScenarioInput, hooks: RunHooks = {}): Promise<RunResult> {
@@ -109,7 +111,7 @@ export async function runScenario (input: ScenarioInput, hooks: RunHooks = {}): 
 async function execute (options: ScenarioOptions, hooks: RunHooks): Promise<RunResult> {
   const startedAt = performance.now()
   reserveAutomergeHeap(heapReserveFor(options.sites))
-  const topUpHeap = createHeapTopUp()
+  const watchHeap = createHeapWatch(hooks.heapStopBytes !== undefined ? { stopAtBytes: hooks.heapStopBytes } : {})
   const world = createWorld(options)
   const byzantine = installByzantine(world)
   const generator = createWorkloadGenerator(world)
@@ -132,9 +134,10 @@ async function execute (options: ScenarioOptions, hooks: RunHooks): Promise<RunR
     while (engine.nowMs() < options.durationMs && !stop && internalErrors.length === 0) {
       const budget = hooks.maxWallMs
       events += await engine.runUntil(Math.min(options.durationMs, engine.nowMs() + CHUNK_MS), () => {
-        topUpHeap()
-        return budget !== undefined && performance.now() - startedAt > budget
+        return watchHeap() !== undefined || (budget !== undefined && performance.now() - startedAt > budget)
       })
+      const heapFull = watchHeap()
+      if (heapFull !== undefined) { internalErrors.push(heapExhausted(heapFull, engine.nowMs(), options.sites)); break }
       if (hooks.maxWallMs !== undefined && performance.now() - startedAt > hooks.maxWallMs && engine.nowMs() < options.durationMs) { outOfWallBudget = true; break }
     }
     if (!stop && !outOfWallBudget && internalErrors.length === 0) await monitor.finish()

@@ -53,19 +53,50 @@ export function reserveAutomergeHeap (bytes: number): number {
 }
 
 /**
+ * Where a run stops: Automerge's heap is a 32-bit WebAssembly memory, and an allocation
+ * past 4 GiB aborts inside whichever site asked for it, leaving the one heap every
+ * simulated site shares in an undefined state. Stopping short of that keeps the verdicts
+ * of the virtual time reached, and says what to change.
+ */
+export const HEAP_STOP_BYTES = 3840 * MIB
+
+export interface HeapWatchOptions {
+  /** What a top-up reserves (default 256 MiB). */
+  chunk?: number
+  /** Act on every n-th call (default 16): reading the process's memory is not free. */
+  checkEvery?: number
+  /** The heap size at which the run must stop (default `HEAP_STOP_BYTES`). */
+  stopAtBytes?: number
+}
+
+/**
  * A check to run between events: once the heap has grown by `chunk / 8` past its last
  * reserve (the free pool is used up and the allocator grows it page by page again), it
  * reserves another `chunk`. Large runs outgrow any one reserve (100 sites passed 1.4 GB
- * within three virtual seconds).
+ * within three virtual seconds). It returns the heap's size once that reached
+ * `stopAtBytes`, and then on every call: the run must stop (see `heapExhausted`).
  */
-export function createHeapTopUp (chunk = 256 * MIB, checkEvery = 16): () => void {
+export function createHeapWatch (options: HeapWatchOptions = {}): () => number | undefined {
+  const { chunk = 256 * MIB, checkEvery = 16, stopAtBytes = HEAP_STOP_BYTES } = options
   let mark = wasmBytes()
   let calls = 0
+  let full: number | undefined
   return () => {
-    if (++calls % checkEvery !== 0) return
+    if (full !== undefined || ++calls % checkEvery !== 0) return full
     const now = wasmBytes()
-    if (now - mark < chunk / 8 || now > TOP_UP_CEILING_BYTES) return
+    if (now >= stopAtBytes) return (full = now)
+    if (now - mark < chunk / 8 || now > TOP_UP_CEILING_BYTES) return undefined
     allocateAndFree(chunk)
     mark = wasmBytes()
+    return undefined
   }
+}
+
+/** Why a run stopped when the heap filled up, and what to do about it. */
+export function heapExhausted (bytes: number, virtualMs: number, sites: number): string {
+  const gib = (bytes / (1024 * MIB)).toFixed(2)
+  return `Automerge's WebAssembly heap reached ${gib} GiB of the 4 GiB it can address at ${(virtualMs / 1000).toFixed(1)} virtual s ` +
+    `(${sites} simulated sites, each holding a copy of every site's documents, share that one heap); the run stopped there, ` +
+    'before an allocation could fail inside a site, and its verdicts cover only the virtual time reached. ' +
+    'Run fewer sites (--sites) or a shorter --duration.'
 }
