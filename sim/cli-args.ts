@@ -26,6 +26,7 @@ export interface SimFlags {
   clusters?: string
   loss?: string
   dup?: string
+  reorder?: string
   bandwidth?: string
 }
 
@@ -44,6 +45,7 @@ const SCENARIO_FLAGS: ReadonlyArray<[keyof SimFlags, string, string]> = [
   ['clusters', '--clusters <n>', 'clusters per site'],
   ['loss', '--loss <p>', 'frame loss probability on every link'],
   ['dup', '--dup <p>', 'frame duplication probability on every link'],
+  ['reorder', '--reorder <p>', 'probability that a frame overtakes those sent before it on its link (default 0: in order, as on one TCP connection)'],
   ['bandwidth', '--bandwidth <mbps>', 'serialisation rate of every link in Mbit/s (default unlimited)']
 ]
 
@@ -113,6 +115,7 @@ export function scenarioFromFlags (flags: SimFlags): ScenarioInput {
   const network: NonNullable<ScenarioInput['network']> = {}
   if (flags.loss !== undefined) network.loss = probability('loss', flags.loss)
   if (flags.dup !== undefined) network.duplicate = probability('dup', flags.dup)
+  if (flags.reorder !== undefined) network.reorder = probability('reorder', flags.reorder)
   if (flags.bandwidth !== undefined) {
     const mbps = Number(flags.bandwidth)
     if (flags.bandwidth.trim() === '' || !(mbps > 0) || !Number.isFinite(mbps)) throw new FlotillaError('input-invalid', `'--bandwidth' must be a positive number of Mbit/s: received ${JSON.stringify(flags.bandwidth)}`, 'Pass e.g. --bandwidth 100.')

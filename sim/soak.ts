@@ -3,7 +3,7 @@
  * runs a fixed plan of swarms, one after another, each a scenario pushed past what
  * `npm test` and a default swarm cover — six virtual minutes instead of two or three,
  * random faults and a Byzantine site added to the calm scenarios, more sites, lossy
- * links — and lists every failing seed with the command that replays it. Each sweep
+ * links, links that reorder frames — and lists every failing seed with the command that replays it. Each sweep
  * starts at its own seed range, away from the seeds the test suite and the default
  * swarms run, so a soak looks where nobody looked yet. Exits 1 when a seed failed.
  * About 45 minutes on 2 cores at scale 1.
@@ -33,7 +33,8 @@ export const SOAK_PLAN: readonly SoakSweep[] = [
   { name: 'site-loss-faults-6m', flags: { scenario: 'site-loss', duration: '6m', faults: 'crash,partition,not-ready,slow-disk,skew,byzantine=1' }, from: 700, seeds: 60 },
   { name: 'partition-6m', flags: { scenario: 'regional-partition', duration: '6m' }, from: 500, seeds: 60 },
   { name: 'standard-8-sites', flags: { scenario: 'standard', sites: '8', duration: '4m' }, from: 700, seeds: 30 },
-  { name: 'standard-lossy', flags: { scenario: 'standard', loss: '0.05', dup: '0.02' }, from: 300, seeds: 100 }
+  { name: 'standard-lossy', flags: { scenario: 'standard', loss: '0.05', dup: '0.02' }, from: 300, seeds: 100 },
+  { name: 'standard-reordering', flags: { scenario: 'standard', reorder: '1', loss: '0.01' }, from: 1300, seeds: 100 }
 ]
 
 /**

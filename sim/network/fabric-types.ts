@@ -179,6 +179,9 @@ export interface LazyOffer {
 export interface DirLink {
   model: LinkModel
   nextFreeAt: number
+  /** When the link's last in-order frame arrives, on the connection of `orderedEpoch`. */
+  lastArrivalAt: number
+  orderedEpoch: number
   pair: Pair
 }
 

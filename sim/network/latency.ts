@@ -1,6 +1,7 @@
 /**
  * Latency distributions for simulated links, sampled only from the run's Rng so a seed
- * replays the same delays. Per-frame independent samples are what reorder frames.
+ * replays the same delays. Each frame draws its own; whether it may then overtake the
+ * frames before it is the link's `reorder`.
  */
 import type { Rng } from '../../src/ports/rng.ts'
 import { FlotillaError } from '../../src/model/errors.ts'

@@ -14,6 +14,13 @@ export interface LinkModel {
   loss: number
   /** Probability that a frame arrives twice. */
   duplicate: number
+  /**
+   * Probability that a frame may overtake frames sent before it on the link (its own
+   * latency, not held behind theirs). 0 (default): a link delivers in the order it was
+   * given frames, as one TCP connection does for every libp2p stream on it; 1: every
+   * frame's latency is independent, so jitter reorders them.
+   */
+  reorder: number
   /** Serialisation rate; Infinity for none. */
   bandwidthBytesPerSec: number
   /** Bytes that may wait for serialisation before new frames are dropped (the sender's bounded queue). */
@@ -29,6 +36,7 @@ export const defaultLinkModel: LinkModel = {
   latency: { kind: 'uniform', minMs: 1, maxMs: 5 },
   loss: 0,
   duplicate: 0,
+  reorder: 0,
   bandwidthBytesPerSec: Infinity,
   queueBytes: 16 * 1024 * 1024
 }
@@ -41,6 +49,7 @@ export function resolveLinkModel (...layers: Array<Partial<LinkModel> | undefine
   checkLatency(m.latency)
   if (!(m.loss >= 0 && m.loss <= 1)) bad('loss', 'must be a probability between 0 and 1', m.loss)
   if (!(m.duplicate >= 0 && m.duplicate <= 1)) bad('duplicate', 'must be a probability between 0 and 1', m.duplicate)
+  if (!(m.reorder >= 0 && m.reorder <= 1)) bad('reorder', 'must be a probability between 0 and 1', m.reorder)
   if (!(m.bandwidthBytesPerSec > 0)) bad('bandwidthBytesPerSec', 'must be positive (Infinity for unlimited)', m.bandwidthBytesPerSec)
   if (!(m.queueBytes > 0)) bad('queueBytes', 'must be positive', m.queueBytes)
   return m

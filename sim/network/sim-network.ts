@@ -1,8 +1,8 @@
 /**
  * The simulator's network: a fabric that every simulated site joins to get a `Network`.
  * It models what libp2p over TCP does, on the run's Clock and Rng only, so a seed replays
- * exactly: per directed link latency, loss, duplication, reordering (independent per-frame
- * latency) and bandwidth with a bounded queue; connections that come up after a dial delay
+ * exactly: per directed link latency, loss, duplication, frames kept in order as on one
+ * TCP connection (or, by `reorder`, let overtake each other), and bandwidth with a bounded queue; connections that come up after a dial delay
  * and, when a link breaks, go down only after a failure-detection delay (as a real
  * connection times out); partitions of any shape, one-way blocks included; broadcasts
  * relayed hop by hop over live connections with de-duplication, so they cross a partition
@@ -38,6 +38,8 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
   const { clock, rng } = options
   const logger = (options.logger ?? silentLogger).child({ component: 'sim-network' })
   const failureDetectionMs = options.failureDetectionMs ?? 10_000
+  // A bad default link is refused here, not at the first frame that uses it.
+  resolveLinkModel(options.link)
   const connectDelayMs = options.connectDelayMs ?? 200
   const maxFrameBytes = options.maxFrameBytes ?? 4 * 1024 * 1024
   const maxBroadcastBytes = options.maxBroadcastBytes ?? 64 * 1024
@@ -94,7 +96,7 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
       const key = dirKey(from, to)
       const t = site(to)
       const between = options.linkBetween?.({ peer: f.peer, region: f.region }, { peer: t.peer, region: t.region })
-      l = { model: resolveLinkModel(options.link, between, linkOverrides.get(key)), nextFreeAt: 0, pair: pairOf(from, to) }
+      l = { model: resolveLinkModel(options.link, between, linkOverrides.get(key)), nextFreeAt: 0, lastArrivalAt: 0, orderedEpoch: -1, pair: pairOf(from, to) }
       f.out.set(to, l)
     }
     return l
@@ -216,17 +218,22 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
     counters.framesOut++
     counters.bytesOut += f.payload.byteLength + (f.kind === 'direct' ? varintLength(f.payload.byteLength) : 0)
     stats.framesSent++
-    // always draw both, so changing one probability does not shift every later sample
+    // always draw all three, so changing one probability does not shift every later sample
     const lost = rng.nextFloat() < m.loss
     const twice = rng.nextFloat() < m.duplicate
+    const overtakes = rng.nextFloat() < m.reorder
     if (lost) { stats.dropped.lost++; return }
     if (twice) stats.duplicated++
     const epoch = p.epoch
     const receiverIncarnation = site(f.to).incarnation
+    if (l.orderedEpoch !== epoch) { l.orderedEpoch = epoch; l.lastArrivalAt = 0 }
     f.pending = twice ? 2 : 1
     for (let copy = twice ? 2 : 1; copy > 0; copy--) {
-      const delay = start - t + serialiseMs + sampleLatency(m.latency, rng)
-      clock.setTimer(delay, quietUnlessSiteRan(() => { arrive(f, p, epoch, receiverIncarnation) }))
+      let arrival = start + serialiseMs + sampleLatency(m.latency, rng)
+      // A frame that does not overtake waits for the one before it (TCP's head-of-line
+      // blocking); equal times keep the order sent, as the engine runs them in order set.
+      if (!overtakes) l.lastArrivalAt = arrival = Math.max(arrival, l.lastArrivalAt)
+      clock.setTimer(arrival - t, quietUnlessSiteRan(() => { arrive(f, p, epoch, receiverIncarnation) }))
     }
   }
 

@@ -55,6 +55,11 @@ export interface NetworkOptions {
   loss: number
   /** Duplication probability per frame. Default 0.002. */
   duplicate: number
+  /**
+   * Probability that a frame may overtake those sent before it on its link. Default 0:
+   * frames to a peer travel on one TCP connection in production, which keeps their order.
+   */
+  reorder: number
   /** Serialisation rate of every link, Mbit/s; 0 for unlimited. Default 0. */
   bandwidthMbps: number
 }
@@ -171,9 +176,10 @@ export function resolveScenario (input: ScenarioInput): ScenarioOptions {
   share('workload.localOnly', workload.localOnly)
   share('workload.gpu', workload.gpu)
   if (workload.regionRestricted + workload.localOnly > 1) bad('workload.regionRestricted + workload.localOnly', 'must not exceed 1', workload.regionRestricted + workload.localOnly)
-  const network: NetworkOptions = { loss: 0.002, duplicate: 0.002, bandwidthMbps: 0, ...input.network }
+  const network: NetworkOptions = { loss: 0.002, duplicate: 0.002, reorder: 0, bandwidthMbps: 0, ...input.network }
   share('network.loss', network.loss)
   share('network.duplicate', network.duplicate)
+  share('network.reorder', network.reorder)
   if (!(typeof network.bandwidthMbps === 'number' && network.bandwidthMbps >= 0 && Number.isFinite(network.bandwidthMbps))) bad('network.bandwidthMbps', 'must be a finite number >= 0 (0: unlimited)', network.bandwidthMbps)
   const faults: FaultOptions = {
     kinds: [], meanIntervalMs: 30_000, scheduled: [], byzantine: 0, behaviours: [...BYZANTINE_BEHAVIOURS],

@@ -114,6 +114,7 @@ export function createWorld (options: ScenarioOptions): World {
   const link = {
     loss: options.network.loss,
     duplicate: options.network.duplicate,
+    reorder: options.network.reorder,
     ...(options.network.bandwidthMbps > 0 ? { bandwidthBytesPerSec: options.network.bandwidthMbps * 125_000 } : {})
   }
   const fabric = createSimNetwork({

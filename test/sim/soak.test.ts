@@ -9,7 +9,7 @@ describe('soak plan', () => {
     for (const s of SOAK_PLAN) {
       const o = resolveScenario(scenarioFromFlags({ ...s.flags, seed: String(s.from) }))
       const plain = resolveScenario(scenarioFromFlags({ scenario: s.flags.scenario!, seed: String(s.from) }))
-      const harsher = o.durationMs > plain.durationMs || o.sites > plain.sites || o.network.loss > plain.network.loss ||
+      const harsher = o.durationMs > plain.durationMs || o.sites > plain.sites || o.network.loss > plain.network.loss || o.network.reorder > plain.network.reorder ||
         o.faults.kinds.length > plain.faults.kinds.length || o.faults.byzantine > plain.faults.byzantine
       expect(harsher, s.name).toBe(true)
     }

@@ -21,9 +21,12 @@ function flotilla (...args: string[]): Promise<{ code: number, stdout: string, s
 
 describe('simulator options', () => {
   it('lays the flags over the named scenario and keeps the exact replay command', () => {
-    const input = scenarioFromFlags({ scenario: 'site-loss', seed: '42', sites: '6', duration: '90s', faults: 'partition,crash,byzantine=2', behaviours: 'forge,flood', loss: '0.01' })
+    const input = scenarioFromFlags({ scenario: 'site-loss', seed: '42', sites: '6', duration: '90s', faults: 'partition,crash,byzantine=2', behaviours: 'forge,flood', loss: '0.01', reorder: '0.5' })
     const o = resolveScenario(input)
-    expect(o).toMatchObject({ scenario: 'site-loss', seed: 42, sites: 6, durationMs: 90_000, network: { loss: 0.01 } })
+    expect(o).toMatchObject({ scenario: 'site-loss', seed: 42, sites: 6, durationMs: 90_000, network: { loss: 0.01, reorder: 0.5 } })
+    // Frames keep their order unless asked, as on one TCP connection.
+    expect(resolveScenario(scenarioFromFlags({})).network.reorder).toBe(0)
+    expect(replayCommand({ reorder: '1' }, 3)).toBe('npm run sim -- --reorder 1 --seed 3')
     expect(o.faults).toMatchObject({ kinds: ['partition', 'crash'], byzantine: 2, behaviours: ['forge', 'flood'] })
     // The scenario's scheduled site loss stays.
     expect(o.faults.scheduled).toEqual([{ atMs: 40_000, kind: 'site-loss', site: 's1', downMs: 60_000 }])
@@ -49,6 +52,7 @@ describe('simulator options', () => {
     refuse({ behaviours: 'charm' }, /unknown behaviour: "charm"/)
     refuse({ duration: 'soon' }, /'--duration' must be a duration/)
     refuse({ loss: '2' }, /'--loss' must be a probability/)
+    refuse({ reorder: 'often' }, /'--reorder' must be a probability/)
     refuse({ scenario: 'apocalypse' }, /'--scenario' must be one of/)
     refuse({ sites: '4', faults: 'byzantine=3' }, /'faults.byzantine' must be an integer from 0 to 2/)
   })

@@ -23,7 +23,7 @@ export async function createSimWorld (topology: Topology, seed = 7, extra: Parti
     clock,
     rng,
     maxFrameBytes,
-    link: { latency: { kind: 'uniform', minMs: 5, maxMs: 40 }, bandwidthBytesPerSec: 50 * 1024 * 1024 },
+    link: { latency: { kind: 'uniform', minMs: 5, maxMs: 40 }, reorder: 1, bandwidthBytesPerSec: 50 * 1024 * 1024 },
     ...extra
   })
   const sites = [1, 2, 3].map(testSite)
