@@ -2,11 +2,11 @@
  * The simulator's network: a fabric that every simulated site joins to get a `Network`.
  * It models what libp2p over TCP does, on the run's Clock and Rng only, so a seed replays
  * exactly: per directed link latency, loss, duplication, frames kept in order as on one
- * TCP connection (or, by `reorder`, let overtake each other), and bandwidth with a bounded queue; connections that come up after a dial delay
- * and, when a link breaks, go down only after a failure-detection delay (as a real
- * connection times out); partitions of any shape, one-way blocks included; broadcasts
- * relayed hop by hop over live connections with de-duplication, so they cross a partition
- * through any honest path, as gossipsub does.
+ * TCP connection (or, by `reorder`, let overtake each other), and bandwidth with a bounded
+ * queue; connections that come up after a dial delay and, when a link breaks, go down
+ * only after a failure-detection delay (as a real connection times out); partitions of
+ * any shape, one-way blocks included; broadcasts relayed hop by hop over live connections
+ * with de-duplication, so they cross a partition through any honest path, as gossipsub does.
  *
  * Authentication is modelled, not bypassed: a frame's `from` is the site whose connection
  * carried it, so no hook can make a frame claim another sender; a broadcast is authentic
@@ -33,6 +33,8 @@ import { createSeenCache } from './seen-cache.ts'
 export type { JoinOptions, OutboundFrame, OutboundInterceptor, OutboundObserver, SimNetworkFabric, SimNetworkOptions, SimNetworkStats } from './fabric-types.ts'
 
 const MAX_SEEN_PER_SITE = 200_000
+/** How far apart two in-order frames of a link arrive at the least (far above rounding). */
+const ORDER_GAP_MS = 1e-6
 
 export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric {
   const { clock, rng } = options
@@ -231,8 +233,9 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
     for (let copy = twice ? 2 : 1; copy > 0; copy--) {
       let arrival = start + serialiseMs + sampleLatency(m.latency, rng)
       // A frame that does not overtake waits for the one before it (TCP's head-of-line
-      // blocking); equal times keep the order sent, as the engine runs them in order set.
-      if (!overtakes) l.lastArrivalAt = arrival = Math.max(arrival, l.lastArrivalAt)
+      // blocking), and arrives a nanosecond after it: two equal times could round into
+      // either order on their way to the engine's timers, which count from different sends.
+      if (!overtakes) l.lastArrivalAt = arrival = Math.max(arrival, l.lastArrivalAt + ORDER_GAP_MS)
       clock.setTimer(arrival - t, quietUnlessSiteRan(() => { arrive(f, p, epoch, receiverIncarnation) }))
     }
   }
