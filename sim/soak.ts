@@ -3,10 +3,10 @@
  * runs a fixed plan of swarms, one after another, each a scenario pushed past what
  * `npm test` and a default swarm cover — six virtual minutes instead of two or three,
  * random faults and a Byzantine site added to the calm scenarios, more sites, lossy
- * links, links that reorder frames — and lists every failing seed with the command that replays it. Each sweep
- * starts at its own seed range, away from the seeds the test suite and the default
- * swarms run, so a soak looks where nobody looked yet. Exits 1 when a seed failed.
- * About 45 minutes on 2 cores at scale 1.
+ * links, links that reorder frames — and lists every failing seed with the command that
+ * replays it. Each sweep starts at its own seed range, away from the seeds the test suite
+ * and the default swarms run, so a soak looks where nobody looked yet. Exits 1 when a
+ * seed failed. About 50 minutes on 2 cores at scale 1.
  */
 import { availableParallelism } from 'node:os'
 import { Command } from 'commander'
