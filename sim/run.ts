@@ -129,14 +129,16 @@ async function execute (options: ScenarioOptions, hooks: RunHooks): Promise<RunR
   if (options.checks.stopOnViolation) monitor.sink.onFirst(() => { stop = true })
   let events = 0
   let outOfWallBudget = false
+  /** Automerge's heap size once it reached the stop size (the run ends there). */
+  let heapFull: number | undefined
   const internalErrors = world.internalErrors
   try {
     while (engine.nowMs() < options.durationMs && !stop && internalErrors.length === 0) {
       const budget = hooks.maxWallMs
       events += await engine.runUntil(Math.min(options.durationMs, engine.nowMs() + CHUNK_MS), () => {
-        return watchHeap() !== undefined || (budget !== undefined && performance.now() - startedAt > budget)
+        heapFull = watchHeap()
+        return heapFull !== undefined || (budget !== undefined && performance.now() - startedAt > budget)
       })
-      const heapFull = watchHeap()
       if (heapFull !== undefined) { internalErrors.push(heapExhausted(heapFull, engine.nowMs(), options.sites)); break }
       if (hooks.maxWallMs !== undefined && performance.now() - startedAt > hooks.maxWallMs && engine.nowMs() < options.durationMs) { outOfWallBudget = true; break }
     }

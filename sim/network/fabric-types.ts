@@ -10,6 +10,7 @@ import type { Rng } from '../../src/ports/rng.ts'
 import type { TrafficTable } from '../../src/net/traffic.ts'
 import type { LinkModel, SimSiteInfo } from './link-model.ts'
 import type { SeenCache } from './seen-cache.ts'
+import type { LinkTiming } from './link-delivery.ts'
 
 export interface SimNetworkOptions {
   clock: Clock
@@ -176,12 +177,8 @@ export interface LazyOffer {
   roundsLeft: number
 }
 
-export interface DirLink {
+export interface DirLink extends LinkTiming {
   model: LinkModel
-  nextFreeAt: number
-  /** When the link's last in-order frame arrives, on the connection of `orderedEpoch`. */
-  lastArrivalAt: number
-  orderedEpoch: number
   pair: Pair
 }
 

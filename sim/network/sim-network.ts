@@ -26,15 +26,13 @@ import { NOTHING_TO_SETTLE } from '../engine/virtual-clock.ts'
 import type { DirLink, OutboundFrame, OutboundInterceptor, OutboundObserver, Pair, SimNetworkFabric, SimNetworkOptions, SimNetworkStats, SiteState, WireFrame } from './fabric-types.ts'
 import { createConnections } from './connections.ts'
 import { createGossipRelay } from './gossip-relay.ts'
-import { sampleLatency } from './latency.ts'
+import { deliverOnLink, newLinkTiming } from './link-delivery.ts'
 import { resolveLinkModel, type LinkModel } from './link-model.ts'
 import { createSeenCache } from './seen-cache.ts'
 
 export type { JoinOptions, OutboundFrame, OutboundInterceptor, OutboundObserver, SimNetworkFabric, SimNetworkOptions, SimNetworkStats } from './fabric-types.ts'
 
 const MAX_SEEN_PER_SITE = 200_000
-/** How far apart two in-order frames of a link arrive at the least (far above rounding). */
-const ORDER_GAP_MS = 1e-6
 
 export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric {
   const { clock, rng } = options
@@ -98,7 +96,7 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
       const key = dirKey(from, to)
       const t = site(to)
       const between = options.linkBetween?.({ peer: f.peer, region: f.region }, { peer: t.peer, region: t.region })
-      l = { model: resolveLinkModel(options.link, between, linkOverrides.get(key)), nextFreeAt: 0, lastArrivalAt: 0, orderedEpoch: -1, pair: pairOf(from, to) }
+      l = { model: resolveLinkModel(options.link, between, linkOverrides.get(key)), ...newLinkTiming(), pair: pairOf(from, to) }
       f.out.set(to, l)
     }
     return l
@@ -205,38 +203,23 @@ export function createSimNetwork (options: SimNetworkOptions): SimNetworkFabric 
     }
     const l = link(f.from, f.to)
     const p = l.pair
-    const m = l.model
     const t = now()
-    const bytes = f.payload.byteLength + overhead
-    const start = Math.max(t, l.nextFreeAt)
-    const backlog = Number.isFinite(m.bandwidthBytesPerSec) ? (start - t) * m.bandwidthBytesPerSec / 1000 : 0
-    if (backlog + bytes > m.queueBytes) {
+    const epoch = p.epoch
+    const delivery = deliverOnLink(l.model, l, { now: t, bytes: f.payload.byteLength + overhead, epoch }, rng)
+    if (delivery.fate === 'queue-full') {
       counters.dropped++
       stats.dropped.queueFull++
       return
     }
-    const serialiseMs = Number.isFinite(m.bandwidthBytesPerSec) ? bytes * 1000 / m.bandwidthBytesPerSec : 0
-    l.nextFreeAt = start + serialiseMs
     counters.framesOut++
     counters.bytesOut += f.payload.byteLength + (f.kind === 'direct' ? varintLength(f.payload.byteLength) : 0)
     stats.framesSent++
-    // always draw all three, so changing one probability does not shift every later sample
-    const lost = rng.nextFloat() < m.loss
-    const twice = rng.nextFloat() < m.duplicate
-    const overtakes = rng.nextFloat() < m.reorder
-    if (lost) { stats.dropped.lost++; return }
-    if (twice) stats.duplicated++
-    const epoch = p.epoch
+    if (delivery.fate === 'lost') { stats.dropped.lost++; return }
+    if (delivery.arrivals.length > 1) stats.duplicated++
     const receiverIncarnation = site(f.to).incarnation
-    if (l.orderedEpoch !== epoch) { l.orderedEpoch = epoch; l.lastArrivalAt = 0 }
-    f.pending = twice ? 2 : 1
-    for (let copy = twice ? 2 : 1; copy > 0; copy--) {
-      let arrival = start + serialiseMs + sampleLatency(m.latency, rng)
-      // A frame that does not overtake waits for the one before it (TCP's head-of-line
-      // blocking), and arrives a nanosecond after it: two equal times could round into
-      // either order on their way to the engine's timers, which count from different sends.
-      if (!overtakes) l.lastArrivalAt = arrival = Math.max(arrival, l.lastArrivalAt + ORDER_GAP_MS)
-      clock.setTimer(arrival - t, quietUnlessSiteRan(() => { arrive(f, p, epoch, receiverIncarnation) }))
+    f.pending = delivery.arrivals.length
+    for (const at of delivery.arrivals) {
+      clock.setTimer(at - t, quietUnlessSiteRan(() => { arrive(f, p, epoch, receiverIncarnation) }))
     }
   }
 
