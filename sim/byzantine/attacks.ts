@@ -5,8 +5,9 @@
  * its own (honest) store. Passive behaviours — withholding, selective forwarding, not
  * relaying a victim's heartbeats — live in the outbound filter (`outboundFilter`).
  */
-import type * as A from '@automerge/automerge'
-import { createSigner } from '../../src/identity/keys.ts'
+import * as A from '@automerge/automerge'
+import { createHash } from 'node:crypto'
+import { createSigner, type Signer } from '../../src/identity/keys.ts'
 import { clusterId, type Binding } from '../../src/model/federation.ts'
 import type { Clock } from '../../src/ports/clock.ts'
 import type { OutboundFrame } from '../network/index.ts'
@@ -70,6 +71,23 @@ function pick<T> (rng: SeededRng, items: readonly T[]): T | undefined {
 
 function pushFrame (docId: string, changes: SignedChange[]): Uint8Array {
   return encodeDirect({ type: 'changes', session: 0, docId, changes, more: false, toResponder: false })
+}
+
+/**
+ * `change` (a change with bits flipped) with its checksum made right again and signed
+ * by `signer`, if Automerge refuses it: a roster member's signed bytes that pass the
+ * header check but are no change. Undefined if it still decodes or its header breaks.
+ */
+function undecodableResigned (change: Uint8Array, docId: string, signer: Signer): SignedChange | undefined {
+  if (change.length < 9) return undefined
+  const fixed = change.slice()
+  fixed.set(createHash('sha256').update(fixed.subarray(8)).digest().subarray(0, 4), 4)
+  try {
+    A.decodeChange(fixed)
+    return undefined
+  } catch {
+    return selfSignedEnvelope(docId, fixed, signer)
+  }
 }
 
 /** Runs `act` at random intervals of `meanMs` within the window, on the site's own clock. */
@@ -217,7 +235,11 @@ const attacks: Partial<Record<ByzantineBehaviour, (ctx: AttackContext) => void>>
           const change = env.change.slice()
           const at = randomInt(ctx.rng, 0, change.length - 1)
           change[at] = change[at]! ^ (1 << randomInt(ctx.rng, 0, 7))
-          send(ctx, to, pushFrame(env.docId, [{ ...env, change }]))
+          // Every other time the flipped change gets a fresh checksum and this site's own
+          // signature: bytes only Automerge itself can tell apart from a change (kept only
+          // when it does refuse them, or this would be an equivocation, another behaviour).
+          const resigned = ctx.rng.nextFloat() < 0.5 ? undecodableResigned(change, env.docId, createSigner(ctx.self.keys)) : undefined
+          send(ctx, to, pushFrame(env.docId, [resigned ?? { ...env, change }]))
         }
       } else if (kind === 3) {
         if (!oversizeSent) { oversizeSent = true; send(ctx, to, new Uint8Array(4 * 1024 * 1024 + 16)) } else send(ctx, to, Uint8Array.from([1, 99, 0, 0]))

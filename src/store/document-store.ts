@@ -89,7 +89,8 @@ export interface IngestReport {
   evidence: EquivocationEvidence[]
 }
 
-export interface CorruptRecord { key: string, message: string }
+/** A stored record skipped at load; `code` says why (`corrupt-record` for a failed checksum or torn record, `malformed` for a signed change Automerge refuses). */
+export interface CorruptRecord { key: string, message: string, code: string }
 
 export type ChangeOrigin = 'local' | 'remote'
 export type ChangeListener = (docId: DocId, entries: readonly LogEntry[], origin: ChangeOrigin) => void
@@ -123,6 +124,9 @@ export const DEFAULT_SNAPSHOT_EVERY = 2000
 
 export const DEFAULT_SNAPSHOT_QUIET_MS = 1000
 
+/** Refused change hashes a store remembers (oldest forgotten first): a replayed one is then refused unread. */
+const MAX_REFUSED_REMEMBERED = 4096
+
 export async function openDocumentStore (options: DocumentStoreOptions): Promise<DocumentStore> {
   const { storage, clock, signer, verify, writePolicy, limits, logger } = options
   const snapshotEvery = options.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY
@@ -138,6 +142,8 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
   const evidenceListeners = new Set<(e: EquivocationEvidence) => void>()
   const corrupt: CorruptRecord[] = []
   const logOptions = { maxPending: Infinity }
+  /** Hashes of signed changes Automerge refused (see `applyChecked`): refused again on sight. */
+  const refused = new Set<string>()
   let queue: Promise<unknown> = Promise.resolve()
   let failure: FlotillaError | undefined
   let closed = false
@@ -149,7 +155,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     const raw = await storage.get(key)
     if (raw !== undefined) {
       try { return toHex(decodeRecord(key, 'meta', raw)) } catch (e) {
-        corrupt.push({ key, message: (e as Error).message })
+        corrupt.push({ key, code: codeOf(e), message: (e as Error).message })
       }
     }
     // A fresh store (or a lost one) writes under a new incarnation, so it can never
@@ -186,6 +192,70 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     docs.set(docId, value)
   }
 
+  /*
+   * A change can carry a valid signature from an authorised writer and still be bytes
+   * Automerge refuses: verification reads the header only (a full decode costs more than
+   * the signature check, on every change a site receives), so a bad column passes it.
+   * Applying is the check. A refused change leaves the log (what was built on it waits for
+   * a dependency that never comes), its hash is remembered, the caller deletes its record
+   * and reports it as malformed: signed, it is evidence against its author. One stored
+   * before this check existed, or whose delete a crash cut short, is found again at load.
+   */
+
+  /** Of `entries`, those Automerge refuses on their own (run only once an apply failed). */
+  function unappliable (entries: readonly LogEntry[]): LogEntry[] {
+    return entries.filter((e) => {
+      try {
+        A.decodeChange(e.env.change)
+        A.applyChanges(A.init(), [e.env.change])
+        return false
+      } catch { return true }
+    })
+  }
+
+  /** Takes refused changes out of the document's log (a new log of the rest). */
+  function purge (docId: DocId, bad: readonly LogEntry[]): void {
+    const badHashes = new Set(bad.map((b) => b.hash))
+    for (const h of badHashes) {
+      if (refused.size >= MAX_REFUSED_REMEMBERED) refused.delete(refused.values().next().value as string)
+      refused.add(h)
+    }
+    const old = logFor(docId)
+    const log = createDocumentLog(docId, logOptions)
+    log.add([...old.hashes()].filter((h) => !badHashes.has(h)).map((h) => old.get(h)!))
+    logs.set(docId, log)
+  }
+
+  /**
+   * Runs `apply` (which applies `candidates`; without them it rebuilds the document and
+   * the whole log is suspect). When Automerge refuses a change, purges the refused ones,
+   * rebuilds from the rest and returns them; a failure no single change explains is
+   * rethrown.
+   */
+  function applyChecked (docId: DocId, apply: () => void, candidates?: readonly LogEntry[]): LogEntry[] {
+    const purged: LogEntry[] = []
+    for (;;) {
+      try {
+        apply()
+        return purged
+      } catch (e) {
+        const bad = unappliable(candidates ?? logFor(docId).materialisedInOrder())
+        if (bad.length === 0) throw e
+        logger.error({ docId, changes: bad.map((b) => b.hash), signers: [...new Set(bad.map((b) => b.signer))], err: (e as Error).message },
+          'Automerge refused validly signed changes: taken out of the log and reported as malformed')
+        purge(docId, bad)
+        purged.push(...bad)
+        candidates = undefined
+        apply = () => { rebuild(docId) }
+      }
+    }
+  }
+
+  /** Records of purged changes to delete (they were persisted before Automerge refused them). */
+  function purgedRecordOps (docId: DocId, purged: readonly LogEntry[]): StorageOp[] {
+    return purged.map((e) => ({ type: 'del', key: logKey(docId, e.hash) }))
+  }
+
   function waitingSnapshotOps (): StorageOp[] {
     return cadence.waiting().flatMap((docId) => snapshotNow(docId))
   }
@@ -208,7 +278,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
         if (list === undefined) byDoc.set(env.docId, list = [])
         list.push(entry)
       } catch (e) {
-        corrupt.push({ key, message: (e as Error).message })
+        corrupt.push({ key, code: codeOf(e), message: (e as Error).message })
         logger.error({ key, err: (e as Error).message }, 'skipped a corrupt record of the signed change log')
       }
     }
@@ -239,18 +309,32 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
           // The changes after the snapshot load with it, in one call: Automerge applies
           // them before it builds the JS value, so the value is built once, not patched.
           const tail = log.materialisedInOrder().filter((e) => !covered.has(e.hash))
-          const doc = A.load<unknown>(Buffer.concat([saved, ...tail.map((e) => e.env.change)]), { actor })
-          docs.set(docId, createDocumentValue(doc))
-          cadence.taken(docId, covered.size, tail.length)
-          return
+          let doc: A.Doc<unknown> | undefined
+          try {
+            doc = A.load<unknown>(Buffer.concat([saved, ...tail.map((e) => e.env.change)]), { actor })
+          } catch (e) {
+            // The snapshot is sound but a change after it is not: the rebuild below purges it.
+            if (unappliable(tail).length === 0) throw e
+            logger.warn({ docId }, 'a change after the snapshot is refused by Automerge; rebuilding from the log without it')
+          }
+          if (doc !== undefined) {
+            docs.set(docId, createDocumentValue(doc))
+            cadence.taken(docId, covered.size, tail.length)
+            return
+          }
+        } else {
+          logger.warn({ docId }, 'snapshot holds changes the log no longer materialises; rebuilding from the log')
         }
-        logger.warn({ docId }, 'snapshot holds changes the log no longer materialises; rebuilding from the log')
       } catch (e) {
-        corrupt.push({ key, message: (e as Error).message })
+        corrupt.push({ key, code: codeOf(e), message: (e as Error).message })
         logger.error({ key, err: (e as Error).message }, 'skipped a corrupt snapshot; rebuilding from the log')
       }
     }
-    rebuild(docId)
+    const purged = applyChecked(docId, () => { rebuild(docId) })
+    for (const e of purged) {
+      corrupt.push({ key: logKey(docId, e.hash), code: 'malformed', message: `change ${e.hash} of ${docId}, signed by ${e.signer.slice(0, 16)}…, is refused by Automerge; its record was deleted` })
+    }
+    if (purged.length > 0) await persist(purgedRecordOps(docId, purged))
   }
 
   /** Runs `op` after every earlier operation; a storage failure stops the store for good. */
@@ -323,7 +407,13 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
       const known = fastHeader(env)
       if (known !== undefined && logs.get(env.docId)?.has(known.hash) === true) { report.duplicates++; continue }
       try {
+        if (known !== undefined && refused.has(known.hash)) {
+          throw new FlotillaError('malformed', `change ${known.hash} to "${env.docId}" was refused before: Automerge cannot decode it`, 'Its author signed bytes that are not an Automerge change; it is recorded as evidence.')
+        }
         const verified = verifySignedChange(env, verify, writePolicy, limits, known)
+        if (refused.has(verified.header.hash)) {
+          throw new FlotillaError('malformed', `change ${verified.header.hash} to "${env.docId}" was refused before: Automerge cannot decode it`, 'Its author signed bytes that are not an Automerge change; it is recorded as evidence.')
+        }
         let list = byDoc.get(env.docId)
         if (list === undefined) byDoc.set(env.docId, list = [])
         list.push(entryOf(env, verified.header, verified.signerHex))
@@ -344,6 +434,21 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
       return { docId, outcome }
     })
     return { report, outcomes }
+  }
+
+  /** Moves purged changes from accepted to rejected (`malformed`) in the report of the call that brought them. */
+  function reportPurged (admitted: ReadonlyArray<{ report: IngestReport, outcomes: Array<{ docId: DocId, outcome: AddOutcome }> }>, purged: ReadonlyMap<string, LogEntry>): void {
+    for (const { report, outcomes } of admitted) {
+      for (const { docId, outcome } of outcomes) {
+        for (const e of outcome.added) {
+          if (!purged.has(e.hash)) continue
+          report.accepted--
+          const rejection: Rejection = { code: 'malformed', docId, signer: e.signer, message: `change ${e.hash} to "${docId}" is validly signed but Automerge cannot decode it` }
+          if (e.env.change.length <= 4096) rejection.bytes = encodeSignedChange(e.env)
+          report.rejected.push(rejection)
+        }
+      }
+    }
   }
 
   /** Verifies, persists and applies the changes of several `ingest` calls; one report per call. */
@@ -369,22 +474,33 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
       }
     }
     const snapshots: StorageOp[] = []
+    const purged = new Map<string, LogEntry>()
+    const deletes: StorageOp[] = []
     for (const [docId, entries] of [...applicable].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)) {
+      let refusedHere: LogEntry[]
       if (rebuilt.has(docId)) {
-        rebuild(docId)
+        refusedHere = applyChecked(docId, () => { rebuild(docId) })
         // The old snapshot holds changes now excluded: replace it at once, or every
         // restart would rebuild this document from its whole log (a forked writer's
         // document gets no later change that would trigger a snapshot).
         snapshots.push(...snapshotNow(docId))
       } else {
-        if (entries.length > 0) valueFor(docId).apply(entries)
+        refusedHere = entries.length > 0 ? applyChecked(docId, () => { valueFor(docId).apply(entries) }, entries) : []
         if (cadence.received(docId, entries.length)) snapshots.push(...snapshotNow(docId))
       }
+      for (const e of refusedHere) purged.set(e.hash, e)
+      deletes.push(...purgedRecordOps(docId, refusedHere))
     }
     await written
+    if (deletes.length > 0) await persist(deletes)
     persistSnapshot(snapshots)
+    if (purged.size > 0) reportPurged(admitted, purged)
     for (const { report, outcomes } of admitted) {
-      for (const { docId, outcome } of outcomes) emit(docId, outcome.rebuild ? outcome.added : outcome.applicable, 'remote')
+      for (const { docId, outcome } of outcomes) {
+        const entries = outcome.rebuild ? outcome.added : outcome.applicable
+        const log = logFor(docId)
+        emit(docId, purged.size === 0 ? entries : entries.filter((e) => !purged.has(e.hash) && (outcome.rebuild || log.isMaterialised(e.hash))), 'remote')
+      }
       for (const ev of report.evidence) {
         for (const l of evidenceListeners) {
           try { l(ev) } catch (e) { logger.error({ err: (e as Error).message }, 'evidence listener failed') }
@@ -495,4 +611,9 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
 /** The header read without Automerge's decoder, if the change allows it (parsed once per change). */
 function fastHeader (env: SignedChange): ChangeHeader | undefined {
   try { return readChangeHeaderFast(env.change) } catch { return undefined }
+}
+
+/** The error code a skipped record is reported under (`corrupt-record` for a failure without one). */
+function codeOf (e: unknown): string {
+  return e instanceof FlotillaError ? e.code : 'corrupt-record'
 }

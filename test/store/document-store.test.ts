@@ -259,6 +259,7 @@ describe('signed document store', () => {
     const reopened = await openTestStore(eu, sites, storage)
     expect(reopened.corrupt.map((c) => c.key)).toEqual([key])
     expect(reopened.corrupt[0]!.message).toMatch(/checksum mismatch/)
+    expect(reopened.corrupt[0]!.code).toBe('corrupt-record')
     expect(reopened.heads(FEDERATION_DOC_ID)).toEqual([third!.hash])
     expect(A.toJS(reopened.document(siteDocId(eu.id))!)).toEqual({ a: 1 })
   })
@@ -410,6 +411,27 @@ describe('signed document store', () => {
     expect(forgery!.rejected.map((r) => r.code)).toEqual(['unauthorized-writer'])
     expect(store.heads(siteDocId(ap.id))).toEqual([readChangeHeader(sent[2]!.change).hash])
     expect(Object.keys(A.toJS(store.document<Doc>(siteDocId(ap.id))!)).sort()).toEqual(['k0', 'k1', 'k2'])
+  })
+
+  it('neither announces nor serves a local change, nor resolves it, until its log record is durable', async () => {
+    const inner = createMemoryStorage()
+    const disk = holdingWrites(inner, 'log/')
+    const store = await openTestStore(eu, sites, disk.storage)
+    const doc = siteDocId(eu.id)
+    const announced: string[] = []
+    store.onChange((_docId, entries) => { announced.push(...entries.map((e) => e.hash)) })
+    const changing = store.change<Doc>(doc, (d) => { d['k'] = 1 })
+    expect(await settlesSoon(changing)).toBe(false)
+    expect(disk.held()).toBe(1)
+    expect(announced).toEqual([])
+    // Nothing a peer could fetch: no heads, no log entry, no signed change to serve.
+    expect(store.heads(doc)).toEqual([])
+    expect(store.log(doc)?.size() ?? 0).toBe(0)
+    disk.release()
+    const entry = await changing
+    expect(announced).toEqual([entry!.hash])
+    expect(store.heads(doc)).toEqual([entry!.hash])
+    expect(store.signedChanges(doc, [entry!.hash])).toHaveLength(1)
   })
 
   it('reports and announces received changes only once their log write is durable, and stops when it fails', async () => {
