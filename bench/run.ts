@@ -56,10 +56,30 @@ function availableSuites (): string[] {
   return readdirSync(suitesDir).filter((f) => f.endsWith('.ts')).map((f) => f.slice(0, -3)).sort()
 }
 
+export interface BenchArgs {
+  /** The first argument that is not a flag; undefined when none is given. */
+  suite: string | undefined
+  json: boolean
+  /** What the suite gets: every argument but the suite name and the runner's own `--json`. */
+  suiteArgs: string[]
+}
+
+/**
+ * Splits `npm run bench -- ...` arguments between the runner and the suite. The name may
+ * follow the runner's flags (`-- --json store`), so it is removed where it stands rather
+ * than assumed to be first.
+ */
+export function parseBenchArgs (argv: readonly string[]): BenchArgs {
+  const at = argv.findIndex((a) => !a.startsWith('--'))
+  return {
+    suite: at < 0 ? undefined : argv[at],
+    json: argv.includes('--json'),
+    suiteArgs: argv.filter((a, i) => i !== at && a !== '--json')
+  }
+}
+
 async function main (argv: string[]): Promise<number> {
-  const json = argv.includes('--json')
-  const positional = argv.filter((a) => !a.startsWith('--'))
-  const name = positional[0]
+  const { suite: name, json, suiteArgs } = parseBenchArgs(argv)
   if (name === undefined || !/^[a-z0-9-]+$/.test(name) || !existsSync(`${suitesDir}${name}.ts`)) {
     process.stderr.write(`error[input-invalid]: ${name === undefined ? 'no suite given' : `no benchmark suite "${name}"`}\n  hint: run \`npm run bench -- <suite>\`; suites: ${availableSuites().join(', ')}\n`)
     return 2
@@ -67,7 +87,7 @@ async function main (argv: string[]): Promise<number> {
   const mod = await import(/* @vite-ignore */ pathToFileURL(`${suitesDir}${name}.ts`).href) as { default: BenchSuite }
   let metrics: BenchMetric[]
   try {
-    metrics = await mod.default.run(argv.slice(1))
+    metrics = await mod.default.run(suiteArgs)
   } catch (e) {
     // Bad arguments and expected failures say what and how to fix, without a stack.
     if (!isFlotillaError(e)) throw e

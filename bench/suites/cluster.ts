@@ -14,13 +14,14 @@
  *   notification after which the site's own document shows the share status with that
  *   ready replica. The site ticks ~50 ms after a driver change (`scheduleSoon`), or
  *   after the tick in progress, whose cost grows with the number of workloads.
- * - status_observe_p99_ms: the same run, pod Ready to the push driver's change
- *   notification reporting it (the part before the site's tick).
+ *   Baseline, same run: status_observe_p99_ms, pod Ready to the push driver's change
+ *   notification reporting it (the part before the site's tick), so the ratio is what the
+ *   site adds on the way to its document.
  * - status_latency_pull_p99_ms: the same end-to-end figure through pull mode: the agent
  *   (with its own push driver, in a worker thread as it would be its own process) reports
  *   over signed HTTP to the site's agent endpoint and pull driver; the agent's default
- *   100 ms report debounce applies. status_observe_pull_p99_ms: pod Ready to the site's
- *   pull driver reporting it.
+ *   100 ms report debounce applies. Baseline, same run: status_observe_pull_p99_ms, pod
+ *   Ready to the site's pull driver reporting it.
  * The emulator, the site and its drivers share one event loop, so a long site tick also
  * delays the emulator and the push driver (and the endpoint taking the agent's reports). `--quick` uses 200 Deployments
  * for the apply figure and 100 for the latencies (200 otherwise).
@@ -264,20 +265,16 @@ const suite: BenchSuite = {
         note: `${n} Deployments to Ready on 10 emulated nodes, ready delay 0; ${push.applies} applies, 16 in flight`
       },
       {
-        name: 'status_latency_p99_ms', value: pushLatency.p99, unit: 'ms', target: { op: '<=', value: 500 },
-        note: `push: pod Ready in the emulator -> share status with the ready replica in the site's own document (store change notification), through the real site core and push driver, all in one process; ${pushLatency.samples} Deployments applied through the site, ready delay 300 ms; p50 ${pushLatency.p50.toFixed(1)} ms, max ${pushLatency.max.toFixed(1)} ms; the site ticks ~50 ms after a driver change (or after the tick in progress), tickMs 1,000 otherwise: ${pushLatency.ticks} ticks in the run`
+        name: 'status_latency_p99_ms', value: pushLatency.p99, unit: 'ms',
+        baseline: { name: 'status_observe_p99_ms', value: pushLatency.observeP99 },
+        target: { op: '<=', value: 500 },
+        note: `push: pod Ready in the emulator -> share status with the ready replica in the site's own document (store change notification), through the real site core and push driver, all in one process; ${pushLatency.samples} Deployments applied through the site, ready delay 300 ms; p50 ${pushLatency.p50.toFixed(1)} ms, max ${pushLatency.max.toFixed(1)} ms; the site ticks ~50 ms after a driver change (or after the tick in progress), tickMs 1,000 otherwise: ${pushLatency.ticks} ticks in the run. Baseline: pod Ready -> the push driver's observation (its change notification), before the site's tick (p50 ${pushLatency.observeP50.toFixed(1)} ms)`
       },
       {
-        name: 'status_observe_p99_ms', value: pushLatency.observeP99, unit: 'ms',
-        note: `push, same run: pod Ready -> the push driver's observation (its change notification), before the site's tick (p50 ${pushLatency.observeP50.toFixed(1)} ms)`
-      },
-      {
-        name: 'status_latency_pull_p99_ms', value: pullLatency.p99, unit: 'ms', target: { op: '<=', value: 500 },
-        note: `pull: pod Ready -> agent (worker thread) signed report -> site pull driver -> share status in the site document; ${pullLatency.samples} Deployments; p50 ${pullLatency.p50.toFixed(1)} ms, max ${pullLatency.max.toFixed(1)} ms; includes the agent's 100 ms report debounce and the site's ~50 ms tick delay; ${pullLatency.ticks} ticks in the run`
-      },
-      {
-        name: 'status_observe_pull_p99_ms', value: pullLatency.observeP99, unit: 'ms',
-        note: `pull, same run: pod Ready -> the site's pull driver reporting it, before the site's tick (p50 ${pullLatency.observeP50.toFixed(1)} ms)`
+        name: 'status_latency_pull_p99_ms', value: pullLatency.p99, unit: 'ms',
+        baseline: { name: 'status_observe_pull_p99_ms', value: pullLatency.observeP99 },
+        target: { op: '<=', value: 500 },
+        note: `pull: pod Ready -> agent (worker thread) signed report -> site pull driver -> share status in the site document; ${pullLatency.samples} Deployments; p50 ${pullLatency.p50.toFixed(1)} ms, max ${pullLatency.max.toFixed(1)} ms; includes the agent's 100 ms report debounce and the site's ~50 ms tick delay; ${pullLatency.ticks} ticks in the run. Baseline: pod Ready -> the site's pull driver reporting it, before the site's tick (p50 ${pullLatency.observeP50.toFixed(1)} ms)`
       }
     ]
     return metrics

@@ -29,3 +29,19 @@ export function flag (q: URLSearchParams, name: string): boolean {
   const v = q.get(name)
   return v === 'true' || v === '1'
 }
+
+/** Longest warning text sent; the rest is cut (the apiserver bounds its warnings too). */
+const WARNING_MAX = 512
+
+/**
+ * Sets `Warning: 299 - "<text>"` headers, the form the apiserver uses and kubectl prints
+ * as `Warning: <text>`. Header values carry printable ASCII only, quotes escaped.
+ */
+export function setWarnings (res: ServerResponse, texts: readonly string[]): void {
+  if (texts.length === 0 || res.headersSent) return
+  res.setHeader('Warning', texts.map((t) => {
+    const printable = t.replace(/[^\x20-\x7e]/g, '?')
+    const cut = printable.length > WARNING_MAX ? `${printable.slice(0, WARNING_MAX - 3)}...` : printable
+    return `299 - "${cut.replace(/["\\]/g, '\\$&')}"`
+  }))
+}

@@ -141,12 +141,12 @@ export function createObjectTracker (options: ObjectTrackerOptions): ObjectTrack
       if (localKeys.has(w.key)) continue
       const resource = resourceByKind(w.manifest.apiVersion, w.manifest.kind)
       if (resource === undefined) continue
-      const placement = placementJson(w.key)
       const others = conflicts.get(`workloads/${w.key}`)
+      // Its status comes from the view alone (bindings and shares): this site's effective placement is no input.
       out.push({
         resource, namespace: resource.namespaced ? w.manifest.metadata.namespace : undefined, name: w.manifest.metadata.name, localOnly: false,
-        inputs: [w, placement, others],
-        render: () => renderWorkload({ record: w, bindings: w.bindings, shares: w.shares, effective: site.placement(w.key), ...(others === undefined ? {} : { conflictingOrigins: others }) })
+        inputs: [w, others],
+        render: () => renderWorkload({ record: w, bindings: w.bindings, shares: w.shares, effective: undefined, ...(others === undefined ? {} : { conflictingOrigins: others }) })
       })
     }
     for (const l of locals) {

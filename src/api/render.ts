@@ -1,10 +1,12 @@
 /**
  * Turns what a site knows into the Kubernetes objects its API serves: a workload's stored
- * manifest plus a `status` computed from the view (the placement each cluster holds and
- * its ready replicas, under `status.flotilla`, and the usual `readyReplicas`...), policy
- * objects as stored, and read-only Cluster and Site objects built from the view's
- * records. Pure: the caller supplies the effective placement and first-seen times.
+ * manifest plus a `status` computed from the view by `aggregateStatus`, the calculation
+ * the dashboard shows too (the replicas each cluster holds and its ready ones, under
+ * `status.flotilla`, and the usual `readyReplicas`...), policy objects as stored, and
+ * read-only Cluster and Site objects built from the view's records. Pure: the caller
+ * supplies a local-only workload's placement and first-seen times.
  */
+import { aggregateStatus, originBindingOf, type WorkloadStatus } from '../controllers/decisions/index.ts'
 import type { Binding, ClusterRecord, PolicyRecord, Residency, ShareStatus, WorkloadRecord } from '../model/federation.ts'
 import type { KubeObject } from '../model/kube.ts'
 import { resourcesToKube } from '../model/resources.ts'
@@ -38,24 +40,11 @@ export function residencyText (r: Residency): string {
   return r.kind === 'regions' ? `regions=${r.regions.join(',')}` : r.kind
 }
 
-/** The binding that speaks for the current generation: the latest decision for it, else the latest at all. */
-function currentBinding (bindings: readonly Binding[], generation: number): Binding | undefined {
-  let best: Binding | undefined
-  for (const b of bindings) {
-    if (best === undefined) { best = b; continue }
-    const cur = best.generation === generation
-    const cand = b.generation === generation
-    if (cand && !cur) best = b
-    else if (cand === cur && (b.decidedAt > best.decidedAt || (b.decidedAt === best.decidedAt && b.decidedBy < best.decidedBy))) best = b
-  }
-  return best
-}
-
 export interface WorkloadInput {
   record: WorkloadRecord | LocalWorkloadRecord
   bindings: readonly Binding[]
   shares: readonly ShareStatus[]
-  /** `SiteHandle.placement(key)`: where this site believes the workload runs now. */
+  /** `SiteHandle.placement(key)`: for a local-only workload, the placement this site keeps for it (its plan). */
   effective: EffectivePlacement | undefined
   conflictingOrigins?: readonly string[]
 }
@@ -64,43 +53,61 @@ function originOf (record: WorkloadRecord | LocalWorkloadRecord): string {
   return 'origin' in record ? record.origin : record.manifest.metadata.annotations?.[ORIGIN_ANNOTATION] ?? ''
 }
 
+/**
+ * The workload and bindings `aggregateStatus` reads. A local-only workload's binding never
+ * reaches the view: this site keeps it, and its effective placement is that plan.
+ */
+function statusInputs (input: WorkloadInput): { workload: WorkloadRecord, bindings: readonly Binding[] } {
+  const { record } = input
+  if ('origin' in record) return { workload: record, bindings: input.bindings }
+  const origin = originOf(record)
+  const workload: WorkloadRecord = { key: record.key, origin, residency: { kind: 'local-only' }, stateless: record.manifest.kind === 'Deployment', manifest: record.manifest, generation: record.generation, updatedAt: record.updatedAt }
+  const e = input.effective
+  const plan: Binding[] = e === undefined ? [] : [{
+    workload: record.key, placement: e.assignments, decidedBy: origin, generation: record.generation, inputHeads: '', reason: e.reason, decidedAt: 0,
+    ...(e.degraded !== undefined ? { degraded: e.degraded } : {})
+  }]
+  return { workload, bindings: plan }
+}
+
+/**
+ * `status.flotilla`: the workload's aggregated status (`aggregateStatus`, the one the
+ * dashboard shows), in the API's shape. Per cluster, the replicas its owner says it runs
+ * (its acting binding) or else those the origin binding plans there (0 where a share
+ * drains), and the ready ones reported; ready replicas count wherever they run.
+ */
 export function flotillaStatus (input: WorkloadInput): FlotillaStatus {
-  const { record, shares } = input
-  const binding = input.effective === undefined ? currentBinding(input.bindings, record.generation) : undefined
-  const assignments = input.effective?.assignments ?? binding?.placement ?? []
-  const readyOn = new Map(shares.map((s) => [s.cluster, s.ready]))
-  // Without a decision in view (yet), the shares the clusters report are the placement.
-  const rows: PlacementRow[] = assignments.length === 0
-    ? shares.map((s) => ({ cluster: s.cluster, replicas: s.desired, ready: s.ready }))
-    : assignments.map((a) => ({ cluster: a.cluster, replicas: a.replicas, ready: readyOn.get(a.cluster) ?? 0 }))
-  const assigned = new Set(assignments.map((a) => a.cluster))
-  // Replicas still running where the placement no longer wants them (draining after a move).
-  if (assignments.length > 0) for (const s of shares) if (!assigned.has(s.cluster) && s.ready > 0) rows.push({ cluster: s.cluster, replicas: 0, ready: s.ready })
-  rows.sort((a, b) => (a.cluster < b.cluster ? -1 : a.cluster > b.cluster ? 1 : 0))
-  const manifestReplicas = typeof record.manifest.spec?.['replicas'] === 'number' ? record.manifest.spec['replicas'] as number : 1
-  const fromShares = shares.reduce((n, s) => n + s.desired, 0)
-  const desired = assignments.length > 0 ? assignments.reduce((n, a) => n + a.replicas, 0) : shares.length > 0 ? fromShares : manifestReplicas
-  const ready = assignments.length > 0 ? rows.filter((r) => assigned.has(r.cluster)).reduce((n, r) => n + r.ready, 0) : shares.reduce((n, s) => n + s.ready, 0)
+  return statusOf(input).flotilla
+}
+
+function statusOf (input: WorkloadInput): { flotilla: FlotillaStatus, aggregated: WorkloadStatus } {
+  const { record } = input
+  const { workload, bindings } = statusInputs(input)
+  const agg = aggregateStatus(workload, bindings, input.shares)
+  const origin = originOf(record)
+  const binding = 'origin' in record ? originBindingOf(record, input.bindings) : undefined
   const status: FlotillaStatus = {
-    origin: originOf(record),
+    origin,
     residency: 'residency' in record ? residencyText(record.residency) : 'local-only',
     stateless: 'stateless' in record ? record.stateless : record.manifest.kind === 'Deployment',
     generation: record.generation,
-    placement: rows,
-    desired,
-    ready
+    // Before any placement for this generation, what the owners run is the placement.
+    placement: agg.clusters.map((c) => ({ cluster: c.cluster, replicas: c.acting ?? (agg.placement.length > 0 ? c.planned : c.desired), ready: c.ready })),
+    desired: agg.desired,
+    ready: agg.ready
   }
-  const degraded = input.effective?.degraded ?? binding?.degraded
-  if (degraded !== undefined) status.degraded = degraded
-  const reason = input.effective?.reason ?? binding?.reason
+  if (agg.degraded.length > 0) status.degraded = agg.degraded.join('; ')
+  // A replicated workload's status is the view's alone, the same at every site; only a
+  // local-only one's plan is this site's placement.
+  const reason = 'origin' in record ? binding?.reason : input.effective?.reason
   if (reason !== undefined) status.reason = reason
   if (binding !== undefined) status.decidedBy = binding.decidedBy
   if (input.conflictingOrigins !== undefined && input.conflictingOrigins.length > 0) status.conflictingOrigins = [...input.conflictingOrigins]
-  return status
+  return { flotilla: status, aggregated: agg }
 }
 
-function kindStatus (kind: string, f: FlotillaStatus, shares: readonly ShareStatus[], generation: number): Record<string, unknown> {
-  const available = shares.reduce((n, s) => n + s.available, 0)
+function kindStatus (kind: string, f: FlotillaStatus, agg: WorkloadStatus, shares: readonly ShareStatus[], generation: number): Record<string, unknown> {
+  const available = agg.available
   const current = shares.filter((s) => s.observedGeneration >= generation)
   const updated = current.reduce((n, s) => n + s.ready, 0)
   switch (kind) {
@@ -133,9 +140,9 @@ function ordered (o: Record<string, unknown>): KubeObject {
 /** The workload as the API serves it (resourceVersion is set by the caller). */
 export function renderWorkload (input: WorkloadInput): KubeObject {
   const { manifest } = input.record
-  const f = flotillaStatus(input)
+  const { flotilla: f, aggregated } = statusOf(input)
   const { status: _ignored, ...rest } = manifest
-  return ordered({ ...rest, metadata: { ...manifest.metadata }, status: { ...kindStatus(manifest.kind, f, input.shares, input.record.generation), flotilla: f } })
+  return ordered({ ...rest, metadata: { ...manifest.metadata }, status: { ...kindStatus(manifest.kind, f, aggregated, input.shares, input.record.generation), flotilla: f } })
 }
 
 export function renderPolicy (record: PolicyRecord): KubeObject {

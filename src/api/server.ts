@@ -286,6 +286,11 @@ export function createApiServer (options: ApiServerOptions): ApiServer {
       }).catch((e: unknown) => {
         tracker?.close()
         tracker = undefined
+        if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new FlotillaError('port-in-use', `port ${listen.port} on ${listen.host} (Kubernetes API) is not available: EADDRINUSE`,
+            'Another program holds the port (another site, or one still stopping): stop it, or pick a free port in api.listen of the site config.',
+            { cause: e, details: { port: listen.port, host: listen.host, what: 'Kubernetes API' } })
+        }
         throw new FlotillaError('config-invalid', `the API cannot listen on ${listen.host}:${listen.port}: ${(e as Error).message}`,
           'Pick a free port for api.listen, or stop what holds it.', { cause: e })
       })

@@ -75,13 +75,16 @@ function causesOf (details: Record<string, unknown> | undefined): StatusCause[] 
   })
 }
 
-/** The Status for a 422 naming every bad field, worded like the apiserver's. */
-export function invalidStatus (c: StatusContext, causes: StatusCause[]): ApiStatus {
+/**
+ * The Status for a 422 naming every bad field, worded like the apiserver's; `why` (e.g.
+ * that a policy cannot be satisfied) goes before the fields. kubectl prints the causes.
+ */
+export function invalidStatus (c: StatusContext, causes: StatusCause[], why?: string): ApiStatus {
   const kind = c.group === '' ? c.kind : `${c.kind}.${c.group}`
   const summary = causes.map((x) => `${x.field ?? ''}: ${x.message}`).join(', ')
   const name = c.name ?? ''
-  const message = causes.length === 1 ? `${kind} "${name}" is invalid: ${summary}` : `${kind} "${name}" is invalid: [${summary}]`
-  return failure(422, 'Invalid', message, { name, group: c.group, kind: c.kind, causes })
+  const fields = causes.length === 1 ? summary : `[${summary}]`
+  return failure(422, 'Invalid', `${kind} "${name}" is invalid: ${why === undefined ? '' : `${why}: `}${fields}`, { name, group: c.group, kind: c.kind, causes })
 }
 
 /** Converts a thrown value into the Status to send. */
@@ -93,7 +96,7 @@ export function statusOf (e: unknown, context?: StatusContext): ApiStatus {
   const base = context === undefined ? {} : { group: context.group, kind: context.plural, ...(context.name === undefined ? {} : { name: context.name }) }
   if (reason === 'Invalid') {
     const causes = causesOf(e.details)
-    if (context !== undefined && causes.length > 0) return invalidStatus(context, causes)
+    if (context !== undefined && causes.length > 0) return invalidStatus(context, causes, e.code === 'unsatisfiable-policy' ? 'the policy cannot be satisfied' : undefined)
     return failure(code, reason, `${e.message}. ${e.hint}`, { ...base, causes })
   }
   if (e.code === 'origin-mismatch' && context !== undefined) {

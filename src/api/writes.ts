@@ -3,9 +3,11 @@
  * Each write builds the whole candidate object first — identity checked against the URL,
  * patches and apply configurations merged into the live object, field managers recorded
  * — then validates it (Kubernetes rules for the kind, plus the site's own checks:
- * residency, names, policy validity) and reports every bad field at once as a 422.
- * Only a valid object reaches `site.putObject`, which stores it whole or not at all.
- * The site refuses objects another site originated (`origin-mismatch`, a 403 here).
+ * residency, names, policy validity, policies that contradict themselves) and reports
+ * every bad field at once as a 422. Only a valid object reaches `site.putObject`, which
+ * stores it whole or not at all. The site refuses objects another site originated
+ * (`origin-mismatch`, a 403 here). A stored policy that matches no cluster of the view
+ * (or has parts that never take effect) is answered with `Warning` headers.
  */
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage } from 'node:http'
@@ -20,7 +22,8 @@ import {
 import type { TrackedObject } from './object-tracker.ts'
 import { sendObject, visibleObject, visibleTo, type ReadContext } from './reads.ts'
 import { API_RESOURCES, apiVersionOf, isWritable, type ApiResource } from './resources.ts'
-import { sendJson } from './http.ts'
+import { sendJson, setWarnings } from './http.ts'
+import { policyWarnings } from './policy-warnings.ts'
 import { failure, invalidStatus, statusOf, StatusError, type StatusContext } from './status-table.ts'
 
 export interface WriteContext extends ReadContext {
@@ -161,6 +164,7 @@ async function commit (ctx: WriteContext, live: TrackedObject | undefined, candi
   if (!ctx.dryRun && result.changed) {
     ctx.logger.info({ user: ctx.who.user, role: ctx.who.role, resource: r.plural, group: r.group, namespace: ctx.namespace, name, created: result.created }, 'api write')
   }
+  if (r.source === 'policy') setWarnings(ctx.res, policyWarnings(result.object, ctx.site.view().clusters))
   ctx.tracker.refresh()
   const t = ctx.tracker.get(r, ctx.namespace, name)
   const stored = result.object

@@ -7,6 +7,8 @@ import { Command, type CommanderError } from 'commander'
 import { FlotillaError } from '../model/errors.ts'
 import { loadSiteConfig } from '../config/load.ts'
 import type { CliStreams } from './output.ts'
+import { addOutputOption, type OutputFlags } from './client/connection.ts'
+import { parseOutputFormat, printAs } from './format/output-format.ts'
 import { registerKubeEmulatorCommand } from './commands/kube-emulator.ts'
 import { registerInitCommand } from './commands/init.ts'
 import { registerSimCommand } from './commands/sim.ts'
@@ -37,13 +39,16 @@ export function createProgram (streams: CliStreams): Command {
       throw new FlotillaError('input-invalid', err.message.replace(/^error: /, ''), 'Run `flotilla --help` or `flotilla <command> --help` for usage.')
     })
 
-  program.command('config-check')
+  const configCheck = program.command('config-check')
     .description('validate a site config file and print the resolved settings')
     .requiredOption('-c, --config <file>', 'site config (YAML or JSON)')
-    .action(async (opts: { config: string }) => {
-      const config = await loadSiteConfig(opts.config)
-      streams.out(`${opts.config}: valid (site ${config.site.id}, ${config.clusters.length} cluster(s), ${config.roster.length} roster member(s))\n`)
-    })
+  addOutputOption(configCheck)
+  configCheck.action(async (opts: { config: string } & OutputFlags) => {
+    const format = parseOutputFormat(opts.output)
+    const config = await loadSiteConfig(opts.config)
+    // -o json|yaml: the config with defaults filled in and paths resolved, as the site will run it.
+    printAs(streams, format, config, () => `${opts.config}: valid (site ${config.site.id}, ${config.clusters.length} cluster(s), ${config.roster.length} roster member(s))\n`)
+  })
 
   registerInitCommand(program, streams)
   registerSiteCommand(program, streams)

@@ -81,7 +81,15 @@ export const siteConfigSchema = z.strictObject({
     /** A replaced replica whose cluster is gone is removed after this long even if its replacement is not Ready. */
     evictionTimeoutMs: z.number().int().positive().default(60_000),
     failback: z.enum(['never', 'after-stabilization']).default('after-stabilization'),
-    stabilizationMs: z.number().int().nonnegative().default(30_000)
+    stabilizationMs: z.number().int().nonnegative().default(30_000),
+    /** A failed site counts as alive again once its heartbeats held this long; unset: two heartbeats, at least 1 s. */
+    recoverMs: z.number().int().positive().optional(),
+    /**
+     * Heartbeats whose wall time is further than this from this site's clock are refused, so
+     * old heartbeats replayed to a restarted observer cannot keep a dead site alive; a site
+     * whose clock is off by more is judged failed (docs/threat-model.md).
+     */
+    maxClockSkewMs: z.number().int().positive().default(5 * 60_000)
   }).prefault({}),
   limits: z.strictObject({
     maxFrameBytes: z.number().int().positive().default(4 * 1024 * 1024),
@@ -112,9 +120,16 @@ export const siteConfigSchema = z.strictObject({
   c.clusters.forEach((cl, i) => {
     if (names.has(cl.name)) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'name'], message: `duplicate cluster name "${cl.name}"` })
     names.add(cl.name)
+    // The agent endpoint is served by the site's API server: without one no agent can connect.
+    if (cl.mode === 'pull' && c.api === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['clusters', i, 'mode'], message: 'pull mode needs the site API (the agent connects to it): add an `api` section, e.g. `api: { listen: "0.0.0.0:6443" }`' })
+    }
   })
   if (c.failover.suspectMs >= c.failover.failMs) {
     ctx.addIssue({ code: 'custom', path: ['failover', 'suspectMs'], message: `must be below failover.failMs (${c.failover.failMs})` })
+  }
+  if (c.failover.recoverMs !== undefined && c.failover.recoverMs < c.failover.heartbeatMs) {
+    ctx.addIssue({ code: 'custom', path: ['failover', 'recoverMs'], message: `must be at least failover.heartbeatMs (${c.failover.heartbeatMs}) so one stray heartbeat cannot bring a failed site back` })
   }
   if (c.failover.heartbeatMs * 2 > c.failover.suspectMs) {
     ctx.addIssue({ code: 'custom', path: ['failover', 'heartbeatMs'], message: `must be at most half of failover.suspectMs (${c.failover.suspectMs}) so one lost heartbeat does not raise suspicion` })

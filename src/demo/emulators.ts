@@ -7,7 +7,7 @@
  * ~50 MB each on a laptop for clusters that hold a few dozen pods. Emulated clusters keep
  * no state on disk: after a restart the sites re-apply what they placed there.
  */
-import { FlotillaError } from '../model/errors.ts'
+import { FlotillaError, isFlotillaError } from '../model/errors.ts'
 import { startKubeEmulator, uniformNodes, type KubeEmulator } from '../../sim/kube/index.ts'
 import type { DemoLayout } from './layout.ts'
 
@@ -46,10 +46,10 @@ export async function startDemoClusters (layout: DemoLayout): Promise<DemoCluste
             kubeconfigPath: spec.kubeconfigPath
           })
         } catch (e) {
-          const err = e as NodeJS.ErrnoException
-          if (err.code === 'EADDRINUSE') {
-            throw new FlotillaError('port-in-use', `cannot start the emulated cluster ${id} on ${layout.host}:${spec.port}/${spec.adminPort}: ${err.code}`,
-              'Another program took the port after the check; run again, or move the demo with --base-port.', { cause: e })
+          if (isFlotillaError(e, 'port-in-use')) {
+            throw new FlotillaError('port-in-use', `cannot start the emulated cluster ${id}: ${e.message}`,
+              'Another program took the port after the check: stop it, or move the demo\'s ports with --base-port, e.g. `npm start -- --base-port 8400`.',
+              { cause: e, ...(e.details === undefined ? {} : { details: e.details }) })
           }
           throw e
         }

@@ -114,6 +114,8 @@ export async function startDemo (options: DemoOptions): Promise<RunningDemo> {
   const startup = new AbortController()
   const abortStartup = (): void => { startup.abort() }
   options.signal?.addEventListener('abort', abortStartup, { once: true })
+  // A Ctrl-C while the sites were written to disk came before this listener.
+  if (options.signal?.aborted === true) startup.abort()
   let up = false
   let died: { site: SupervisedSite, info: ExitInfo } | undefined
   const supervisor = createSupervisor({
@@ -141,6 +143,7 @@ export async function startDemo (options: DemoOptions): Promise<RunningDemo> {
   const wait = { signal: startup.signal }
 
   try {
+    checkAborted()
     clusters = await startDemoClusters(layout)
     const started = layout.sites.map((s) => supervisor.start({ id: s.id, configPath: s.configPath, logPath: s.logPath }))
     const ready = await progress.step('sites up', async (update) => {

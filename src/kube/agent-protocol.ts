@@ -68,7 +68,8 @@ export const agentReportSchema = z.strictObject({
   reachable: z.boolean(),
   lastError: z.string().max(8192).optional(),
   contact: z.strictObject({ id: z.number().finite(), ageMs: amount }).optional(),
-  nodes: z.array(z.strictObject({ name: z.string().min(1).max(253), ready: z.boolean(), allocatable: resources, allocated: resources })).max(20_000),
+  // `capacity` is optional: agents of earlier releases do not send it.
+  nodes: z.array(z.strictObject({ name: z.string().min(1).max(253), ready: z.boolean(), capacity: resources.optional(), allocatable: resources, allocated: resources })).max(20_000),
   objects: z.array(z.strictObject({
     key: z.string().min(1).max(1024),
     desired: count,

@@ -9,7 +9,6 @@ export { createPullDriver, type PullDriver, type PullDriverOptions } from './pul
 export { createAgentEndpoint, type AgentEndpoint, type AgentEndpointCluster, type AgentEndpointOptions } from './agent-endpoint.ts'
 export { createAgent, type Agent, type AgentOptions, type AgentStatus } from './agent.ts'
 export { AGENT_PATH_PREFIX, type AgentReport, type AssignmentsResponse } from './agent-protocol.ts'
-export { clusterDriversFromConfig, type ClusterDrivers, type ClusterDriversOptions } from './from-config.ts'
 export { loadKubeConfig } from './kubeconfig.ts'
 export { KubeCallError, isKubeCallError, type KubeClient } from './kube-client.ts'
 export { APPLIED_HASH_ANNOTATION, CREATED_NAMESPACE_ANNOTATION } from './render.ts'

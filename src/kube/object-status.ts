@@ -1,8 +1,8 @@
 /**
  * Reading a member cluster's objects into what the driver reports: the compact record
  * kept per owned object (its ownership marks and readiness, as a Deployment,
- * StatefulSet, DaemonSet or a plain object reports it), a node's readiness and
- * allocatable resources, and what a bound pod takes from its node (requests, a request
+ * StatefulSet, DaemonSet or a plain object reports it), a node's readiness, capacity
+ * and allocatable resources, and what a bound pod takes from its node (requests, a request
  * defaulting to its limit, init containers counted at their peak, one pod slot). Objects
  * may come as raw JSON (watch) or deserialized by client-node (Dates), so times are
  * normalised to strings.
@@ -32,6 +32,9 @@ export interface LiveObject {
 export interface NodeInfo {
   name: string
   ready: boolean
+  /** `status.capacity`: the node's whole resources. */
+  capacity: Resources
+  /** `status.allocatable`: capacity less what the kubelet reserves for the system; what pods may use. */
   allocatable: Resources
 }
 
@@ -106,14 +109,24 @@ export function liveObjectOf (obj: KubeObject): LiveObject {
   return live
 }
 
+/** A node status resource list; a quantity this parser does not know makes the list zero rather than hiding the node. */
+function nodeResources (list: unknown, field: string): Resources | undefined {
+  if (list === undefined || list === null) return undefined
+  try {
+    return resourcesFromKube(asRecord(list) as Record<string, string | number>, field)
+  } catch {
+    return zeroResources()
+  }
+}
+
 export function nodeInfoOf (node: KubeObject): NodeInfo {
   const status = asRecord(node.status)
   const ready = conditionsOf(status).find((c) => c.type === 'Ready')?.status === 'True'
-  let allocatable = zeroResources()
-  try {
-    allocatable = resourcesFromKube(asRecord(status['allocatable'] ?? status['capacity']) as Record<string, string | number>, `nodes.${node.metadata.name}.allocatable`)
-  } catch { /* a quantity this parser does not know counts as zero rather than hiding the node */ }
-  return { name: node.metadata.name, ready, allocatable }
+  const name = node.metadata.name
+  const capacity = nodeResources(status['capacity'], `nodes.${name}.capacity`)
+  const allocatable = nodeResources(status['allocatable'], `nodes.${name}.allocatable`)
+  // Either list stands in for the other when a node reports only one of them.
+  return { name, ready, capacity: capacity ?? allocatable ?? zeroResources(), allocatable: allocatable ?? capacity ?? zeroResources() }
 }
 
 function containerRequests (c: Json): Resources {

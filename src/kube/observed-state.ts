@@ -58,8 +58,9 @@ export function createObservedState (options: { logger: Logger, running: () => b
         return
       }
       const prev = nodes.get(name)
-      if (prev !== undefined && prev.ready === info.ready && sameResources(prev.allocatable, info.allocatable) && sameResources(prev.allocated, allocated)) return
-      nodes.set(name, { name, ready: info.ready, allocatable: { ...info.allocatable }, allocated: { ...allocated } })
+      if (prev !== undefined && prev.ready === info.ready && prev.capacity !== undefined && sameResources(prev.capacity, info.capacity) &&
+        sameResources(prev.allocatable, info.allocatable) && sameResources(prev.allocated, allocated)) return
+      nodes.set(name, { name, ready: info.ready, capacity: { ...info.capacity }, allocatable: { ...info.allocatable }, allocated: { ...allocated } })
       changed()
     },
     changed,

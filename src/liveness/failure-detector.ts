@@ -18,7 +18,12 @@ export interface DetectorConfig {
   failMs: number
   /** Continuous heartbeats needed after a failure before the site counts as alive again. */
   recoverMs: number
-  /** Heartbeats whose wall time is further than this from ours are ignored (replays of old beats). */
+  /**
+   * Heartbeats whose wall time is further than this from ours are refused (`skewed`): the
+   * counter check alone cannot stop a replay of old beats to an observer that restarted
+   * and remembers no counter. The price: a site whose clock is further off than this is
+   * judged failed (docs/threat-model.md).
+   */
   maxClockSkewMs: number
 }
 
@@ -102,18 +107,33 @@ export function judgeSites (state: DetectorState, siteIds: readonly string[], no
     if ((previous === 'failed' || previous === 'recovering') && next === 'alive') {
       next = r !== undefined && nowMs - r.runStartMs >= config.recoverMs ? 'alive' : 'recovering'
     }
-    if (previous === 'recovering' && next === 'suspect') next = 'failed'
+    // A site that is failed, or coming back from a failure, stays failed through a gap of
+    // suspicion: only heartbeats steady for `recoverMs` make it available again.
+    if ((previous === 'failed' || previous === 'recovering') && next === 'suspect') next = 'failed'
     if (next === previous) continue
     const cause = next === 'failed'
-      ? (r === undefined ? `no heartbeat since this site started ${nowMs - state.startedMs} ms ago` : `no heartbeat for ${nowMs - r.lastSeenMs} ms (limit ${config.failMs} ms)`)
-      : next === 'suspect' ? `no heartbeat for ${nowMs - (r?.lastSeenMs ?? state.startedMs)} ms (limit ${config.suspectMs} ms)`
+      ? (r === undefined ? `no heartbeat since this site started ${secondsText(nowMs - state.startedMs)} ago` : `no heartbeat for ${secondsText(nowMs - r.lastSeenMs)} (limit ${secondsText(config.failMs)})`)
+      : next === 'suspect' ? `no heartbeat for ${secondsText(nowMs - (r?.lastSeenMs ?? state.startedMs))} (limit ${secondsText(config.suspectMs)})`
         : next === 'recovering' ? 'heartbeats resumed; waiting for them to hold steady'
-          : `heartbeats steady for ${r === undefined ? 0 : nowMs - r.runStartMs} ms`
+          : `heartbeats steady for ${secondsText(r === undefined ? 0 : nowMs - r.runStartMs)}`
     transitions.push({ siteId, from: previous, to: next, atMs: nowMs, cause })
     if (r !== undefined) sites.set(siteId, { ...r, status: next, sinceMs: nowMs })
     else sites.set(siteId, { lastCounter: -1, lastSeenMs: -Infinity, runStartMs: nowMs, status: next, sinceMs: nowMs, lastWallMs: 0, headsDigest: '' })
   }
   return { state: { ...state, sites }, transitions }
+}
+
+/**
+ * A duration for event causes, which every site replicates and people read: seconds
+ * with at most one decimal ("8.1 s", "6 s"), not the monotonic clock's raw fractions.
+ */
+export function secondsText (ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`
+}
+
+/** The recovery window when the configuration names none: two heartbeats, at least a second. */
+export function defaultRecoverMs (heartbeatMs: number): number {
+  return Math.max(2 * heartbeatMs, 1000)
 }
 
 /** Sites that placement must treat as gone: failed, or recovering and not yet steady. */

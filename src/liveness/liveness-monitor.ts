@@ -2,7 +2,9 @@
  * Runs the failure detector for one site: publishes this site's signed heartbeat every
  * `heartbeatMs` (over gossip and direct links, through the replicator), verifies and
  * records the heartbeats of others, re-judges every roster member on a timer and reports
- * status transitions. Forged heartbeats are reported as misbehaviour; replays are ignored.
+ * status transitions. Forged heartbeats are reported as misbehaviour; replays are ignored;
+ * heartbeats refused for their wall time (`maxClockSkewMs`) are counted per site and
+ * logged, at most once a minute per site, because their sender will be judged failed.
  */
 import { isFlotillaError } from '../model/errors.ts'
 import type { Clock, Timer } from '../ports/clock.ts'
@@ -33,6 +35,25 @@ export interface LivenessMonitorOptions {
   logger: Logger
 }
 
+/** Heartbeats of one site refused because its wall clock is too far from this site's. */
+export interface ClockSkewRecord {
+  siteId: string
+  /** Refused since this process started. */
+  refused: number
+  /** Its wall time minus ours at the last refusal (ms; positive: its clock is ahead). */
+  lastSkewMs: number
+  /** This site's monotonic time of the last refusal. */
+  lastRefusedMs: number
+  /**
+   * Its latest heartbeat was refused (none accepted since) within the last `failMs`: the
+   * site is judged only from the beats it sends, so it goes failed while this lasts.
+   */
+  refusing: boolean
+}
+
+/** How often a site's refused heartbeats are logged again (the count keeps growing in between). */
+const SKEW_LOG_EVERY_MS = 60_000
+
 export interface LivenessMonitor {
   start (): void
   stop (): void
@@ -42,6 +63,8 @@ export interface LivenessMonitor {
   onTransition (listener: (t: Transition) => void): () => void
   onHeartbeat (listener: (hb: SignedHeartbeat, via: PeerId) => void): () => void
   onMisbehaviour (listener: (m: Misbehaviour) => void): () => void
+  /** Sites whose heartbeats were refused for clock skew, by site id. */
+  clockSkew (): ClockSkewRecord[]
 }
 
 export function createLivenessMonitor (options: LivenessMonitorOptions): LivenessMonitor {
@@ -54,6 +77,7 @@ export function createLivenessMonitor (options: LivenessMonitorOptions): Livenes
   const transitionListeners = new Set<(t: Transition) => void>()
   const heartbeatListeners = new Set<(hb: SignedHeartbeat, via: PeerId) => void>()
   const misbehaviourListeners = new Set<(m: Misbehaviour) => void>()
+  const skewed = new Map<string, { refused: number, lastCounter: number, lastSkewMs: number, lastRefusedMs: number, loggedMs: number | undefined }>()
 
   const keyOf = (id: string): string | undefined => options.roster().find((m) => m.siteId === id)?.publicKey
   const others = (): string[] => options.roster().map((m) => m.siteId).filter((id) => id !== siteId)
@@ -100,9 +124,10 @@ export function createLivenessMonitor (options: LivenessMonitorOptions): Livenes
   function receive (payload: Uint8Array, from: PeerId, via: PeerId): void {
     // Every heartbeat arrives more than once (from its publisher and through relays): a
     // copy whose counter is not above the last accepted one would be ignored after its
-    // signature check, so it is ignored before it. Only verified heartbeats move counters.
+    // signature check, so it is ignored before it; so is a copy of one refused for its wall
+    // time. Only verified heartbeats move counters.
     const claimed = peekHeartbeat(payload)
-    if (claimed !== undefined && claimed.counter <= (state.sites.get(claimed.siteId)?.lastCounter ?? -1)) return
+    if (claimed !== undefined && claimed.counter <= Math.max(state.sites.get(claimed.siteId)?.lastCounter ?? -1, skewed.get(claimed.siteId)?.lastCounter ?? -1)) return
     let hb: SignedHeartbeat
     try {
       hb = verifyHeartbeat(payload, keyOf, verify)
@@ -116,12 +141,38 @@ export function createLivenessMonitor (options: LivenessMonitorOptions): Livenes
       return
     }
     if (hb.siteId === siteId) return
-    const result = observeHeartbeat(state, hb, clock.monotonicMs(), clock.wallMs(), config)
+    const nowWallMs = clock.wallMs()
+    const result = observeHeartbeat(state, hb, clock.monotonicMs(), nowWallMs, config)
     state = result.state
+    if (result.verdict === 'skewed') noteSkew(hb.siteId, hb.counter, hb.wallMs - nowWallMs)
     if (result.verdict !== 'accepted') return
     for (const l of heartbeatListeners) {
       try { l(hb, via) } catch (e) { logger.error({ err: (e as Error).message }, 'heartbeat listener failed') }
     }
+  }
+
+  /**
+   * Whether a site's heartbeats are being refused for skew now: the last was refused lately,
+   * and none was accepted for longer than `suspectMs` (a refusal between accepted beats is a
+   * replay of old ones by someone else, which changes nothing).
+   */
+  function refusing (id: string, lastRefusedMs: number, now: number): boolean {
+    const lastSeenMs = state.sites.get(id)?.lastSeenMs ?? -Infinity
+    return lastRefusedMs > lastSeenMs && now - lastRefusedMs <= config.failMs && now - lastSeenMs > config.suspectMs
+  }
+
+  function noteSkew (id: string, counter: number, skewMs: number): void {
+    const now = clock.monotonicMs()
+    const r = skewed.get(id) ?? { refused: 0, lastCounter: -1, lastSkewMs: 0, lastRefusedMs: now, loggedMs: undefined }
+    r.refused++
+    r.lastCounter = counter
+    r.lastSkewMs = skewMs
+    r.lastRefusedMs = now
+    skewed.set(id, r)
+    if (r.loggedMs !== undefined && now - r.loggedMs < SKEW_LOG_EVERY_MS) return
+    r.loggedMs = now
+    logger.warn({ site: id, skewSeconds: Math.round(skewMs / 1000), limitSeconds: Math.round(config.maxClockSkewMs / 1000), refused: r.refused },
+      'heartbeats refused: the site\'s wall clock is too far from ours (it is judged failed while this lasts; check NTP on both sites, or raise failover.maxClockSkewMs)')
   }
 
   return {
@@ -142,6 +193,13 @@ export function createLivenessMonitor (options: LivenessMonitorOptions): Livenes
     unavailable: () => unavailableSites(state),
     onTransition (l) { transitionListeners.add(l); return () => { transitionListeners.delete(l) } },
     onHeartbeat (l) { heartbeatListeners.add(l); return () => { heartbeatListeners.delete(l) } },
-    onMisbehaviour (l) { misbehaviourListeners.add(l); return () => { misbehaviourListeners.delete(l) } }
+    onMisbehaviour (l) { misbehaviourListeners.add(l); return () => { misbehaviourListeners.delete(l) } },
+    clockSkew () {
+      const now = clock.monotonicMs()
+      return [...skewed].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([id, r]) => ({
+        siteId: id, refused: r.refused, lastSkewMs: r.lastSkewMs, lastRefusedMs: r.lastRefusedMs,
+        refusing: refusing(id, r.lastRefusedMs, now)
+      }))
+    }
   }
 }

@@ -53,8 +53,10 @@ export function isFlotillaError (e: unknown, code?: ErrorCode): e is FlotillaErr
 export function errorExitCode (code: ErrorCode): number {
   switch (code) {
     case 'config-invalid': case 'config-not-found': case 'input-invalid':
-    case 'unsatisfiable-policy': case 'node-too-old':
+    case 'unsatisfiable-policy':
       return 2
+    // bin/flotilla.js exits with it before any TypeScript loads; listed here so the table is whole.
+    case 'node-too-old': return 3
     case 'not-found': return 4
     case 'already-exists': case 'key-exists': case 'conflict': case 'origin-mismatch': return 5
     case 'unauthenticated': case 'forbidden': return 6

@@ -45,9 +45,20 @@ export interface ClusterRecord {
   capacity: Resources
   allocatable: Resources
   allocated: Resources
-  /** Free resources of the largest nodes (at most 32), for replica estimates. */
-  nodeFree: Resources[]
+  /** Free resources of the Ready nodes as at most 32 shapes with counts, for replica estimates (`NodeFree`). */
+  nodeFree: NodeFree[]
   nodes: { total: number, ready: number }
+}
+
+/**
+ * `count` Ready nodes each with at least this much free (allocatable - allocated). Nodes
+ * with the same free resources share one entry; beyond the record's limit of entries
+ * similar shapes are merged into their component-wise minimum, so a replica estimate
+ * from the entries never exceeds what the nodes hold. Records written before counts
+ * existed carry no `count`: each entry is then one node.
+ */
+export interface NodeFree extends Resources {
+  count?: number
 }
 
 export type Residency =

@@ -360,7 +360,11 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
         // and is reported as a violation rather than silently refused by libp2p
       }, { maxInboundStreams: maxInboundStreams + 1, maxOutboundStreams: maxInboundStreams })
       running = true
-      await n.start()
+      try {
+        await n.start()
+      } catch (e) {
+        throw busyListenAddress(e) ?? e
+      }
       n.services.pubsub.topicValidators.set(topic, validate)
       n.services.pubsub.addEventListener('gossipsub:message', onGossip)
       n.services.pubsub.subscribe(topic)
@@ -489,6 +493,19 @@ export function createLibp2pNetwork (options: Libp2pNetworkOptions): Libp2pNetwo
     }
   }
   return network
+}
+
+/**
+ * libp2p reports a taken listen port as UnsupportedListenAddressesError, with the
+ * addresses and their errors in its message; as `port-in-use`, named like the API's and
+ * the dashboard's, it reads the same to an operator whichever port it is.
+ */
+function busyListenAddress (e: unknown): FlotillaError | undefined {
+  const m = /(\/ip[46]\/([^/\s]+)\/tcp\/(\d+)): Error: listen EADDRINUSE/.exec(e instanceof Error ? e.message : '')
+  if (m === null) return undefined
+  return new FlotillaError('port-in-use', `port ${m[3]} on ${m[2]} (libp2p, ${m[1]}) is not available: EADDRINUSE`,
+    'Another program holds the port (another site, or one still stopping): stop it, or pick a free port in p2p.listen of the site config.',
+    { cause: e, details: { port: Number(m[3]), host: m[2], what: 'libp2p' } })
 }
 
 function positive (name: string, value: number): number {

@@ -32,6 +32,8 @@ export interface ObjectState {
 export interface NodeState {
   name: string
   ready: boolean
+  /** The node's `status.capacity`; absent from agents of earlier releases (then: allocatable). */
+  capacity?: Resources
   allocatable: Resources
   allocated: Resources
 }

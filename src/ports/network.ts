@@ -30,7 +30,9 @@ export interface NetworkHandlers {
   validateBroadcast? (origin: PeerId, payload: Uint8Array): 'accept' | 'reject' | 'ignore'
   /**
    * A peer broke a transport rule (the offending stream was reset and the frame dropped).
-   * Optional; lets the core record evidence and lower the peer's standing.
+   * Optional for the handler, but an adapter that detects a breach must report it here:
+   * the replicator records it as evidence and lowers the peer's standing, so a repeat
+   * offender is disconnected.
    */
   onViolation? (peer: PeerId, violation: TransportViolation): void
 }

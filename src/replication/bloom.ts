@@ -50,6 +50,16 @@ export function buildBloom (hashes: Iterable<string>, count: number, salt: numbe
   return filterOver(bits, size, salt)
 }
 
+/**
+ * The most entries a filter of this size was built for (`buildBloom` gives `count`
+ * entries at least 10 bits each, and 64 bits to up to 6). A filter thus declares, at its
+ * own cost of 10 bits an entry, how many changes its sender holds: a reconciliation
+ * initiator sends the responder no more changes than that.
+ */
+export function bloomCapacity (f: BloomFilter): number {
+  return Math.floor(f.size / BLOOM_BITS_PER_ENTRY)
+}
+
 export function writeBloom (w: WireWriter, f: BloomFilter): void {
   w.uint(f.salt >>> 0).uint(f.size).raw(f.bits)
 }

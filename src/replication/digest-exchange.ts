@@ -29,6 +29,8 @@ export interface DigestExchangeOptions {
   startSession: (peer: PeerId, docId: string, forced: boolean) => void
   antiEntropyMs: number
   fanout: number
+  /** `peer`'s digests matched ours on every document: nothing to reconcile (for the per-peer sync age). */
+  onInSync?: (peer: PeerId) => void
 }
 
 export interface DigestExchange {
@@ -161,6 +163,7 @@ export function createDigestExchange (o: DigestExchangeOptions): DigestExchange 
       // Documents the peer does not hold at all.
       for (const docId of store.documentIds()) if (!known.has(docId) && o.isKnownDocument(docId)) theyShouldStart = true
       peerDigests.set(peer, known)
+      if (!theyShouldStart && [...known.values()].every((d) => d.digest === digestOf(d.docId).digest)) o.onInSync?.(peer)
       // No answer when the peer already has our current digest (both sides sent one on connect).
       if (answer && theyShouldStart && digestSentTo.get(peer) !== digestVersion) sendDigest(peer, 'digest-reply')
     },

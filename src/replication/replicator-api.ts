@@ -68,6 +68,11 @@ export interface PeerReplicationStats {
   bytesIn: number
   bytesOut: number
   score: number
+  /**
+   * Monotonic ms this site last knew itself reconciled with the peer: a sync session with
+   * it completed (either role), or its digests matched ours on every document. Absent before.
+   */
+  lastReconciledMs?: number
 }
 
 export interface ReplicationStats {

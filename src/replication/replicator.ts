@@ -14,7 +14,7 @@
 import { FlotillaError, isFlotillaError, type ErrorCode } from '../model/errors.ts'
 import type { EvidenceKind } from '../model/federation.ts'
 import type { Timer } from '../ports/clock.ts'
-import type { PeerId } from '../ports/network.ts'
+import type { PeerId, TransportViolation } from '../ports/network.ts'
 import { peerIdFromPublicKey } from '../identity/peer-id.ts'
 import { fromHex } from '../identity/keys.ts'
 import type { IngestReport } from '../store/document-store.ts'
@@ -42,6 +42,20 @@ const REJECTION_KIND: Partial<Record<ErrorCode, EvidenceKind>> = {
   malformed: 'malformed',
   oversized: 'oversized',
   'unsupported-version': 'malformed'
+}
+
+/** Evidence for each breach of a transport limit (see `NetworkHandlers.onViolation`). */
+const VIOLATION_KIND: Record<TransportViolation, EvidenceKind> = {
+  'frame-too-large': 'oversized',
+  'malformed-frame': 'malformed',
+  'unexpected-data': 'malformed',
+  'too-many-streams': 'flood'
+}
+const VIOLATION_DETAIL: Record<TransportViolation, string> = {
+  'frame-too-large': 'a frame above the size limit (stream reset)',
+  'malformed-frame': 'bytes that are not a length-prefixed frame (stream reset)',
+  'unexpected-data': 'data on a stream that only this site writes (stream reset)',
+  'too-many-streams': 'more concurrent sync streams than the limit (stream reset)'
 }
 
 export function createReplicator (options: ReplicatorOptions): Replicator {
@@ -125,12 +139,6 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
   }
   const noteFlood = (peer: PeerId, detail: string): void => { noteExcess(peer, 'flood', detail) }
 
-  /**
-   * Ingests changes from a peer; reports what was refused. Unsolicited changes (pushes,
-   * frames of no open session) are rate-limited per peer; changes inside a session are
-   * bounded by the session cap and by what this site lacks, and a bootstrap legitimately
-   * brings thousands at once, so they are not.
-   */
   /** Whether `n` unsolicited changes from `peer` may be looked at; notes the excess if not. */
   function admitUnsolicited (peer: PeerId, n: number): boolean {
     if (!guard.hasChanges(peer, n)) {
@@ -144,6 +152,12 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     return true
   }
 
+  /**
+   * Ingests changes from a peer; reports what was refused. Unsolicited changes (pushes,
+   * late frames of a closed session) are rate-limited per peer; changes inside a session
+   * are not, as a bootstrap legitimately brings thousands at once: they are bounded by
+   * the session instead (sync-sessions.ts holds an initiator to what its filter declared).
+   */
   async function ingestFrom (peer: PeerId, changes: readonly SignedChange[], solicited: boolean): Promise<IngestReport | undefined> {
     if (changes.length === 0) return undefined
     if (!solicited && !admitUnsolicited(peer, changes.length)) return undefined
@@ -164,8 +178,12 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
     return result
   }
 
+  /** Per peer, when this site last knew itself reconciled with it (`PeerReplicationStats.lastReconciledMs`). */
+  const reconciledAt = new Map<PeerId, number>()
+  const reconciled = (peer: PeerId): void => { reconciledAt.set(peer, clock.monotonicMs()) }
+
   const digests = createDigestExchange({
-    store, clock, rng, localPeer: network.localPeer, isKnownDocument: options.isKnownDocument, mayTalkTo,
+    store, clock, rng, localPeer: network.localPeer, isKnownDocument: options.isKnownDocument, mayTalkTo, onInSync: reconciled,
     connectedPeers: () => network.connectedPeers(),
     sendEncoded: (peer, bytes) => { network.send(peer, bytes) },
     startSession: (peer, docId, forced) => { sessions.start(peer, docId, forced) },
@@ -176,7 +194,16 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
   const sessions = createSyncSessions({
     store, clock, rng, isKnownDocument: options.isKnownDocument, mayTalkTo,
     connectedPeers: () => network.connectedPeers(),
-    send, sendBulk, ingest: ingestFrom, penalise,
+    send, sendBulk, ingest: ingestFrom, penalise, onReconciled: reconciled, noteFlood,
+    refusesReplays: (peer) => {
+      if (!guard.replaying(peer)) return false
+      noteExcess(peer, 'replay', `session changes refused: more than ${REPLAYS_PER_SECOND} changes per second this site already held`)
+      return true
+    },
+    spendReplays: (peer, n) => {
+      counters.duplicates += n
+      if (!guard.spendReplays(peer, n)) noteExcess(peer, 'replay', `${n} changes in a sync session that this site's filter said it held, and did (more than ${REPLAYS_PER_SECOND} per second)`)
+    },
     openResponder: (peer) => {
       if (guard.openSession(peer)) return true
       noteFlood(peer, `more than ${limits.maxConcurrentStreams} concurrent sync sessions`)
@@ -239,6 +266,21 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
       if (isFlotillaError(e, 'malformed')) { penalise(peer, 'malformed', e.message); return }
       logger.error({ peer, err: (e as Error).message }, 'failed to handle a replication frame')
     })
+  }
+
+  /**
+   * A transport limit a peer broke (its stream was reset, the frame dropped) is evidence
+   * like any other misbehaviour: an honest site never sends a frame above the limit (its
+   * own transport drops those), never writes on a stream it reads, and opens one sync
+   * stream at a time, so repeats cut the peer off. Too many streams is a flood, counted
+   * once a second like other floods.
+   */
+  function onViolation (peer: PeerId, violation: TransportViolation): void {
+    if (!running || bannedPeers.has(peer)) return
+    const kind = VIOLATION_KIND[violation]
+    const detail = `transport: ${VIOLATION_DETAIL[violation]}`
+    if (kind === 'flood') noteFlood(peer, detail)
+    else penalise(peer, kind, detail)
   }
 
   /**
@@ -311,6 +353,7 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
         onMessage,
         onBroadcast,
         validateBroadcast,
+        onViolation,
         onPeerUp: (peer) => { if (!bannedPeers.has(peer)) digests.sendDigests([peer]) },
         onPeerDown: (peer) => {
           pacer.forget(peer)
@@ -353,7 +396,11 @@ export function createReplicator (options: ReplicatorOptions): Replicator {
       return {
         peers: [...peers].sort().map((peer) => {
           const t = traffic.get(peer)
-          return { peer, connected: connected.has(peer), behind: digests.behind(peer), bytesIn: t?.bytesIn ?? 0, bytesOut: t?.bytesOut ?? 0, score: guard.score(peer) }
+          const at = reconciledAt.get(peer)
+          return {
+            peer, connected: connected.has(peer), behind: digests.behind(peer), bytesIn: t?.bytesIn ?? 0, bytesOut: t?.bytesOut ?? 0, score: guard.score(peer),
+            ...(at === undefined ? {} : { lastReconciledMs: at })
+          }
         }),
         accepted: counters.accepted,
         duplicates: counters.duplicates,

@@ -3,8 +3,9 @@
  * eventual consistency algorithm. The initiator sends its heads, the heads it remembers
  * from its last reconciliation with that peer, and a Bloom filter of what it added since;
  * the responder answers with its own heads and filter and the changes the filter lacks
- * (with their signatures), the initiator sends back what the responder's filter lacks,
- * then asks (`need`) for whatever is still unknown. One session per document runs at a
+ * (with their signatures), the initiator sends back what the responder's filter lacks
+ * (no more changes than its own filter declared, which the responder enforces), then
+ * asks (`need`) for whatever is still unknown. One session per document runs at a
  * time, whichever peer it is with (doc-flights). A session ends on success, on a time-out
  * measured as the peer's silence, or when the peer goes away; a late answer to an
  * abandoned session is still taken, as it is what we asked for. A request whose answer
@@ -18,7 +19,8 @@ import type { EvidenceKind } from '../model/federation.ts'
 import type { DocumentStore, IngestReport } from '../store/document-store.ts'
 import type { LogEntry } from '../store/log/change-log.ts'
 import type { SignedChange } from '../store/log/envelope.ts'
-import { buildBloom, type BloomFilter } from './bloom.ts'
+import { readChangeHeaderFast } from '../store/log/change-header.ts'
+import { bloomCapacity, buildBloom, type BloomFilter } from './bloom.ts'
 import { createDocFlights } from './doc-flights.ts'
 import type { DirectFrame } from './messages.ts'
 import { createAnswerWait } from './answer-wait.ts'
@@ -26,6 +28,14 @@ import { setPatientTimer } from './patient-timer.ts'
 
 /** Session counters, shared with the replicator's statistics. */
 export interface SessionCounters { started: number, completed: number, timedOut: number, roundTrips: number }
+
+/** Responder sessions remembered per peer after they closed, for their late frames. */
+const MAX_CLOSED_PER_PEER = 64
+
+/** The change's hash when its header reads without Automerge's decoder (honest changes do), else undefined. */
+function changeHash (c: SignedChange): string | undefined {
+  try { return readChangeHeaderFast(c.change)?.hash } catch { return undefined }
+}
 
 export interface SyncSessionsOptions {
   store: DocumentStore
@@ -42,6 +52,15 @@ export interface SyncSessionsOptions {
   /** Verifies and applies changes from `peer`; `solicited` ones are not rate-limited. */
   ingest: (peer: PeerId, changes: readonly SignedChange[], solicited: boolean) => Promise<IngestReport | undefined>
   penalise: (peer: PeerId, kind: EvidenceKind, detail: string) => void
+  /**
+   * Traffic no session allows (changes for a session the peer never opened, or beyond
+   * what it declared): already dropped; the peer loses standing for it (`flood`).
+   */
+  noteFlood: (peer: PeerId, detail: string) => void
+  /** Whether `peer` is past its replay budget (noted as `replay` if so): its changes are refused unread until it is repaid. */
+  refusesReplays: (peer: PeerId) => boolean
+  /** `peer` sent `n` changes this site told it (by its filter) that it held, and does: spends its replay budget. */
+  spendReplays: (peer: PeerId, n: number) => void
   /** Admits a responder session for `peer` within its concurrency cap; false refuses it. */
   openResponder: (peer: PeerId) => boolean
   closeResponder: (peer: PeerId) => void
@@ -54,6 +73,8 @@ export interface SyncSessionsOptions {
   minAnswerWaitMs: number
   maxSessionMs: number
   maxNeedRounds: number
+  /** A session with `peer` completed, in either role (for the per-peer sync age). */
+  onReconciled?: (peer: PeerId) => void
 }
 
 export interface SyncSessions {
@@ -79,6 +100,8 @@ interface InitiatorSession {
   peer: PeerId
   docId: string
   since: string[]
+  /** Changes our filter was built over: the most we may send the responder (it holds us to it). */
+  declared: number
   needRounds: number
   startedAt: number
   timer: Timer
@@ -102,6 +125,15 @@ interface ResponderSession {
   docId: string
   peerHeads: string[]
   timer: Timer
+  openedAt: number
+  /** Our filter of what we held beyond `since` at the open: the initiator sends only what it lacks. */
+  bloom: BloomFilter
+  /** Whether we held all of `since`: only then do the two sides compare the same sets. */
+  sinceKnown: boolean
+  /** What the initiator's filter declared it holds beyond `since`: the most it may send us. */
+  declared: number
+  /** Of those, how many it may still send. */
+  budget: number
 }
 
 export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
@@ -116,6 +148,8 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
   /** Sessions we gave up on: their late frames are still answers we asked for (session → peer, expiry). */
   const abandoned = new Map<number, { peer: PeerId, until: number }>()
   const responding = new Map<string, ResponderSession>()
+  /** Per peer, responder sessions closed lately (session → until when): their late frames are taken as pushes. */
+  const closedLately = new Map<PeerId, Map<number, number>>()
   /** Requests (opens and needs) sent per peer so far: a responder answers them in this order. */
   const requestsTo = new Map<PeerId, number>()
   const answerWait = createAnswerWait({ initialMs: sessionTimeoutMs / 4, minMs: Math.min(o.minAnswerWaitMs, sessionTimeoutMs), maxMs: sessionTimeoutMs })
@@ -180,7 +214,7 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     const bloom = buildBloom(mine.map((e) => e.hash), mine.length, rng.nextUint32())
     const id = nextSession++
     const session: InitiatorSession = {
-      id, peer, docId, since, needRounds: 0, startedAt: clock.monotonicMs(), phase: 'awaiting-reply', again: false, ingesting: 0,
+      id, peer, docId, since, declared: mine.length, needRounds: 0, startedAt: clock.monotonicMs(), phase: 'awaiting-reply', again: false, ingesting: 0,
       asked: nextRequest(peer), askedAt: clock.monotonicMs(), heard: false, answered: false,
       timer: setPatientTimer(clock, firstAnswerWait(peer, docId), () => { expire(session) })
     }
@@ -206,6 +240,7 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     if (outcome === 'done') {
       counters.completed++
       rememberCommon(session.peer, session.docId, session.reply?.heads ?? [])
+      o.onReconciled?.(session.peer)
     } else {
       if (outcome === 'timeout') counters.timedOut++
       rememberAbandoned(session)
@@ -329,7 +364,10 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
   function afterReply (session: InitiatorSession): void {
     const reply = session.reply!
     const mine = store.log(session.docId)?.addedSince(reply.sinceKnown ? session.since : []) ?? []
-    sendChanges(session.peer, session.id, session.docId, lacking(mine, reply.bloom), true)
+    // No more than our filter declared: the responder refuses the rest as a flood. What we
+    // gained since the open, or hold below a `since` it lacks, reaches it by push or by
+    // the next reconciliation (it pulls what it is behind on).
+    sendChanges(session.peer, session.id, session.docId, lacking(mine, reply.bloom).slice(0, session.declared), true)
     askOrFinish(session)
   }
 
@@ -365,34 +403,45 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     // Refused, not served: the initiator's session times out and anti-entropy retries it.
     if (again !== undefined) again.timer.cancel()
     else if (!o.openResponder(peer)) return
-    responding.set(key, {
-      peer, docId: frame.docId, peerHeads: frame.heads,
-      timer: setPatientTimer(clock, sessionTimeoutMs, () => { closeResponder(peer, frame.session, false) })
-    })
     const log = store.log(frame.docId)
     const sinceKnown = frame.since.every((h) => log?.isComplete(h) === true)
     const mine = log?.addedSince(frame.since) ?? []
     const bloom = buildBloom(mine.map((e) => e.hash), mine.length, rng.nextUint32())
+    const declared = bloomCapacity(frame.bloom)
+    const session: ResponderSession = {
+      peer, docId: frame.docId, peerHeads: frame.heads, openedAt: clock.monotonicMs(), bloom, sinceKnown, declared, budget: declared,
+      timer: setPatientTimer(clock, sessionTimeoutMs, () => { closeResponder(peer, frame.session, 'timeout') })
+    }
+    responding.set(key, session)
     const chunks = chunked(lacking(mine, frame.bloom))
     o.sendBulk(peer, { type: 'sync-reply', session: frame.session, docId: frame.docId, heads: store.heads(frame.docId), sinceKnown, bloom, changes: chunks[0]!, more: chunks.length > 1 })
     for (let i = 1; i < chunks.length; i++) o.sendBulk(peer, { type: 'changes', session: frame.session, docId: frame.docId, changes: chunks[i]!, more: i < chunks.length - 1, toResponder: false })
   }
 
-  function closeResponder (peer: PeerId, session: number, completed: boolean): void {
+  /**
+   * A session the peer broke the rules of (`refused`) is not remembered: its later frames
+   * are refused like those of a session never opened.
+   */
+  function closeResponder (peer: PeerId, session: number, outcome: 'completed' | 'timeout' | 'refused'): void {
     const key = sessionKey(peer, String(session))
     const r = responding.get(key)
     if (r === undefined) return
     r.timer.cancel()
     responding.delete(key)
     o.closeResponder(peer)
-    if (completed) rememberCommon(peer, r.docId, r.peerHeads)
+    if (outcome !== 'refused') rememberClosed(peer, session)
+    if (outcome === 'completed') {
+      rememberCommon(peer, r.docId, r.peerHeads)
+      o.onReconciled?.(peer)
+    }
   }
 
   // ---- frames ----
 
   async function onChanges (peer: PeerId, frame: Extract<DirectFrame, { type: 'changes' }>): Promise<void> {
     if (!o.isKnownDocument(frame.docId)) { o.penalise(peer, 'unauthorized-writer', `changes for unknown document ${frame.docId}`); return }
-    const mine = frame.toResponder ? undefined : initiated.get(frame.session)
+    if (frame.toResponder) { await onChangesForResponder(peer, frame); return }
+    const mine = initiated.get(frame.session)
     if (mine !== undefined && mine.peer === peer && mine.docId === frame.docId) {
       touch(mine)
       if (!await ingestFor(mine, frame.changes) || frame.more) return
@@ -400,16 +449,70 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
       else if (mine.phase === 'awaiting-changes') askOrFinish(mine)
       return
     }
-    const inSession = frame.session !== 0 && (frame.toResponder
-      ? responding.has(sessionKey(peer, String(frame.session)))
-      : wasAbandoned(peer, frame.session))
-    const result = await o.ingest(peer, frame.changes, inSession)
-    if (frame.session === 0) {
-      // A push whose dependencies are missing: reconcile that document with the pusher.
-      if (result !== undefined && (store.log(frame.docId)?.missingDeps().length ?? 0) > 0) start(peer, frame.docId)
+    const result = await o.ingest(peer, frame.changes, frame.session !== 0 && wasAbandoned(peer, frame.session))
+    // A push whose dependencies are missing: reconcile that document with the pusher.
+    if (frame.session === 0 && result !== undefined && (store.log(frame.docId)?.missingDeps().length ?? 0) > 0) start(peer, frame.docId)
+  }
+
+  /**
+   * Changes an initiator sends us, its responder: what our filter told it we lack, so in
+   * effect what we asked for, and not rate-limited like pushes (a site that fell behind
+   * catches up through them). That is why they are held to the session: one the peer
+   * opened with us on that document and has not finished, no more changes than its own
+   * filter declared it holds, and none that our filter told it we hold and we do (those
+   * spend its replay budget, as replayed pushes do). Frames of a session closed lately
+   * (it timed out before a slow peer's changes came, or a frame was duplicated) are taken
+   * as pushes; frames of a session the peer never opened, or broke these rules in, are
+   * refused as a flood.
+   */
+  async function onChangesForResponder (peer: PeerId, frame: Extract<DirectFrame, { type: 'changes' }>): Promise<void> {
+    const r = responding.get(sessionKey(peer, String(frame.session)))
+    if (r === undefined || r.docId !== frame.docId) {
+      if (r === undefined && wasClosedLately(peer, frame.session)) { await o.ingest(peer, frame.changes, false); return }
+      o.noteFlood(peer, `changes for sync session ${frame.session} on ${frame.docId}, which is not open at this site`)
       return
     }
-    if (frame.toResponder && !frame.more) closeResponder(peer, frame.session, true)
+    if (o.refusesReplays(peer)) { closeResponder(peer, frame.session, 'refused'); return }
+    if (frame.changes.length > r.budget) {
+      closeResponder(peer, frame.session, 'refused')
+      o.noteFlood(peer, `more changes in sync session ${frame.session} on ${frame.docId} than the ${r.declared} its filter declared`)
+      return
+    }
+    r.budget -= frame.changes.length
+    rearm(r, frame.session)
+    const log = store.log(frame.docId)
+    const fresh: SignedChange[] = []
+    let replayed = 0
+    for (const c of frame.changes) {
+      const hash = c.docId === frame.docId ? changeHash(c) : undefined
+      // Held, but gained after our filter was built (a push, another peer's session): no fault of theirs.
+      if (hash !== undefined && r.sinceKnown && r.bloom.has(hash) && log?.has(hash) === true) replayed++
+      else fresh.push(c)
+    }
+    if (replayed > 0) o.spendReplays(peer, replayed)
+    await o.ingest(peer, fresh, true)
+    if (!frame.more) closeResponder(peer, frame.session, 'completed')
+  }
+
+  /** A responder session lives a time-out past the initiator's last frame, up to a session's lifetime. */
+  function rearm (r: ResponderSession, session: number): void {
+    r.timer.cancel()
+    const left = r.openedAt + maxSessionMs - clock.monotonicMs()
+    r.timer = setPatientTimer(clock, Math.max(0, Math.min(sessionTimeoutMs, left)), () => { closeResponder(r.peer, session, 'timeout') })
+  }
+
+  function rememberClosed (peer: PeerId, session: number): void {
+    let closed = closedLately.get(peer)
+    if (closed === undefined) closedLately.set(peer, closed = new Map())
+    const now = clock.monotonicMs()
+    // Oldest first: a peer that opens sessions by the thousand evicts only its own.
+    for (const [id, until] of closed) if (until < now || closed.size >= MAX_CLOSED_PER_PEER) closed.delete(id); else break
+    closed.set(session, now + maxSessionMs + sessionTimeoutMs)
+  }
+
+  function wasClosedLately (peer: PeerId, session: number): boolean {
+    const until = closedLately.get(peer)?.get(session)
+    return until !== undefined && until >= clock.monotonicMs()
   }
 
   return {
@@ -447,6 +550,7 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     peerDown (peer) {
       flights.forget(peer)
       requestsTo.delete(peer)
+      closedLately.delete(peer)
       answerWait.forget(peer)
       for (const s of [...initiated.values()]) if (s.peer === peer) finish(s, 'aborted')
       for (const key of [...reopened]) if (key.startsWith(`${peer}|`)) reopened.delete(key)

@@ -1,7 +1,9 @@
 /**
- * Builds a site's cluster drivers from its config: push mode through the cluster's
- * kubeconfig, pull mode through a `PullDriver` fed by the cluster's agent, whose HTTP
- * endpoint is returned for the site to mount on its API server.
+ * Builds a site's cluster drivers from its config, the one place that does: push mode
+ * through the cluster's kubeconfig, pull mode through a `PullDriver` fed by the cluster's
+ * agent, with one agent endpoint (keyed by each cluster's `agentKey`) added to
+ * `endpoints.handlers` for the site to mount on its API server — which the config
+ * validator therefore requires when any cluster is in pull mode.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { SiteConfig } from '../config/schema.ts'

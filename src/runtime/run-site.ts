@@ -17,6 +17,7 @@ import { networkOptionsFromConfig } from '../net/from-config.ts'
 import { loadKeyFile } from '../keystore/key-file.ts'
 import { createSite, type Site } from '../site/site.ts'
 import { defaultVerifierBackend } from '../identity/verifier.ts'
+import { toHex } from '../identity/keys.ts'
 import type { ClusterSettings } from '../controllers/cluster-status.ts'
 import { createApiServer, type ApiServer } from '../api/index.ts'
 import { loadSitePki } from '../pki/index.ts'
@@ -59,6 +60,14 @@ export async function runSite (options: RunSiteOptions): Promise<RunningSite> {
   if (key.kind !== 'site' || key.id !== config.site.id) {
     throw new FlotillaError('key-invalid', `${config.keyFile} holds the key of ${key.kind} "${key.id}", not of site "${config.site.id}"`,
       'Point keyFile at this site\'s key (created by `flotilla init`).')
+  }
+  // Peers admit and verify this site by the roster's key: with another key here it would
+  // be refused at every connection and its changes rejected, with nothing saying why.
+  const own = config.roster.find((m) => m.siteId === config.site.id)
+  const publicKey = toHex(key.keys.publicKey)
+  if (own !== undefined && own.publicKey.toLowerCase() !== publicKey) {
+    throw new FlotillaError('key-invalid', `${config.keyFile} holds public key ${publicKey.slice(0, 16)}…, but the roster lists site "${config.site.id}" with ${own.publicKey.slice(0, 16)}…`,
+      'Put this site\'s public key (`flotilla init` printed it; it is in the key file) in the roster entry of every site\'s config, or point keyFile at the key the roster names.')
   }
   const clock = createSystemClock()
   const rng = createCryptoRng()

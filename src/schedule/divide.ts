@@ -3,8 +3,8 @@
  * Duplicated (each selected cluster runs the full count), Divided by equal, static
  * (`staticWeightList`, the highest matching weight per cluster) or dynamic weights
  * (available replicas), and Aggregated (the fewest clusters that fit, largest first,
- * then shared by available replicas). Every share is capped by what fits, and the
- * split itself is `apportion`'s stable divisor method.
+ * each filled in that order). Every share is capped by what fits; a weighted split is
+ * `apportion`'s stable divisor method.
  */
 import type { ReplicaSchedulingStrategy, StaticClusterWeight } from '../model/policy.ts'
 import { apportion } from './apportion.ts'
@@ -46,9 +46,13 @@ function staticWeight (c: Candidate, list: readonly StaticClusterWeight[]): numb
   return w
 }
 
-/** Prefix of the clusters by room (largest first) that fits the replicas and keeps the spread minimums. */
+function byRoom (a: Candidate, b: Candidate): number {
+  return b.avail - a.avail || compareRank(a, b)
+}
+
+/** Prefix of the clusters by room (largest first) that fits the replicas and keeps the spread minimums; in that order. */
 function aggregate (selected: readonly Candidate[], replicas: number, groupSpread: readonly NormalizedSpread[], clusterMin: number): Candidate[] {
-  const order = [...selected].sort((a, b) => b.avail - a.avail || compareRank(a, b))
+  const order = [...selected].sort(byRoom)
   const targets = groupSpread.map((s) => ({ s, need: Math.min(s.min, distinctGroups(selected, s)), seen: new Set<string>() }))
   const out: Candidate[] = []
   let room = 0
@@ -59,7 +63,46 @@ function aggregate (selected: readonly Candidate[], replicas: number, groupSprea
     room += c.avail
     for (const t of targets) { const v = groupValue(c, t.s); if (v !== undefined) t.seen.add(v) }
   }
-  return out.sort(compareRank)
+  return out
+}
+
+/**
+ * Aggregated shares, for clusters in room order: one replica each first (the clusters
+ * past the room the replicas need are there for a spread minimum), then each filled to
+ * its room in that order. Without spread minimums this fills the largest clusters and
+ * leaves the last one the rest. Filling in a fixed order is what keeps it stable: a
+ * removed cluster's replicas go to the clusters after it, and no other cluster loses one.
+ */
+function fillInOrder (pool: readonly Candidate[], replicas: number): number[] {
+  const seats = pool.map(() => 0)
+  let left = replicas
+  for (let i = 0; i < pool.length && left > 0; i++) if (pool[i]!.avail > 0) { seats[i] = 1; left-- }
+  for (let i = 0; i < pool.length && left > 0; i++) {
+    const more = Math.min(left, pool[i]!.avail - seats[i]!)
+    seats[i]! += more
+    left -= more
+  }
+  return seats
+}
+
+function aggregated (selected: readonly Candidate[], replicas: number, groupSpread: readonly NormalizedSpread[], clusterMin: number): Division {
+  const dropped: Division['dropped'] = new Map()
+  const pool = aggregate(selected, replicas, groupSpread, clusterMin)
+  const keep = new Set(pool)
+  for (const c of selected) if (!keep.has(c)) dropped.set(c, { rule: 'aggregated', message: `not needed: ${pool.length} cluster${pool.length === 1 ? '' : 's'} with more room fit the replicas` })
+  const seats = fillInOrder(pool, replicas)
+  const chosen: ChosenShare[] = []
+  let placed = 0
+  pool.forEach((cand, i) => {
+    const n = seats[i]!
+    // The weight is the cluster's room; the ideal share is what filling in room order gives it.
+    const share: ShareArithmetic = { weight: cand.avail, ideal: n, cap: cand.avail, floor: n, remainder: 0, capped: n === cand.avail }
+    if (n === 0) { dropped.set(cand, { rule: 'no-share', message: 'the clusters with more room hold every replica', share }); return }
+    chosen.push({ cand, replicas: n, share })
+    placed += n
+  })
+  chosen.sort((a, b) => compareRank(a.cand, b.cand))
+  return { chosen, dropped, placed, arithmetic: { method: 'largest-first', replicas, placed, capacity: capacityOf(pool) } }
 }
 
 export function divide (selected: readonly Candidate[], strategy: Strategy, replicas: number,
@@ -73,13 +116,8 @@ export function divide (selected: readonly Candidate[], strategy: Strategy, repl
       arithmetic: { method: strategy.type === 'Duplicated' ? 'duplicated' : 'none', replicas, placed: selected.length > 0 ? replicas : 0 }
     }
   }
-  let pool = [...selected]
-  if (strategy.division === 'Aggregated') {
-    const kept = aggregate(pool, replicas, groupSpread, clusterMin)
-    const keep = new Set(kept)
-    for (const c of pool) if (!keep.has(c)) dropped.set(c, { rule: 'aggregated', message: `not needed: ${kept.length} cluster${kept.length === 1 ? '' : 's'} with more room fit the replicas` })
-    pool = kept
-  }
+  if (strategy.division === 'Aggregated') return aggregated(selected, replicas, groupSpread, clusterMin)
+  const pool = [...selected]
   let weights: number[]
   if (strategy.weights === 'static') {
     weights = pool.map((c) => staticWeight(c, strategy.staticWeights ?? []))

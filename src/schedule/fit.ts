@@ -3,9 +3,10 @@
  * falling back to limits; init containers count by their maximum, as in Kubernetes),
  * including whole GPUs and vGPU cores and memory, plus one pod slot. A cluster's
  * available replicas are bounded both by its free total (allocatable - allocated) and
- * by the sum over its reported nodes of what fits on each node, because a replica
- * cannot straddle nodes.
+ * by the sum over its reported node shapes of what fits on one node of the shape times
+ * the nodes of that shape, because a replica cannot straddle nodes.
  */
+import type { NodeFree } from '../model/federation.ts'
 import type { KubeObject } from '../model/kube.ts'
 import { runsPods } from '../model/kube.ts'
 import { RESOURCE_KEYS, resourcesFromKube, zeroResources, type Resources } from '../model/resources.ts'
@@ -56,18 +57,26 @@ export function perReplicaResources (obj: KubeObject): Resources | undefined {
 export interface CapacityIndex {
   /** allocatable - allocated, per RESOURCE_KEYS index. */
   free: Float64Array
-  /** Free per reported node, node-major, RESOURCE_KEYS.length entries per node. */
+  /** Free per reported node shape, shape-major, RESOURCE_KEYS.length entries per shape. */
   nodes: Float64Array
+  /** Nodes of each shape. */
+  counts: Float64Array
+  /** Shapes reported. */
   nodeCount: number
 }
 
-export function capacityIndex (free: Resources, nodeFree: readonly Resources[]): CapacityIndex {
+/** `nodeFree` entries without a count (records written before counts existed) are one node each. */
+export function capacityIndex (free: Resources, nodeFree: readonly NodeFree[]): CapacityIndex {
   const width = RESOURCE_KEYS.length
   const f = new Float64Array(width)
   RESOURCE_KEYS.forEach((k, i) => { f[i] = Math.max(0, free[k]) })
   const nodes = new Float64Array(width * nodeFree.length)
-  nodeFree.forEach((n, j) => RESOURCE_KEYS.forEach((k, i) => { nodes[j * width + i] = Math.max(0, n[k]) }))
-  return { free: f, nodes, nodeCount: nodeFree.length }
+  const counts = new Float64Array(nodeFree.length)
+  nodeFree.forEach((n, j) => {
+    RESOURCE_KEYS.forEach((k, i) => { nodes[j * width + i] = Math.max(0, n[k]) })
+    counts[j] = Math.max(0, n.count ?? 1)
+  })
+  return { free: f, nodes, counts, nodeCount: nodeFree.length }
 }
 
 /** Per-replica needs as the list of (resource index, amount) that are non-zero. */
@@ -82,8 +91,8 @@ export function needVector (perReplica: Resources): NeedVector {
 
 /**
  * Replicas of `need` that fit in the cluster: the smaller of the whole-cluster bound and
- * the sum of per-node bounds (when the owner reported nodes). Capped at
- * MAX_AVAILABLE_REPLICAS.
+ * the sum of per-node bounds over the node shapes (when the owner reported nodes). Capped
+ * at MAX_AVAILABLE_REPLICAS.
  */
 export function availableReplicas (cap: CapacityIndex, need: NeedVector): number {
   const idx = need.idx
@@ -98,6 +107,7 @@ export function availableReplicas (cap: CapacityIndex, need: NeedVector): number
   const count = cap.nodeCount
   if (count === 0 || total === 0) return total
   const nodes = cap.nodes
+  const counts = cap.counts
   const width = RESOURCE_KEYS.length
   let perNodes = 0
   for (let node = 0, base = 0; node < count; node++, base += width) {
@@ -106,7 +116,7 @@ export function availableReplicas (cap: CapacityIndex, need: NeedVector): number
       const f = Math.floor(nodes[base + idx[j]!]! / amount[j]!)
       if (f < fit) { fit = f; if (f === 0) break }
     }
-    perNodes += fit
+    perNodes += fit * counts[node]!
     if (perNodes >= total) return total
   }
   return perNodes

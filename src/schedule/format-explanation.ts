@@ -16,7 +16,7 @@ function table (rows: string[][]): string[] {
 function spreadLine (s: SpreadExplanation): string {
   const name = s.by === 'label' ? `label ${s.label ?? ''}` : s.by
   const bounds = `min ${s.minGroups}${s.maxGroups !== undefined ? `, max ${s.maxGroups}` : ''}`
-  const head = `${name} (${bounds}): ${s.available} available, ${s.selected} selected${s.selection === 'all' ? '' : ` by ${s.selection}`}${s.satisfied ? '' : ' - UNSATISFIED'}`
+  const head = `${name} (${bounds}): ${s.available} available, ${s.selected} selected${s.selection === 'all' ? '' : s.selection === 'fit' ? ' by rank among the choices that fit' : ` by ${s.selection}`}${s.satisfied ? '' : ' - UNSATISFIED'}`
   if (s.groups === undefined) return head
   const groups = s.groups.map((g) => `${g.value}${g.selected ? '' : ' (not selected)'} [${g.clusters.join(', ')}]`)
   return `${head}\n${groups.map((g) => `             ${g}`).join('\n')}`
@@ -53,7 +53,7 @@ export function formatExplanation (decision: PlacementDecision): string {
   label('replicas', `${e.desiredReplicas} desired, ${e.placedReplicas} placed${e.perReplica !== undefined ? `; one replica needs ${describeResources(e.perReplica)}` : ''}`)
   if (e.strategy !== undefined) {
     const s = e.strategy
-    const text = s.type === 'Duplicated' ? 'Duplicated' : s.division === 'Aggregated' ? 'Divided, Aggregated (fewest clusters that fit, shared by available replicas)' : s.division === undefined ? 'Divided' : `Divided, Weighted by ${s.weights === 'dynamic' ? 'available replicas (dynamic)' : s.weights === 'static' ? 'staticWeightList' : 'equal weights'}`
+    const text = s.type === 'Duplicated' ? 'Duplicated' : s.division === 'Aggregated' ? 'Divided, Aggregated (fewest clusters that fit, largest first, each filled in turn)' : s.division === undefined ? 'Divided' : `Divided, Weighted by ${s.weights === 'dynamic' ? 'available replicas (dynamic)' : s.weights === 'static' ? 'staticWeightList' : 'equal weights'}`
     label('strategy', `${text}${s.note !== undefined ? ` - ${s.note}` : ''}`)
   }
   for (const t of e.terms) {
@@ -66,6 +66,8 @@ export function formatExplanation (decision: PlacementDecision): string {
   e.spread.forEach((s, i) => label(i === 0 ? 'spread' : '', spreadLine(s)))
   if (e.arithmetic !== undefined && e.arithmetic.method === 'sainte-lague') {
     label('arithmetic', `${e.arithmetic.replicas} replicas by weight (total weight ${e.arithmetic.totalWeight ?? 0}, room ${e.arithmetic.capacity ?? 0}): ideal share = replicas x weight / total, remainders by Sainte-Lague, ties by rank`)
+  } else if (e.arithmetic !== undefined && e.arithmetic.method === 'largest-first') {
+    label('arithmetic', `${e.arithmetic.replicas} replicas over room ${e.arithmetic.capacity ?? 0}: one per cluster, then each filled to its room, largest room first (ties by rank)`)
   }
   label('result', decision.assignments.length === 0 ? 'no cluster' : decision.assignments.map((a) => `${a.cluster}=${a.replicas}`).join(', '))
   if (decision.degraded !== undefined) label('DEGRADED', `${decision.degraded.code}: ${decision.degraded.message}`)

@@ -4,10 +4,13 @@
  * Group levels apply from the widest down, each narrowing the candidates. When
  * maxGroups cuts, groups are taken by their own rendezvous score (a hash of the group
  * value, so a group keeps its place while any of its clusters survive) and clusters by
- * rank, keeping one cluster per selected group first. Only if that choice cannot fit a
- * Divided workload's replicas is the choice remade by capacity. Fewer groups than
- * minGroups makes the term infeasible; the selection still proceeds over what remains
- * so a best-effort placement exists.
+ * rank, keeping one cluster per selected group first. When the best-ranked groups cannot
+ * hold a Divided workload's replicas, the first groups in rank order that can are taken
+ * instead (a group is only passed over when it cannot serve, so a removal elsewhere
+ * leaves the choice alone); only when no choice holds them all is it made by capacity,
+ * as a best effort. The cluster level still falls back to capacity directly. Fewer
+ * groups than minGroups makes the term infeasible; the selection still proceeds over
+ * what remains so a best-effort placement exists.
  */
 import type { SpreadConstraint } from '../model/policy.ts'
 import { capacityOf, compareRank, type Candidate } from './candidates.ts'
@@ -41,10 +44,14 @@ export function groupValue (c: Candidate, s: NormalizedSpread): string | undefin
   return v === undefined || v === '' ? undefined : v
 }
 
-interface Group { value: string, members: Candidate[], capacity: number, penalty: number, score: number }
+interface Group { value: string, members: Candidate[], capacity: number, score: number }
 
+/**
+ * Groups rank by their own rendezvous score alone. Nothing about their members (taints,
+ * capacity) enters it: removing one cluster would then re-rank its group and could swap
+ * a whole region. PreferNoSchedule taints rank clusters within the groups instead.
+ */
 function compareGroups (a: Group, b: Group): number {
-  if (a.penalty !== b.penalty) return a.penalty - b.penalty
   if (a.score !== b.score) return a.score > b.score ? -1 : 1
   return compareStrings(a.value, b.value)
 }
@@ -64,11 +71,55 @@ export interface SpreadResult {
   problems: string[]
 }
 
-function takeGroups (groups: Group[], max: number, ctx: SpreadContext): { chosen: Group[], selection: 'rank' | 'capacity' } {
+/**
+ * The first `max` groups in rank order that together hold the replicas: the selection
+ * whose rank positions come first in lexicographic order among those that fit. A group
+ * is never passed over for a worse-ranked one unless the better choice cannot fit, so a
+ * selection that still holds the replicas after a cluster is removed is kept as it was
+ * (every selection ordered before it held less before the removal, and holds no more
+ * after). Undefined when no `max` groups fit.
+ */
+function firstFitting (groups: readonly Group[], max: number, replicas: number): Group[] | undefined {
+  const n = groups.length
+  // best[i][r]: the sum of the r largest capacities among groups[i..], for r <= max.
+  const best: number[][] = new Array<number[]>(n + 1)
+  let top: number[] = []
+  best[n] = [0]
+  for (let i = n - 1; i >= 0; i--) {
+    const cap = groups[i]!.capacity
+    let at = 0
+    while (at < top.length && top[at]! >= cap) at++
+    top = [...top.slice(0, at), cap, ...top.slice(at)].slice(0, max)
+    const sums = [0]
+    for (const c of top) sums.push(sums[sums.length - 1]! + c)
+    best[i] = sums
+  }
+  const room = (i: number, r: number): number => { const sums = best[i]!; return sums[Math.min(r, sums.length - 1)]! }
+  if (room(0, max) < replicas) return undefined
+  const chosen: Group[] = []
+  let held = 0
+  let from = 0
+  for (let slot = 0; slot < max; slot++) {
+    const after = max - slot - 1
+    for (let i = from; i < n - after; i++) {
+      if (held + groups[i]!.capacity + room(i + 1, after) < replicas) continue
+      chosen.push(groups[i]!)
+      held += groups[i]!.capacity
+      from = i + 1
+      break
+    }
+  }
+  return chosen
+}
+
+function takeGroups (groups: Group[], max: number, ctx: SpreadContext): { chosen: Group[], selection: SpreadExplanation['selection'] } {
   const byRank = groups.slice(0, max)
   if (!ctx.divided) return { chosen: byRank, selection: 'rank' }
   const rankCap = byRank.reduce((s, g) => s + g.capacity, 0)
   if (rankCap >= ctx.replicas) return { chosen: byRank, selection: 'rank' }
+  const fitting = firstFitting(groups, max, ctx.replicas)
+  if (fitting !== undefined) return { chosen: fitting, selection: 'fit' }
+  // Nothing holds every replica: best effort on the groups with the most room.
   const byCap = [...groups].sort((a, b) => b.capacity - a.capacity || compareGroups(a, b)).slice(0, max)
   const cap = byCap.reduce((s, g) => s + g.capacity, 0)
   return cap > rankCap ? { chosen: byCap.sort(compareGroups), selection: 'capacity' } : { chosen: byRank, selection: 'rank' }
@@ -82,12 +133,11 @@ function groupLevel (cands: Candidate[], s: NormalizedSpread, ctx: SpreadContext
     if (v === undefined) { res.dropped.set(c, `spread by ${spreadName(s)}: the cluster has no ${s.by === 'label' ? `label ${s.label ?? ''}` : s.by}`); continue }
     let g = byValue.get(v)
     if (g === undefined) {
-      g = { value: v, members: [], capacity: 0, penalty: c.penalty, score: rendezvousScore(ctx.workloadHash, hashString(`${spreadName(s)}=${v}`)) }
+      g = { value: v, members: [], capacity: 0, score: rendezvousScore(ctx.workloadHash, hashString(`${spreadName(s)}=${v}`)) }
       byValue.set(v, g)
     }
     g.members.push(c)
     g.capacity += c.avail
-    g.penalty = Math.min(g.penalty, c.penalty)
   }
   const groups = [...byValue.values()].sort(compareGroups)
   if (groups.length < s.min) res.problems.push(`spread by ${spreadName(s)}: ${groups.length} group${groups.length === 1 ? '' : 's'} available, minGroups is ${s.min}`)

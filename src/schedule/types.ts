@@ -102,8 +102,13 @@ export interface SpreadExplanation {
   available: number
   selected: number
   satisfied: boolean
-  /** How the selection was made when maxGroups had to cut: by rank, or by capacity because the ranked choice could not fit the replicas. */
-  selection: 'all' | 'rank' | 'capacity'
+  /**
+   * How the selection was made when maxGroups had to cut: by rank; `fit`, the first
+   * groups in rank order that hold the replicas, because the best-ranked ones could not;
+   * or by capacity, a best effort when no choice holds them all (and at the cluster level
+   * whenever the ranked choice cannot fit).
+   */
+  selection: 'all' | 'rank' | 'fit' | 'capacity'
   groups?: SpreadGroupExplanation[]
 }
 
@@ -115,7 +120,8 @@ export interface StrategyExplanation {
 }
 
 export interface ArithmeticExplanation {
-  method: 'duplicated' | 'sainte-lague' | 'none'
+  /** `largest-first`: Aggregated, each cluster filled to its room in room order. */
+  method: 'duplicated' | 'sainte-lague' | 'largest-first' | 'none'
   replicas: number
   placed: number
   totalWeight?: number

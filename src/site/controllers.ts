@@ -19,9 +19,9 @@ import { canonicalDigest } from '../store/docs/canonical-json.ts'
 import {
   deleteBinding, deleteShare, putBinding, putCluster, putShare, putStub, type NewEvent, type SiteDoc
 } from '../store/docs/index.ts'
-import { formatExplanation, placeInView, selectPolicy, type PolicySet } from '../schedule/index.ts'
+import { formatExplanation, selectPolicy, type PolicySet } from '../schedule/index.ts'
 import {
-  clusterAvailability, effectivePlacement, migrationEvents, originBinding, originBindingOf, originGrace, ownShares,
+  clusterAvailability, differsFrom, effectivePlacement, migrationEvents, originBinding, originBindingOf, originGrace, ownShares, placementBehind,
   preparePlacementContext, sortAssignments, trackAvailability, type ActedRecord, type AvailabilityMemory, type EffectivePlacement,
   type OriginTrigger, type PlacementContext
 } from '../controllers/decisions/index.ts'
@@ -32,6 +32,7 @@ import { sameRecord } from './same-record.ts'
 import { createDesiredRenderer, withNamespaces } from './desired-render.ts'
 import { createShareBasis } from './share-basis.ts'
 import { createHandBacks } from './hand-backs.ts'
+import { clusterHealthEvent, initiallyDown } from './cluster-events.ts'
 
 const NOTHING: ReadonlyMap<ClusterId, number> = new Map()
 
@@ -57,6 +58,11 @@ export interface ControllersOptions {
   localWorkloads: () => readonly WorkloadRecord[]
   /** The redacted stub of a local-only workload, counted against the cluster it runs on. */
   stubFor: (rec: WorkloadRecord, cluster: ClusterId | undefined) => RedactedStub
+  /**
+   * The share statuses this site's document holds (read once, at the first tick): after a
+   * restart, shares of workloads deleted meanwhile are in no view to be cleaned up from.
+   */
+  sharesInDocument?: () => ReadonlyArray<{ workload: string, cluster: ClusterId }>
 }
 
 export type DocWrite = (d: SiteDoc) => unknown
@@ -101,6 +107,8 @@ export function createControllers (options: ControllersOptions): Controllers {
   let availability: AvailabilityMemory = new Map()
   let previousNow: number | undefined
   let previous = new Map<string, EffectivePlacement>()
+  /** Per workload, the previous placement its last decision started from (what `explain` recomputes from). */
+  let startedFrom = new Map<string, readonly ClusterAssignment[]>()
   /**
    * Replicas this site runs per workload per own cluster (its last decision), for the
    * clusters it has declared a desired set to; what the others run is what their drivers
@@ -138,6 +146,14 @@ export function createControllers (options: ControllersOptions): Controllers {
   const unsubscribers: Array<() => void> = []
   const own = new Map(options.clusters.map((c) => [clusterId(siteId, c.settings.name), c]))
   const handBacks = createHandBacks((cluster) => own.has(cluster))
+  /**
+   * Own-cluster shares the document held or was given by the last tick, per workload:
+   * a workload deleted at its origin leaves the view, and with it the shares that would
+   * otherwise be cleaned up there (undefined until the first tick reads the document).
+   */
+  let sharesLastTick: Map<string, Set<ClusterId>> | undefined
+  /** Per own cluster, whether a `cluster-not-ready` event is open (cluster-events.ts). */
+  const clustersDown = new Map<ClusterId, boolean>()
 
   const renderer = createDesiredRenderer(logger)
 
@@ -160,6 +176,7 @@ export function createControllers (options: ControllersOptions): Controllers {
     const heldClusters = new Map<ClusterId, ClusterRecord>(view.clusters.filter((c) => own.has(c.id)).map((c) => [c.id, c]))
     const heldShares = new Map<string, GlobalView['workloads'][number]['shares'][number]>()
     for (const w of view.workloads) for (const sh of w.shares) if (own.has(sh.cluster)) heldShares.set(`${sh.workload}|${sh.cluster}`, sh)
+    const sharesNow = sharesByWorkload([...heldShares.values()])
     const heldStubs = new Map<string, RedactedStub>()
     if (local.length > 0) for (const st of view.stubs) if (st.origin === siteId) heldStubs.set(st.id, st)
     const ownRecords = new Map<ClusterId, ClusterRecord>()
@@ -191,10 +208,18 @@ export function createControllers (options: ControllersOptions): Controllers {
         unheard = true
         continue
       }
-      const rec = clusterRecordFrom(siteId, c.settings, obs, health.get(c.settings.name), now, wall)
+      const rec = clusterRecordFrom(siteId, c.settings, obs, health.get(c.settings.name), now, wall, startedAt)
       health.set(c.settings.name, { health: rec.health, sinceWall: rec.healthSince })
       ownRecords.set(id, rec)
-      if (!sameRecord(heldClusters.get(id), rec)) writes.push((d) => putCluster(d, rec))
+      const held = heldClusters.get(id)
+      if (!sameRecord(held, rec)) writes.push((d) => putCluster(d, rec))
+      // A change of health is an event, written with the record in this tick's one change.
+      const step = clusterHealthEvent({
+        previous: held?.health, ...(held === undefined ? {} : { previousSince: held.healthSince }),
+        next: rec, down: clustersDown.get(id) ?? initiallyDown(held?.health), at: wall
+      })
+      clustersDown.set(id, step.down)
+      if (step.event !== undefined) events.push(step.event)
       const reported = new Set<string>()
       for (const s of shareStatusesFrom(siteId, c.settings.name, obs)) {
         // Under the plan its replicas were last declared for: with no decision since this
@@ -216,7 +241,13 @@ export function createControllers (options: ControllersOptions): Controllers {
       for (const w of view.workloads) {
         if (w.shares.some((s) => s.cluster === id) && !reported.has(w.key)) writes.push((d) => deleteShare(d, w.key, id))
       }
+      for (const key of reported) sharesNow.set(key, (sharesNow.get(key) ?? new Set()).add(id))
     }
+    for (const [key, clusters] of sharesLastTick ?? sharesByWorkload(options.sharesInDocument?.() ?? [])) {
+      if (replicated.has(key)) continue
+      for (const cid of clusters) if (own.has(cid)) writes.push((d) => deleteShare(d, key, cid))
+    }
+    sharesLastTick = sharesNow
     const clusters = [...view.clusters.filter((c) => !ownRecords.has(c.id)), ...ownRecords.values()].sort((a, b) => a.id < b.id ? -1 : 1)
     localShares = nextLocalShares
 
@@ -245,6 +276,7 @@ export function createControllers (options: ControllersOptions): Controllers {
 
     // 3. Placement of every workload: the replicated ones and this site's local-only ones.
     const next = new Map<string, EffectivePlacement>()
+    const nextStartedFrom = new Map<string, readonly ClusterAssignment[]>()
     const nextRunning = new Map<string, Map<ClusterId, number>>()
     const perCluster = new Map<ClusterId, DesiredObject[]>()
     renderer.beginTick(view)
@@ -298,6 +330,8 @@ export function createControllers (options: ControllersOptions): Controllers {
           // The origin is about to bind it: keep running what runs, decide and write nothing.
           wakeBy(grace.until)
           if (prev !== undefined) next.set(w.key, prev)
+          const from = startedFrom.get(w.key)
+          if (from !== undefined) nextStartedFrom.set(w.key, from)
           const mine = new Map<ClusterId, number>()
           for (const [cid, replicas] of currentOf(w.key)) {
             const rec = ownRecords.get(cid)
@@ -312,6 +346,7 @@ export function createControllers (options: ControllersOptions): Controllers {
         }
       }
       const acted = prev === undefined && !isLocal && w.origin !== siteId ? actedRecord(bindings, shares, origin) : undefined
+      if (prev !== undefined) nextStartedFrom.set(w.key, prev.assignments)
       const eff = effectivePlacement({
         context, workload: w, ...(origin !== undefined ? { originBinding: origin } : {}), ...(prev !== undefined ? { previous: prev } : {}), ...(acted !== undefined ? { acted } : {})
       })
@@ -374,6 +409,7 @@ export function createControllers (options: ControllersOptions): Controllers {
     renderer.endTick()
     unbound = nextUnbound
     previous = next
+    startedFrom = nextStartedFrom
     running = nextRunning
     previousNow = now
     degradedLines = degraded.sort()
@@ -449,17 +485,32 @@ export function createControllers (options: ControllersOptions): Controllers {
       return { assignments: e.assignments, mode: e.mode, reason: e.reason, ...(e.degraded !== undefined ? { degraded: e.degraded } : {}) }
     },
     explain (view, key) {
-      const w = view.workloads.find((x) => x.key === key) ?? options.localWorkloads().find((x) => x.key === key)
+      const replicated = view.workloads.find((x) => x.key === key)
+      const w = replicated ?? options.localWorkloads().find((x) => x.key === key)
       if (w === undefined || lastContext === undefined) return undefined
-      const pv = lastContext.viewFor(options.failover.stabilizationMs)
-      const decision = placeInView(pv.view, lastContext.policiesFor(w.origin), w)
       const eff = previous.get(key)
+      const from = startedFrom.get(key)
+      // The decision the controller ran, with its inputs: the shares the tick gave the origin
+      // (none for a local-only workload), this site's effective placement and what it started from.
+      const decision = placementBehind({
+        context: lastContext, workload: w, shares: replicated?.shares ?? [],
+        ...(eff !== undefined ? { effective: eff } : {}), ...(from !== undefined ? { previous: from } : {})
+      })
       const lines = [formatExplanation(decision)]
+      const binding = replicated !== undefined ? originBindingOf(w, replicated.bindings) : localBindings.get(key)
+      if (binding !== undefined) {
+        lines.push('', `origin binding by ${binding.decidedBy} for generation ${binding.generation} (${binding.reason}): ${binding.placement.map((a) => `${a.cluster}=${a.replicas}`).join(', ') || '(none)'}`)
+        // A binding is sticky: rewritten only on a trigger, so the view may have moved on since.
+        const differs = eff?.mode === 'failover' || eff?.mode === 'computed' ? undefined : differsFrom(decision, binding.placement)
+        if (differs !== undefined) lines.push(`  the binding is kept until a trigger rewrites it (new generation, policy change, failover, fail-back, more room for a short placement); ${differs}`)
+      }
       if (eff !== undefined) {
         lines.push('', `effective placement at ${siteId}: ${eff.assignments.map((a: ClusterAssignment) => `${a.cluster}=${a.replicas}`).join(', ') || '(none)'}`,
           `  mode: ${eff.mode} — ${eff.reason}`)
         if (eff.degraded !== undefined) lines.push(`  degraded: ${eff.degraded}`)
         for (const d of eff.displaced) lines.push(`  avoided ${d.cluster} (${d.replicas} replicas): ${d.state}, ${d.reason}`)
+        const differs = eff.mode === 'failover' || eff.mode === 'computed' ? differsFrom(decision, eff.assignments) : undefined
+        if (differs !== undefined) lines.push(`  this placement was kept from an earlier decision; ${differs}`)
       }
       return lines.join('\n')
     },
@@ -481,4 +532,14 @@ function bindingReason (trigger: OriginTrigger | undefined): string {
 
 function filterReplicated (m: ReadonlyMap<string, EffectivePlacement>, localKeys: ReadonlySet<string>): Map<string, EffectivePlacement> {
   return new Map([...m].filter(([k]) => !localKeys.has(k)))
+}
+
+function sharesByWorkload (shares: ReadonlyArray<{ workload: string, cluster: ClusterId }>): Map<string, Set<ClusterId>> {
+  const out = new Map<string, Set<ClusterId>>()
+  for (const s of shares) {
+    let set = out.get(s.workload)
+    if (set === undefined) out.set(s.workload, set = new Set())
+    set.add(s.cluster)
+  }
+  return out
 }

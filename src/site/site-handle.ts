@@ -111,6 +111,15 @@ export interface SiteMetrics {
     failbacks: number
     ticks: number
   }
+  /** The failure detector's refusals (absent from sites that do not count them). */
+  liveness?: {
+    /**
+     * Per site, heartbeats refused since the process started because their wall time was
+     * further from this site's clock than `failover.maxClockSkewMs`, and the skew of the
+     * last one (seconds; positive: the sender's clock is ahead).
+     */
+    refusedForSkew: Array<{ siteId: string, count: number, lastSkewSeconds: number }>
+  }
   /** The Kubernetes-compatible API of this site, when it runs in the same process. */
   api?: {
     /** Requests answered, by verb (`get`, `list`, `watch`, `create`, ...) and HTTP status code. */

@@ -32,6 +32,8 @@ export interface SiteStatusInput {
   bootstrap: SiteStatus['bootstrap']
   /** The controller ticks' failures in a row, if the last one failed. */
   tickFailure?: TickFailure
+  /** Sites whose heartbeats the failure detector refuses now for their wall time, and the limit. */
+  clockSkew?: { refusing: readonly string[], limitMs: number }
 }
 
 /** Controller ticks failing in a row: the site decides and writes nothing meanwhile. */
@@ -55,6 +57,11 @@ export function siteStatus (input: SiteStatusInput): SiteStatus {
   })
   const alarms: string[] = []
   for (const p of peers) if (p.liveness === 'failed') alarms.push(`site ${p.siteId} is failed (no heartbeat)`)
+  for (const id of input.clockSkew?.refusing ?? []) {
+    // No measured skew in the text (it changes with every beat); the log and /metrics carry it.
+    alarms.push(`heartbeats of site ${id} refused: their wall time is more than ${limitText(input.clockSkew!.limitMs)} from this site's clock ` +
+      `(a clock off, or old heartbeats replayed); ${id} is judged failed while this lasts — check NTP on both sites (failover.maxClockSkewMs)`)
+  }
   for (const c of input.view.clusters) if (c.site === site.siteId && c.health !== 'Ready') alarms.push(`cluster ${c.id} is ${c.health}`)
   if (input.corruptRecords > 0) alarms.push(`${input.corruptRecords} corrupt record(s) skipped at load`)
   const f = input.tickFailure
@@ -64,4 +71,8 @@ export function siteStatus (input: SiteStatusInput): SiteStatus {
   }
   alarms.push(...input.degraded)
   return { ...site, peers, bootstrap: input.bootstrap, alarms }
+}
+
+function limitText (ms: number): string {
+  return ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 100) / 10} s`
 }

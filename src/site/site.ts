@@ -24,7 +24,7 @@ import { peerIdFromPublicKey } from '../identity/peer-id.ts'
 import { openDocumentStore, type DocumentStore } from '../store/document-store.ts'
 import { rosterWritePolicy } from '../store/roster-write-policy.ts'
 import {
-  appendEvent, getSiteInfo, initSiteDoc, listEvents, listEvidence, recordEvidence, siteDocId,
+  appendEvent, getSiteInfo, initSiteDoc, listEvents, listEvidence, listShares, recordEvidence, siteDocId,
   FEDERATION_DOC_ID, SITE_SCHEMA_VERSION, type SiteDoc, type NewEvent
 } from '../store/docs/index.ts'
 import { createLocalStore, type LocalStore } from '../store/local/local-store.ts'
@@ -34,7 +34,7 @@ import { assertNoLocalOnlyContent } from '../compliance/scan.ts'
 import { createReplicator, digestOfHeads, type Replicator } from '../replication/replicator.ts'
 import type { Misbehaviour } from '../replication/peer-guard.ts'
 import { createLivenessMonitor, type LivenessMonitor } from '../liveness/liveness-monitor.ts'
-import type { Transition } from '../liveness/failure-detector.ts'
+import { defaultRecoverMs, type Transition } from '../liveness/failure-detector.ts'
 import { evidenceFromMisbehaviour } from '../controllers/evidence.ts'
 import type { ClusterSettings } from '../controllers/cluster-status.ts'
 import { createControllers, type Controllers } from './controllers.ts'
@@ -67,7 +67,20 @@ export interface FailoverSettings {
    * acting for it itself (default `failMs`): see `originGrace`.
    */
   originGraceMs?: number
+  /**
+   * How long a failed site's heartbeats must keep coming, with no gap of `suspectMs`,
+   * before it is available again (default `defaultRecoverMs`: two heartbeats, at least 1 s).
+   */
+  recoverMs?: number
+  /**
+   * Heartbeats whose wall time differs from this site's clock by more than this are
+   * refused (default 5 min): see `DetectorConfig.maxClockSkewMs`.
+   */
+  maxClockSkewMs?: number
 }
+
+/** The default of `FailoverSettings.maxClockSkewMs` (and of the config's `failover.maxClockSkewMs`). */
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5 * 60_000
 
 export interface SiteOptions {
   siteId: string
@@ -180,8 +193,8 @@ export async function createSite (options: SiteOptions): Promise<Site> {
       heartbeatMs: options.failover.heartbeatMs,
       suspectMs: options.failover.suspectMs,
       failMs: options.failover.failMs,
-      recoverMs: Math.max(2 * options.failover.heartbeatMs, 1000),
-      maxClockSkewMs: 5 * 60_000
+      recoverMs: options.failover.recoverMs ?? defaultRecoverMs(options.failover.heartbeatMs),
+      maxClockSkewMs: options.failover.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS
     },
     headsDigest: () => digestOfHeads(store.heads(ownDoc)),
     logger: logger.child({ component: 'liveness' })
@@ -205,7 +218,11 @@ export async function createSite (options: SiteOptions): Promise<Site> {
     provenOffenders: provenOffenders.sites,
     settled: () => [...liveness.records().values()].every((r) => r !== undefined && r.status !== 'unknown'),
     localWorkloads: () => localRecords,
-    stubFor: (rec, cluster) => redactedStub(rec, stubSecret, cluster === undefined ? {} : { cluster })
+    stubFor: (rec, cluster) => redactedStub(rec, stubSecret, cluster === undefined ? {} : { cluster }),
+    sharesInDocument: () => {
+      const doc = store.document<SiteDoc>(ownDoc)
+      return doc === undefined ? [] : listShares(doc)
+    }
   })
   /** The view as the last tick left it (its own writes included). */
   let tickedOn: GlobalView | undefined
@@ -350,7 +367,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
       running = true
       await ensureSiteDoc()
       const loaded = await localStore.loadAll()
-      localRecords = loaded.workloads
+      localRecords = await writes.recover(loaded.workloads)
       controllers.restoreLocalBindings(loaded.bindings)
       for (const c of loaded.corrupt) logger.error({ key: c.key, err: c.error.message }, 'skipped a corrupt local-only record')
       // A local change is this site's own tick or write (which asks for a tick itself).
@@ -415,13 +432,18 @@ export async function createSite (options: SiteOptions): Promise<Site> {
 
     metrics (): SiteMetrics {
       const r = replicator.stats()
+      const now = clock.monotonicMs()
       const out: SiteMetrics = {
         replication: {
           changesAccepted: r.accepted, changesDuplicate: r.duplicates, changesRejected: r.rejected,
           sessions: { started: r.sessions.started, completed: r.sessions.completed, timedOut: r.sessions.timedOut }
         },
-        peers: r.peers.map((p) => ({ siteId: siteOfPeer(p.peer), score: p.score })),
-        controllers: controllers.counters()
+        peers: r.peers.map((p) => ({
+          siteId: siteOfPeer(p.peer), score: p.score,
+          ...(p.lastReconciledMs === undefined ? {} : { syncAgeSeconds: Math.max(0, now - p.lastReconciledMs) / 1000 })
+        })),
+        controllers: controllers.counters(),
+        liveness: { refusedForSkew: liveness.clockSkew().map((k) => ({ siteId: k.siteId, count: k.refused, lastSkewSeconds: k.lastSkewMs / 1000 })) }
       }
       if (apiMetrics !== undefined) out.api = apiMetrics()
       return out
@@ -441,6 +463,7 @@ export async function createSite (options: SiteOptions): Promise<Site> {
         site: { siteId, region: options.region, zone: options.zone, peerId, startedAt },
         roster: peersOfRoster, replication: replicator.stats(), liveness: liveness.records(), nowMs: clock.monotonicMs(),
         view, corruptRecords: store.corrupt.length, degraded: controllers.degraded(), bootstrap: replicator.progress(),
+        clockSkew: { refusing: liveness.clockSkew().filter((k) => k.refusing).map((k) => k.siteId), limitMs: options.failover.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS },
         ...(tickFailure === undefined ? {} : { tickFailure })
       })
     }

@@ -146,6 +146,12 @@ export interface WorkloadDetailJson {
 export interface TimelineEvent extends FederationEvent {
   /** Seen only in this site's own event log so far (not yet in the view). */
   localOnly?: boolean
+  /**
+   * Not in any site's log: a `partition` derived from the writing site's `site-failed`
+   * events (src/liveness/partition-spans.ts), with the peers it lost together and when
+   * the last came back (absent while one is not back).
+   */
+  derived?: { peers: string[], until?: number }
 }
 
 export interface EventsJson { total: number, offset: number, limit: number, items: TimelineEvent[] }

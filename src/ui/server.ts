@@ -190,9 +190,13 @@ export function createDashboardServer (options: DashboardServerOptions): Dashboa
 
     async start () {
       await new Promise<void>((resolve, reject) => {
-        const onError = (e: Error): void => {
-          reject(new FlotillaError('config-invalid', `the dashboard cannot listen on ${listen.host}:${listen.port}: ${e.message}`,
-            'Pick a free port in dashboard.listen, or stop the process that holds it.', { cause: e }))
+        const onError = (e: NodeJS.ErrnoException): void => {
+          reject(e.code === 'EADDRINUSE'
+            ? new FlotillaError('port-in-use', `port ${listen.port} on ${listen.host} (dashboard) is not available: EADDRINUSE`,
+              'Another program holds the port (another site, or one still stopping): stop it, or pick a free port in dashboard.listen of the site config.',
+              { cause: e, details: { port: listen.port, host: listen.host, what: 'dashboard' } })
+            : new FlotillaError('config-invalid', `the dashboard cannot listen on ${listen.host}:${listen.port}: ${e.message}`,
+              'Pick a free port in dashboard.listen, or stop the process that holds it.', { cause: e }))
         }
         server.once('error', onError)
         server.listen(listen.port, listen.host, () => { server.off('error', onError); resolve() })

@@ -1,14 +1,15 @@
 /**
  * Authentication and authorization of a site's API over real HTTPS: 401 without valid
- * credentials (no credentials, an unknown token, a certificate from another CA or
- * without a role), and per role what it may do — admin writes, viewer and auditor get a
+ * credentials (no credentials, an unknown or altered token of any role, another site's
+ * token, a certificate from another CA or without a role), and per role what it may do — admin writes, viewer and auditor get a
  * 403 naming their role and the verb, nobody writes the read-only kinds — and who sees
  * this site's local-only records (auditor and admin do; viewer does not, not even by
  * name or in a watch, and sees only the redacted stub count).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createCertificateAuthority, issueClientCertificate, issueServerCertificate, ROLES, roleGroup, type Role } from '../../src/pki/index.ts'
+import { createCertificateAuthority, createSitePki, issueClientCertificate, issueServerCertificate, ROLES, roleGroup, type Role } from '../../src/pki/index.ts'
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { startHarness, type Harness } from './support/harness.ts'
 import { clusterRecord, deployment } from './support/manifests.ts'
 
@@ -56,6 +57,28 @@ describe('API authentication and role-based authorization', () => {
     // As on a kube-apiserver, version and health need no credentials.
     expect((await h.request('GET', '/version', { as: 'anonymous' })).json()).toMatchObject({ major: '1' })
     expect((await h.request('GET', '/healthz', { as: 'anonymous' })).text).toBe('ok')
+  })
+
+  it('answers 401 to a viewer or auditor token that is not one this site issued', async () => {
+    // Another site's PKI issues tokens of the same shape and roles; this site holds none of their hashes.
+    const elsewhere = await createSitePki(join(h.dir, 'other-pki'), 'ap-east', ['127.0.0.1'])
+    const flip = (t: string): string => `${t.slice(0, -1)}${t.endsWith('A') ? 'B' : 'A'}`
+    for (const role of ['viewer', 'auditor'] as Role[]) {
+      const own = h.pki.tokens[role]
+      expect((await h.request('GET', DEPLOYMENTS, { as: { token: own } })).status).toBe(200)
+      const invalid = [flip(own), own.slice(0, -1), `${own}x`, own.toUpperCase(), `flt_${role}_${'A'.repeat(43)}`, elsewhere.tokens[role], own.replace(`flt_${role}_`, 'flt_admin_')]
+      for (const token of invalid) {
+        for (const [method, path] of [['GET', DEPLOYMENTS], ['GET', '/apis/cluster.flotilla.io/v1alpha1/sites'], ['GET', `${DEPLOYMENTS}?watch=1&timeoutSeconds=1`]] as const) {
+          const r = await h.request(method, path, { as: { token } })
+          expect(r.status, `${role} ${token.slice(0, 14)}... ${path}`).toBe(401)
+          expect(r.json()).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'Unauthorized', code: 401 })
+        }
+      }
+      // A 401, not a 403: an invalid token is nobody, whatever role its prefix names.
+      const write = await h.request('POST', DEPLOYMENTS, { as: { token: flip(own) }, body: deployment(`by-${role}`) })
+      expect(write.status).toBe(401)
+    }
+    expect(h.site.view().workloads.map((w) => w.manifest.metadata.name)).toEqual(['seed'])
   })
 
   it('lets every role read, by client certificate and by token', async () => {

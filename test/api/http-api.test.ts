@@ -2,10 +2,12 @@
  * The HTTP surface of a site's API beyond what kubectl and client-node exercise:
  * discovery in both forms, Tables, paging, resourceVersions that move only with their
  * object, watch resume and 410, dry runs, all-or-nothing validation, refusals by origin,
- * and the federation status of a workload (placement, draining, degraded).
+ * and the federation status of a workload (placement, draining, degraded, the same ready
+ * count as the dashboard's).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { workloadKey } from '../../src/model/kube.ts'
+import { rowOfWorkload } from '../../src/ui/queries/workload-rows.ts'
 import { startHarness, type Harness } from './support/harness.ts'
 import { clusterRecord, deployment, share } from './support/manifests.ts'
 
@@ -115,18 +117,45 @@ describe('a site\'s API over HTTPS', () => {
       }))
     }))
     const o = (await h.request('GET', `${DEPLOYMENTS}/geo`)).json() as { status: Record<string, unknown> }
+    // Ready replicas count wherever they run, the 2 still draining on ap-east.c2 too (aggregateStatus, as on the dashboard).
     expect(o.status).toMatchObject({
-      replicas: 4, readyReplicas: 3,
+      replicas: 4, readyReplicas: 5,
       flotilla: {
-        origin: 'ap-east', decidedBy: 'ap-east', degraded: 'region ap-east unavailable', reason: 'ap-east.c2 failed: moved', desired: 4, ready: 3,
+        origin: 'ap-east', decidedBy: 'ap-east', degraded: 'ap-east (origin): region ap-east unavailable', reason: 'ap-east.c2 failed: moved', desired: 4, ready: 5,
         placement: [{ cluster: 'ap-east.c2', replicas: 0, ready: 2 }, { cluster: 'eu-west.c1', replicas: 4, ready: 3 }]
       }
     })
     const table = (await h.request('GET', `${DEPLOYMENTS}?labelSelector=app%3Dgeo`, { accept: TABLE })).json() as { columnDefinitions: Array<{ name: string, priority: number }>, rows: Array<{ cells: unknown[], object: { kind: string } }> }
     expect(table.columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).toEqual(['Name', 'Origin-Site', 'Placement', 'Ready', 'Age'])
-    expect(table.rows[0]?.cells.slice(0, 4)).toEqual(['geo', 'ap-east', 'ap-east.c2=0,eu-west.c1=4', '3/4'])
-    expect(table.rows[0]?.cells[6]).toBe('region ap-east unavailable')
+    expect(table.rows[0]?.cells.slice(0, 4)).toEqual(['geo', 'ap-east', 'ap-east.c2=0,eu-west.c1=4', '5/4'])
+    expect(table.rows[0]?.cells[6]).toBe('ap-east (origin): region ap-east unavailable')
     expect(table.rows[0]?.object.kind).toBe('PartialObjectMetadata')
+  })
+
+  it('reports the ready count the dashboard shows during a failover, with replicas on the old cluster and the new one', async () => {
+    const w = h.site.seedWorkload('ap-east', deployment('failing', { replicas: 4 }))
+    // The origin's binding still plans ap-east.c2; eu-west failed over to its own c1 and says so
+    // in its acting binding. The old cluster still reports 1 of its replicas Ready, the new one 3.
+    h.site.change((v) => ({
+      ...v,
+      workloads: v.workloads.map((x) => (x.key !== w.key ? x : {
+        ...x,
+        bindings: [
+          { workload: w.key, placement: [{ cluster: 'ap-east.c2', replicas: 4 }], decidedBy: 'ap-east', generation: 1, inputHeads: 'h', reason: 'no-binding', decidedAt: 5 },
+          { workload: w.key, placement: [{ cluster: 'eu-west.c1', replicas: 4 }], decidedBy: 'eu-west', generation: 1, inputHeads: 'h', reason: 'failover', decidedAt: 9 }
+        ],
+        shares: [share(w.key, 'ap-east.c2', 1, 4), share(w.key, 'eu-west.c1', 3, 4)]
+      }))
+    }))
+    const o = (await h.request('GET', `${DEPLOYMENTS}/failing`)).json() as { status: { readyReplicas: number, replicas: number, flotilla: { ready: number, desired: number, placement: unknown[] } } }
+    const dashboard = rowOfWorkload(h.site.view().workloads.find((x) => x.key === w.key)!).row
+    expect(dashboard.ready).toBe(4)
+    expect(o.status.readyReplicas).toBe(dashboard.ready)
+    expect(o.status.flotilla.ready).toBe(dashboard.ready)
+    expect(o.status.flotilla.desired).toBe(dashboard.desired)
+    expect(o.status.flotilla.placement).toEqual([{ cluster: 'ap-east.c2', replicas: 4, ready: 1 }, { cluster: 'eu-west.c1', replicas: 4, ready: 3 }])
+    const table = (await h.request('GET', `${DEPLOYMENTS}?labelSelector=app%3Dfailing`, { accept: TABLE })).json() as { rows: Array<{ cells: unknown[] }> }
+    expect(table.rows[0]?.cells[3]).toBe(`${dashboard.ready}/${dashboard.desired}`)
   })
 
   it('refuses writes to another site\'s workload with a 403 naming that site, for every write verb', async () => {

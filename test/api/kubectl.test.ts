@@ -17,6 +17,15 @@ describe.skipIf(!hasKubectl)(`real kubectl (${KUBECTL}) against a site's API${ha
   let kubectl: (...args: string[]) => Promise<Run>
   let spawnKubectl: ReturnType<typeof kubectlRunner>['spawn']
   const webKey = workloadKey({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'default' } })
+  /** The origin (this site) binds web to `placement` for its current generation, as its controller would. */
+  const bindWeb = (placement: Array<{ cluster: string, replicas: number }>): void => {
+    h.site.change((v) => ({
+      ...v,
+      workloads: v.workloads.map((w) => (w.key !== webKey ? w : {
+        ...w, bindings: [{ workload: webKey, placement, decidedBy: 'eu-west', generation: w.generation, inputHeads: 'h', reason: 'no-binding', decidedAt: 1 }]
+      }))
+    }))
+  }
 
   beforeAll(async () => {
     h = await startHarness({ siteId: 'eu-west', region: 'eu-west' })
@@ -54,7 +63,7 @@ describe.skipIf(!hasKubectl)(`real kubectl (${KUBECTL}) against a site's API${ha
   })
 
   it('get deploy -A lists the workloads of both origin sites with their origin, placement and readiness', async () => {
-    h.site.setPlacement(webKey, { assignments: [{ cluster: 'ap-east.c2', replicas: 1 }, { cluster: 'eu-west.c1', replicas: 2 }], mode: 'Divided', reason: 'spread over 2 regions' })
+    bindWeb([{ cluster: 'ap-east.c2', replicas: 1 }, { cluster: 'eu-west.c1', replicas: 2 }])
     h.site.setShares(webKey, [share(webKey, 'eu-west.c1', 2), share(webKey, 'ap-east.c2', 1)])
     const r = await kubectl('get', 'deploy', '-A')
     expect(r.code, r.stderr).toBe(0)
@@ -96,7 +105,7 @@ describe.skipIf(!hasKubectl)(`real kubectl (${KUBECTL}) against a site's API${ha
       await until('the watch to print the table', () => out.includes('NAME'), 5_000)
       const scaled = await kubectl('scale', 'deploy', 'web', '--replicas=5')
       expect(scaled.code, scaled.stderr).toBe(0)
-      h.site.setPlacement(webKey, { assignments: [{ cluster: 'ap-east.c2', replicas: 2 }, { cluster: 'eu-west.c1', replicas: 3 }], mode: 'Divided', reason: 'spread over 2 regions' })
+      bindWeb([{ cluster: 'ap-east.c2', replicas: 2 }, { cluster: 'eu-west.c1', replicas: 3 }])
       await until('the watch to print the update', () => /ap-east\.c2=2,eu-west\.c1=3\s+3\/5/.test(out), 5_000)
     } finally {
       clearTimeout(killer)

@@ -46,10 +46,21 @@ describe('API object tracker', () => {
     await site.putObject(deployment('a'))
     await site.putObject(deployment('b'))
     events.length = 0
-    site.setPlacement('apps/Deployment/default/a', { assignments: [{ cluster: 'eu-west.c1', replicas: 3 }], mode: 'Divided', reason: 'one cluster' })
+    const key = 'apps/Deployment/default/a'
+    site.change((v) => ({
+      ...v,
+      workloads: v.workloads.map((w) => (w.key !== key ? w : {
+        ...w, bindings: [{ workload: key, placement: [{ cluster: 'eu-west.c1', replicas: 3 }], decidedBy: 'eu-west', generation: 1, inputHeads: 'h', reason: 'no-binding', decidedAt: 1 }]
+      }))
+    }))
     expect(summary(events).map((s) => s.split('@')[0])).toEqual(['MODIFIED Deployment/a'])
     expect(tracker.get(DEPLOY, 'default', 'a')!.object.status).toMatchObject({ flotilla: { placement: [{ cluster: 'eu-west.c1', replicas: 3, ready: 0 }] } })
     expect(tracker.get(CLUSTER, undefined, 'eu-west.c1')!.object.metadata.creationTimestamp).toBe('2023-11-14T22:13:20Z')
+    // This site's own effective placement of a replicated workload is not part of its status
+    // (the view's bindings and shares are, the same at every site): no event for it.
+    events.length = 0
+    site.setPlacement(key, { assignments: [{ cluster: 'eu-west.c1', replicas: 2 }], mode: 'failover', reason: 'moved' })
+    expect(events).toEqual([])
   })
 
   it('turns a switch between replicated and local-only into a deletion and an addition', async () => {

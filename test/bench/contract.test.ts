@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { toJson, toTable } from '../../bench/run.ts'
+import { parseBenchArgs, toJson, toTable } from '../../bench/run.ts'
 
 const metrics = [
   { name: 'verify_apply_per_s', value: 9000, unit: '/s', baseline: { name: 'tweetnacl_verify_per_s', value: 110 }, target: { op: '>=' as const, value: 5000 } },
@@ -19,6 +19,26 @@ describe('benchmark contract', () => {
     const table = toTable('store', metrics)
     expect(table).toMatch(/verify_apply_per_s\s+9000 \/s\s+tweetnacl_verify_per_s = 110\s+81\.82x\s+>= 5000\s+yes/)
     expect(table).toMatch(/load_ms\s+1200 ms\s+-\s+-\s+<= 1000\s+NO/)
+  })
+})
+
+describe('bench arguments', () => {
+  it('hands the suite its arguments without its own name when --json comes first', () => {
+    expect(parseBenchArgs(['--json', 'store', '--quick'])).toEqual({ suite: 'store', json: true, suiteArgs: ['--quick'] })
+  })
+
+  it('hands the suite its flags and their values when the name comes first', () => {
+    expect(parseBenchArgs(['sim', '--only', 'replay', '--json'])).toEqual({ suite: 'sim', json: true, suiteArgs: ['--only', 'replay'] })
+    expect(parseBenchArgs(['failover', '--runs', '5'])).toEqual({ suite: 'failover', json: false, suiteArgs: ['--runs', '5'] })
+  })
+
+  it('removes only the name, not a flag value that spells the same word', () => {
+    expect(parseBenchArgs(['store', '--only=store', 'store'])).toEqual({ suite: 'store', json: false, suiteArgs: ['--only=store', 'store'] })
+  })
+
+  it('reports no suite when every argument is a flag', () => {
+    expect(parseBenchArgs(['--json'])).toEqual({ suite: undefined, json: true, suiteArgs: [] })
+    expect(parseBenchArgs([])).toEqual({ suite: undefined, json: false, suiteArgs: [] })
   })
 })
 

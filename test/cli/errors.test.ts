@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { describe, expect, it } from 'vitest'
+import { errorExitCode } from '../../src/model/errors.ts'
 
 const run = promisify(execFile)
 const bin = join(import.meta.dirname, '../../bin/flotilla.js')
@@ -43,6 +44,20 @@ describe('flotilla CLI errors', () => {
     const r = await flotilla('config-check', '--config', '/nonexistent/site.yaml')
     expect(r.code).toBe(2)
     expect(r.stderr).toMatch(/^error\[config-not-found\]: cannot read config file \/nonexistent\/site\.yaml/)
+  })
+
+  it('stops on a Node older than 22.18 with error[node-too-old], a hint, and that code\'s exit status (3), before loading anything', async () => {
+    // The guard reads process.versions.node; a preload makes this Node report 22.17.1.
+    const older = 'data:text/javascript,' + encodeURIComponent('Object.defineProperty(process, "versions", { value: { ...process.versions, node: "22.17.1" } })')
+    const r = await new Promise<{ code: number | null, stdout: string, stderr: string }>((resolve) => {
+      execFile(process.execPath, ['--import', older, bin, 'status'], { timeout: 20_000 }, (err, stdout, stderr) => {
+        resolve({ code: err === null ? 0 : (err as { code?: number }).code ?? null, stdout, stderr })
+      })
+    })
+    expect(r.code).toBe(3)
+    expect(errorExitCode('node-too-old')).toBe(3)
+    expect(r.stdout).toBe('')
+    expect(r.stderr).toMatch(/^error\[node-too-old\]: Node 22\.17\.1 is too old; Flotilla needs Node >= 22\.18 .*\n {2}hint: run it through npm/)
   })
 
   it('refuses an unknown command with usage guidance', async () => {

@@ -250,6 +250,35 @@ describe('regional ops read commands', () => {
       expect(r.stdout).toMatch(/^eu-west\.c2\s+eu-west\s+eu-west\s+NotReady\s/m)
     })
 
+    it('get sites -o json prints the SiteList the site serves, with each site\'s liveness as this site sees it', async () => {
+      const r = await runCli(['get', 'sites', '--kubeconfig', kc, '-o', 'json'])
+      expect(r).toMatchObject({ code: 0, stderr: '' })
+      const list = r.json<{ apiVersion: string, kind: string, items: Array<{ kind: string, metadata: { name: string }, spec: { region: string, zone: string }, status: { clusters: string[], liveness: string, connected: boolean, localOnlyStubs: number } }> }>()
+      expect([list.apiVersion, list.kind]).toEqual(['cluster.flotilla.io/v1alpha1', 'SiteList'])
+      expect(list.items.map((i) => [i.kind, i.metadata.name, i.spec.region, i.spec.zone, i.status.clusters, i.status.liveness, i.status.connected, i.status.localOnlyStubs])).toEqual([
+        ['Site', 'ap-east', 'ap-east', 'ap-east-a', ['ap-east.c1'], 'alive', true, 0],
+        ['Site', 'eu-west', 'eu-west', 'eu-west-a', ['eu-west.c1', 'eu-west.c2'], 'self', true, 1],
+        ['Site', 'us-east', 'us-east', 'us-east-a', [], 'failed', false, 0]
+      ])
+    })
+
+    it('get clusters -o json|yaml prints the ClusterList with owner, health, nodes and capacity', async () => {
+      const r = await runCli(['get', 'clusters', '--kubeconfig', kc, '-o', 'json'])
+      expect(r).toMatchObject({ code: 0, stderr: '' })
+      type ClusterList = { kind: string, items: Array<{ kind: string, metadata: { name: string }, spec: { site: string, mode: string }, status: { health: string, nodes: { ready: number, total: number }, allocatable: Record<string, string> } }> }
+      const list = r.json<ClusterList>()
+      expect(list.kind).toBe('ClusterList')
+      expect(list.items.map((i) => [i.kind, i.metadata.name, i.spec.site, i.spec.mode, i.status.health, `${i.status.nodes.ready}/${i.status.nodes.total}`])).toEqual([
+        ['Cluster', 'ap-east.c1', 'ap-east', 'push', 'Ready', '4/4'],
+        ['Cluster', 'eu-west.c1', 'eu-west', 'push', 'Ready', '4/4'],
+        ['Cluster', 'eu-west.c2', 'eu-west', 'push', 'NotReady', '4/4']
+      ])
+      expect(list.items[1]!.status.allocatable['nvidia.com/gpu']).toBe('4')
+      const y = await runCli(['get', 'clusters', '--kubeconfig', kc, '-o', 'yaml'])
+      expect(y.code).toBe(0)
+      expect((parse(y.stdout) as ClusterList).items.map((i) => i.metadata.name)).toEqual(list.items.map((i) => i.metadata.name))
+    })
+
     it('get workloads shows origin, residency, placement, ready/desired and degraded across kinds', async () => {
       const r = await runCli(['get', 'workloads', '--kubeconfig', kc])
       expect(r.code).toBe(0)
@@ -257,7 +286,7 @@ describe('regional ops read commands', () => {
       expect(lines[0]).toMatch(/^KIND\s+NAMESPACE\s+NAME\s+ORIGIN\s+RESIDENCY\s+PLACEMENT\s+READY\s+DEGRADED$/)
       expect(lines).toContainEqual(expect.stringMatching(/^Deployment\s+default\s+web\s+eu-west\s+global\s+ap-east\.c1=1,eu-west\.c1=2\s+3\/3\s+-$/))
       expect(lines).toContainEqual(expect.stringMatching(/^Deployment\s+default\s+ledger\s+eu-west\s+local-only\s+<none>\s+0\/3\s+-$/))
-      expect(lines).toContainEqual(expect.stringMatching(/^Deployment\s+shop\s+catalog\s+ap-east\s+global\s+ap-east\.c1=2\s+0\/2\s+region ap-east has 1 cluster$/))
+      expect(lines).toContainEqual(expect.stringMatching(/^Deployment\s+shop\s+catalog\s+ap-east\s+global\s+ap-east\.c1=2\s+0\/2\s+ap-east \(origin\): region ap-east has 1 cluster$/))
     })
 
     it('get workloads -o json prints a List of the objects kubectl would get; -n narrows it', async () => {
@@ -380,6 +409,29 @@ describe('regional ops read commands', () => {
       s.site.change((v) => ({ ...v, events: [{ id: 'x1', kind: 'partition', at: T0 + 9000, site: 'ap-east', subject: 'eu-west', cause: 'no route' }] }))
       const r = await runCli(['events', '--kubeconfig', kc, '--all-sites', '-o', 'json'])
       expect(r.json<{ scope: string, items: FederationEvent[] }>()).toMatchObject({ scope: 'federation', items: [{ id: 'x1', site: 'ap-east' }] })
+    })
+
+    it('shows a partition where one observer lost several peers together, derived from its failures, never recorded', async () => {
+      s.site.change((v) => ({
+        ...v,
+        events: [
+          { id: 'f1', kind: 'site-failed', at: T0 + 20_000, site: 'ap-east', subject: 'eu-west', cause: 'no heartbeat for 12 s (limit 12 s)' },
+          { id: 'f2', kind: 'site-failed', at: T0 + 21_000, site: 'ap-east', subject: 'us-east', cause: 'no heartbeat for 12 s (limit 12 s)' },
+          { id: 'r1', kind: 'site-recovered', at: T0 + 80_000, site: 'ap-east', subject: 'eu-west', cause: 'heartbeats steady for 2 s' },
+          { id: 'r2', kind: 'site-recovered', at: T0 + 81_000, site: 'ap-east', subject: 'us-east', cause: 'heartbeats steady for 2 s' }
+        ]
+      }))
+      const r = await runCli(['events', '--kubeconfig', kc, '--all-sites', '-o', 'json'])
+      const items = r.json<{ total: number, items: FederationEvent[] }>().items
+      // Oldest first; the partition starts with the first failure of its group.
+      expect(items.map((e) => `${e.kind}:${e.subject}`)).toEqual([
+        'site-failed:eu-west', 'partition:eu-west, us-east', 'site-failed:us-east', 'site-recovered:eu-west', 'site-recovered:us-east'
+      ])
+      const partition = items.find((e) => e.kind === 'partition')!
+      expect(partition).toMatchObject({ site: 'ap-east', at: T0 + 20_000, subject: 'eu-west, us-east' })
+      expect(partition.cause).toMatch(/^cut off from eu-west, us-east — 2 of \d+ peers failed within 10 s .*; all back after 61 s$/)
+      const table = await runCli(['events', '--kubeconfig', kc, '--all-sites'])
+      expect(table.stdout).toMatch(/ap-east\s+partition\s+eu-west, us-east\s+cut off from/)
     })
 
     it('refuses a --since it cannot read and a negative --limit', async () => {

@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli } from '../cli/support/cli-site.ts'
 import { parseBasePort } from '../../src/demo/port-check.ts'
 import { lastPort } from '../../src/demo/layout.ts'
+import { startDemo } from '../../src/demo/run-demo.ts'
+import { isFlotillaError } from '../../src/model/errors.ts'
 import { freeBasePort } from './free-base-port.ts'
 
 let root: string
@@ -47,4 +49,20 @@ describe('flotilla demo', () => {
       await new Promise<void>((resolve) => holder.close(() => resolve()))
     }
   })
+
+  it('stops before starting anything when Ctrl-C came while the sites were written to disk', async () => {
+    const controller = new AbortController()
+    const out: string[] = []
+    const dir = join(root, 'early', '.flotilla')
+    const demo = startDemo({
+      dir, basePort: await freeBasePort(), signal: controller.signal,
+      out: (text) => { out.push(text); if (text.includes('Starting the Flotilla demo')) controller.abort() }
+    })
+    const error = await demo.then(() => undefined, (e: unknown) => e)
+    expect(isFlotillaError(error, 'timed-out')).toBe(true)
+    expect((error as Error).message).toBe('the demo was stopped while it was starting')
+    // The sites were written (it resumes from them) but no process or cluster was started.
+    expect(existsSync(join(dir, 'eu-west', 'site.yaml'))).toBe(true)
+    expect(out.join('')).not.toMatch(/sites up/)
+  }, 60_000)
 })

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemo, type RunningDemo } from '../../src/demo/run-demo.ts'
+import { hasKubectl, KUBECTL } from '../support/kubectl-path.ts'
 import { judgeStatus } from '../../src/demo/readiness.ts'
 import type { FlotillaStatus } from '../../src/api/render.ts'
 import type { KubeObject } from '../../src/model/kube.ts'
@@ -133,10 +134,10 @@ describe('npm start (flotilla demo)', () => {
     }
   })
 
-  it.skipIf(!existsSync('/usr/bin/kubectl'))('prints kubectl commands that work as printed', () => {
+  it.skipIf(!hasKubectl)('prints kubectl commands that work as printed', () => {
     const line = output.split('\n').find((l) => l.trim().startsWith('kubectl --kubeconfig .flotilla/eu-west/pki/kubeconfigs/admin.yaml get deploy,svc'))!
     const args = line.trim().split(/\s+/).slice(1)
-    const text = execFileSync('/usr/bin/kubectl', args, { cwd: root, encoding: 'utf8', timeout: 20_000 })
+    const text = execFileSync(KUBECTL, args, { cwd: root, encoding: 'utf8', timeout: 20_000 })
     expect(text).toMatch(/deployment\.apps\/web\s+eu-west\s+ap-southeast\.main=2,eu-west\.main=2,us-east\.main=2\s+6\/6/)
     expect(text).toContain('configmap/customer-records')
   })

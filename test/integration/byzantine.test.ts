@@ -1,15 +1,18 @@
 /**
  * A Byzantine member (valid roster key, this test process) against three honest site
  * processes over real TCP: forged signatures, writes to another site's document,
- * replays, equivocation, a flood and malformed frames. Honest sites keep converging,
- * refuse each attack with its code, record evidence, and stay within memory bounds.
+ * replays beyond the replay budget, equivocation, a flood, malformed frames and a frame
+ * above the size limit. Honest sites keep converging, refuse each attack with its code,
+ * record evidence, and stay within memory bounds.
  */
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as A from '@automerge/automerge'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createLibp2pNetwork, type Libp2pNetwork } from '../../src/net/libp2p-network.ts'
+import { createLibp2pNetwork, SYNC_PROTOCOL, type Libp2pNetwork } from '../../src/net/libp2p-network.ts'
+import { encodeLengthPrefix } from '../../src/net/frame-codec.ts'
 import { loadKeyFile } from '../../src/keystore/key-file.ts'
 import { createSigner, toHex } from '../../src/identity/keys.ts'
 import type { PeerId } from '../../src/ports/network.ts'
@@ -96,8 +99,14 @@ describe('a Byzantine member against honest site processes', () => {
     // 3. To everyone: replays of an old valid change, and of honest sites' heartbeats it overheard.
     for (let i = 0; i < 5; i++) sendAll(push(e1.env))
     for (const hb of heartbeats.slice(0, 10)) byz.broadcast(hb)
+    // To h2: the same change a hundred times more, beyond the replay budget (40 at once, then 20 a second).
+    for (let i = 0; i < 100; i++) sendTo('h2', push(e1.env))
     // 4. To h1: malformed frames.
     for (let i = 0; i < 3; i++) sendTo('h1', Uint8Array.from([1, 3, 0, 255, 255, 255, 255, 9]))
+    // 4b. To h3: a frame announced above the size limit (4 MiB), on a stream of its own, as
+    // its own network refuses to send one; the length prefix alone is refused.
+    const oversized = await byz.libp2p.dialProtocol(peerIdFromString(peerOf('h3')), SYNC_PROTOCOL)
+    oversized.send(encodeLengthPrefix(4 * 1024 * 1024 + 1))
     await new Promise((r) => setTimeout(r, 1500))
     // 5. To h3: equivocation, two different changes with the same actor and seq.
     const base = store.document<SiteDoc>(own)!
@@ -120,7 +129,7 @@ describe('a Byzantine member against honest site processes', () => {
     for (const id of HONEST) {
       const { evidence } = await procs.get(id)!.call<{ evidence: Array<{ kind: string, offender: string, proof?: string[] }> }>('evidence')
       const kinds = new Set(evidence.filter((e) => e.offender === 'byz').map((e) => e.kind))
-      const expected = { h1: ['bad-signature', 'unauthorized-writer', 'malformed', 'equivocation'], h2: ['flood', 'equivocation'], h3: ['equivocation'] }[id]!
+      const expected = { h1: ['bad-signature', 'unauthorized-writer', 'malformed', 'equivocation'], h2: ['replay', 'flood', 'equivocation'], h3: ['oversized', 'equivocation'] }[id]!
       for (const k of expected) expect(kinds, `${id} evidence ${[...kinds].join(',')}`).toContain(k)
       expect(evidence.find((e) => e.kind === 'equivocation')?.proof).toHaveLength(2)
       const state = await procs.get(id)!.call<State>('state')

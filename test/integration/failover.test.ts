@@ -470,17 +470,23 @@ describe('failover between site processes with emulated clusters', () => {
     try {
       const killedAt = Date.now()
       await fed.kill('s4')
-      const moved = await eventually(async () => ON_S4.every((n) => fed.readyLive(n) >= replicasOf[n]!), T_FAIL + 10_000, 100)
+      // s4's own workloads, and the replica of `spread` it ran: every one back at its desired ready count.
+      const bounded = [...ON_S4, 'spread']
+      const moved = await eventually(async () => bounded.every((n) => fed.readyLive(n) >= replicasOf[n]!), T_FAIL + 10_000, 100)
       const failoverMs = Date.now() - killedAt
       failedOver = moved
-      expect(moved, `s4's workloads not Ready elsewhere within ${T_FAIL + 10_000} ms: ${ON_S4.map((n) => `${n}=${JSON.stringify([...fed.deployment(n)])}`).join(' ')}`).toBe(true)
+      expect(moved, `s4's workloads not Ready elsewhere within ${T_FAIL + 10_000} ms: ${bounded.map((n) => `${n}=${JSON.stringify([...fed.deployment(n)])}`).join(' ')}`).toBe(true)
       console.info(`failover: s4's stateless workloads Ready elsewhere ${failoverMs} ms after SIGKILL (T_fail ${T_FAIL} ms)`)
       for (const n of ON_S4) expect([...fed.deployment(n).keys()].filter((c) => c !== 's4.c1').length, n).toBeGreaterThan(0)
 
-      // The survivors recorded the failure and the migration.
+      // The survivors recorded the suspicion, then the failure (each worded in rounded seconds), and the migration.
       for (const id of ['s1', 's2', 's3']) {
         const { events } = await fed.proc(id).call<{ events: SiteEvent[] }>('events')
-        expect(events.some((e) => e.kind === 'site-failed' && e.subject === 's4' && e.at >= killedAt), `site-failed event at ${id}`).toBe(true)
+        const about = events.filter((e) => e.subject === 's4' && e.at >= killedAt)
+        const why = `events about s4 at ${id}: ${JSON.stringify(about)}`
+        expect(about.map((e) => e.kind).slice(0, 2), why).toEqual(['site-suspected', 'site-failed'])
+        expect(about[0]!.cause, why).toMatch(/^no heartbeat for \d+(\.\d)? s \(limit 2 s\)$/)
+        expect(about[1]!.cause, why).toMatch(/^no heartbeat for \d+(\.\d)? s \(limit 4 s\)$/)
         expect(events.some((e) => e.kind === 'migration' && e.at >= killedAt && (e.moved ?? []).some((m) => ON_S4.includes(nameOf(m.workload)))), `migration event at ${id}`).toBe(true)
       }
       // The region-restricted workload: nowhere else to go, so it stays and is reported degraded, with the reason.
@@ -498,11 +504,20 @@ describe('failover between site processes with emulated clusters', () => {
       expect(events.some((e) => e.kind === 'degraded' && e.at >= killedAt && /residency/.test(e.cause)), 'a degraded event naming residency at s1').toBe(true)
 
       // Back: restart s4 and watch the federation fail back.
+      const restartingAt = Date.now()
       await fed.restart('s4')
       restarted = true
       const restartedAt = Date.now()
       await expectOnePlacement(Object.keys(WORKLOADS), FAILOVER.stabilizationMs + 40_000)
       console.info(`fail-back: one placement ${Date.now() - restartedAt} ms after the restart (stabilisation ${FAILOVER.stabilizationMs} ms)`)
+      // Every survivor recorded s4's return, once its heartbeats held for the recovery window.
+      for (const id of ['s1', 's2', 's3']) {
+        const { events } = await fed.proc(id).call<{ events: SiteEvent[] }>('events')
+        const back = events.filter((e) => e.subject === 's4' && e.at >= restartingAt && e.kind === 'site-recovered')
+        const why = `site-recovered at ${id}: ${JSON.stringify(events.filter((e) => e.subject === 's4' && e.at >= killedAt))}`
+        expect(back.length, why).toBeGreaterThan(0)
+        expect(back[0]!.cause, why).toMatch(/^heartbeats steady for \d+(\.\d)? s$/)
+      }
       // After stabilisation the origin's preference holds again: s4's workloads are home.
       for (const n of [...ON_S4, 'ap-only']) expect([...fed.deployment(n).keys()], n).toEqual(['s4.c1'])
       // And it stays that way: no extra replica lingers or comes back.

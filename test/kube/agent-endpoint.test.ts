@@ -111,6 +111,17 @@ describe('agent endpoint', () => {
     expect((res.body as { message: string }).message).toMatch(/reachable/)
   })
 
+  it('takes node capacity when the agent sends it, and a report of an earlier agent without it', async () => {
+    const r = (cpuMilli: number): { cpuMilli: number, memoryBytes: number, pods: number, gpu: number, vgpuCores: number, vgpuMemoryMiB: number } =>
+      ({ cpuMilli, memoryBytes: 0, pods: 110, gpu: 0, vgpuCores: 0, vgpuMemoryMiB: 0 })
+    const withCapacity = { reachable: true, objects: [], nodes: [{ name: 'n0', ready: true, capacity: r(8000), allocatable: r(7500), allocated: r(0) }] }
+    expect((await clientFor().send('POST', statusPath('a'), withCapacity, 5_000)).status).toBe(200)
+    expect(site.drivers.get('a')?.observe().nodes[0]?.capacity).toEqual(r(8000))
+    const earlier = { reachable: true, objects: [], nodes: [{ name: 'n0', ready: true, allocatable: r(7500), allocated: r(0) }] }
+    expect((await clientFor().send('POST', statusPath('a'), earlier, 5_000)).status).toBe(200)
+    expect(site.drivers.get('a')?.observe().nodes[0]).toEqual({ name: 'n0', ready: true, allocatable: r(7500), allocated: r(0) })
+  })
+
   it('holds a long poll until the assignments change', async () => {
     const first = await clientFor().send('GET', assignmentsPath('a'), undefined, 5_000)
     const revision = (first.body as { revision: string }).revision

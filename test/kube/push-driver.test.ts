@@ -91,8 +91,9 @@ describe('push driver', () => {
     await env.driver.start()
     const settings: ClusterSettings = { name: 'member-1', mode: 'push', provider: 'emulated', region: 'eu-west', zone: 'eu-west-a', labels: {}, taints: [], failureThresholdMs: 600 }
     let memory: HealthMemory | undefined
+    const started = systemClock.monotonicMs()
     const record = () => {
-      const r = clusterRecordFrom('eu-west', settings, env!.driver.observe(), memory, systemClock.monotonicMs(), systemClock.wallMs())
+      const r = clusterRecordFrom('eu-west', settings, env!.driver.observe(), memory, systemClock.monotonicMs(), systemClock.wallMs(), started)
       memory = { health: r.health, sinceWall: r.healthSince }
       return r
     }

@@ -33,9 +33,41 @@ describe('failure detector', () => {
     ['a suspected site that beats again is alive without a failure', [['beat', 0], ['judge', 1], ['judge', 7000], ['beat', 7500], ['judge', 7600]], ['alive', 'suspect', 'alive']],
     ['a failed site recovers only after heartbeats hold for recoverMs', [['beat', 0], ['judge', 1], ['judge', 13000], ['beat', 14000], ['judge', 14100], ['beat', 16000], ['judge', 16100], ['beat', 18000], ['judge', 18100]], ['alive', 'failed', 'recovering', 'alive']],
     ['a site flapping during recovery falls back to failed', [['beat', 0], ['judge', 1], ['judge', 13000], ['beat', 14000], ['judge', 14100], ['judge', 21000]], ['alive', 'failed', 'recovering', 'failed']],
+    // One heartbeat after the failure, judged only once it is older than suspectMs: still failed, not suspect (available).
+    ['a failed site that beats once and falls silent stays failed', [['beat', 0], ['judge', 1], ['judge', 13000], ['beat', 14000], ['judge', 20500], ['judge', 27000]], ['alive', 'failed']],
+    ['a failed site that beats once, falls silent, then beats steadily recovers through the window', [['beat', 0], ['judge', 1], ['judge', 13000], ['beat', 14000], ['judge', 20500], ['beat', 21000], ['judge', 21100], ['beat', 23000], ['judge', 23100], ['beat', 25000], ['judge', 25100]], ['alive', 'failed', 'recovering', 'alive']],
     ['a site never heard from fails failMs after the observer started', [['judge', 5000], ['judge', 12001]], ['failed']]
   ] as Array<[string, Array<['beat', number] | ['judge', number]>, string[]]>)('%s', (_name, events, expected) => {
     expect(statusAfter(events)).toEqual(expected)
+  })
+
+  it('keeps a failed site unavailable when its one new heartbeat is judged after suspectMs', () => {
+    let s = initialDetectorState(0)
+    s = beat(s, 'x', 1, 0)
+    s = judgeSites(s, ['x'], 1, config).state
+    s = judgeSites(s, ['x'], 13_000, config).state
+    s = beat(s, 'x', 2, 14_000)
+    const r = judgeSites(s, ['x'], 20_500, config)
+    expect(r.transitions).toEqual([])
+    expect([...unavailableSites(r.state)]).toEqual(['x'])
+  })
+
+  it.each([
+    ['suspect', [['beat', 0], ['judge', 1], ['judge', 8089.508933999925]], 'no heartbeat for 8.1 s (limit 6 s)'],
+    ['failed', [['beat', 0], ['judge', 1], ['judge', 12_345.678]], 'no heartbeat for 12.3 s (limit 12 s)'],
+    ['failed, never heard', [['judge', 12_000.4999]], 'no heartbeat since this site started 12 s ago'],
+    ['alive again', [['beat', 0], ['judge', 1], ['judge', 13_000], ['beat', 14_000.25], ['judge', 14_100], ['beat', 16_000], ['judge', 16_100], ['beat', 18_000], ['judge', 18_100.75]], 'heartbeats steady for 4.1 s']
+  ] as Array<[string, Array<['beat', number] | ['judge', number]>, string]>)('words the cause of the last transition (%s) in rounded seconds', (_name, events, cause) => {
+    let s = initialDetectorState(0)
+    let counter = 0
+    let last = ''
+    for (const [kind, at] of events) {
+      if (kind === 'beat') { s = beat(s, 'x', ++counter, at); continue }
+      const r = judgeSites(s, ['x'], at, config)
+      s = r.state
+      for (const t of r.transitions) last = t.cause
+    }
+    expect(last).toBe(cause)
   })
 
   it('ignores a replayed heartbeat: an old counter does not refresh liveness', () => {

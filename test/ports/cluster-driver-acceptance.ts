@@ -280,7 +280,7 @@ export function runClusterDriverAcceptance (name: string, setup: (s: ClusterDriv
       expect(live(sut, 'api')?.metadata.uid).toBe(uids.api)
     })
 
-    it('reports nodes with allocatable and allocated resources, GPU and vGPU included', async () => {
+    it('reports nodes with capacity, allocatable and allocated resources, GPU and vGPU included', async () => {
       const sut = await started()
       const gpu = desired(deploymentManifest('trainer', { requests: { cpu: '500m', memory: '1Gi', 'nvidia.com/gpu': 1 } }))
       const vgpu = desired(deploymentManifest('infer', { replicas: 2, requests: { cpu: '250m', 'nvidia.com/gpucores': 30, 'nvidia.com/gpumem': 4096 } }))
@@ -297,6 +297,7 @@ export function runClusterDriverAcceptance (name: string, setup: (s: ClusterDriv
       expect(obs.nodes.map((n) => n.name)).toEqual(truth.map((t) => t.name))
       for (const t of truth) {
         const n = obs.nodes.find((x) => x.name === t.name)
+        expect(n?.capacity).toEqual(t.capacity)
         expect(n?.allocatable).toEqual(t.allocatable)
         expect(n?.ready).toBe(true)
       }

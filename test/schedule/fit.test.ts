@@ -35,4 +35,12 @@ describe('resource fit', () => {
     // Without node reports only the total counts; pods bound replicas too.
     expect(availableReplicas(capacityIndex(res({ cpuMilli: 9000, memoryBytes: 24 * GI, pods: 4 }), []), need)).toBe(4)
   })
+
+  it('counts every node of a reported shape, and takes an entry without a count (an older record) as one node', () => {
+    const need = needVector(res({ cpuMilli: 1000, memoryBytes: GI, pods: 1 }))
+    const total = res({ cpuMilli: 150_000, memoryBytes: 800 * GI, pods: 11_000 })
+    // 100 nodes with room for one replica each: 100, not the number of entries.
+    expect(availableReplicas(capacityIndex(total, [{ ...res({ cpuMilli: 1500, memoryBytes: 8 * GI, pods: 110 }), count: 100 }]), need)).toBe(100)
+    expect(availableReplicas(capacityIndex(total, [res({ cpuMilli: 1500, memoryBytes: 8 * GI, pods: 110 }), { ...res({ cpuMilli: 3000, memoryBytes: 8 * GI, pods: 110 }), count: 2 }]), need)).toBe(1 + 2 * 3)
+  })
 })

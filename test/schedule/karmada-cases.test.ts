@@ -94,10 +94,17 @@ const cases: Case[] = [
     check: (d) => expect(verdict(d, 's1.b')).toMatchObject({ verdict: 'not-selected', rule: 'aggregated' })
   },
   {
-    name: 'Aggregated over two clusters shares by available replicas (18:12 for 20)',
+    // Karmada shares the aggregated clusters by available replicas (12:8); Flotilla fills them
+    // largest first, which keeps a removal from moving more than the removed cluster held.
+    name: 'Aggregated over two clusters fills the largest first (18 + 2 for 20)',
     clusters: fits(6, 12, 18), workload: deployment('web', { replicas: 20 }),
     policies: [pp({ replicaScheduling: { replicaSchedulingType: 'Divided', replicaDivisionPreference: 'Aggregated' } })],
-    expected: { 's1.b': 8, 's1.c': 12 }
+    expected: { 's1.b': 2, 's1.c': 18 },
+    check: (d) => {
+      expect(d.explanation.arithmetic).toEqual({ method: 'largest-first', replicas: 20, placed: 20, capacity: 30 })
+      expect(verdict(d, 's1.c').share).toMatchObject({ weight: 18, cap: 18, capped: true })
+      expect(verdict(d, 's1.a')).toMatchObject({ verdict: 'not-selected', rule: 'aggregated' })
+    }
   },
   {
     name: 'Duplicated needs the full count to fit in each cluster',
@@ -185,7 +192,7 @@ const cases: Case[] = [
     }
   },
   {
-    name: 'spread by region is infeasible with fewer regions than minGroups; a fallback term takes over',
+    name: 'spread by region is infeasible with fewer regions than minGroups in every term: the first term is used as best effort and the fallback is infeasible',
     clusters: [cluster('eu1.a', { region: 'eu' }), cluster('eu1.b', { region: 'eu' }), cluster('us1.a', { region: 'us' })],
     unavailable: ['us1.a'], workload: deployment('web', { replicas: 4 }),
     policies: [pp({
@@ -196,6 +203,22 @@ const cases: Case[] = [
     // The fallback term has the same spread constraint, so nothing is fully feasible: best effort over eu.
     expected: { 'eu1.a': 2, 'eu1.b': 2 }, degraded: 'spread-unsatisfiable',
     check: (d) => expect(d.explanation.terms.map((t) => t.outcome)).toEqual(['best-effort', 'infeasible'])
+  },
+  {
+    name: 'spread by region: when the best-ranked regions cannot hold the replicas, the first regions in rank order that can are taken',
+    clusters: [cluster('eu1.a', { region: 'eu', fits: 10 }), cluster('ap1.a', { region: 'ap', fits: 1 }), cluster('sa1.a', { region: 'sa', fits: 20 }), cluster('us1.a', { region: 'us', fits: 25 })],
+    workload: deployment('web', { replicas: 12 }),
+    policies: [pp({ spreadConstraints: [{ spreadByField: 'region', minGroups: 2, maxGroups: 2 }], replicaScheduling: { replicaSchedulingType: 'Divided' } })],
+    // Rendezvous rank for this workload: eu, ap, sa, us. eu+ap hold 11 of 12; eu+sa is the
+    // first pair in rank order that holds them. A choice by capacity alone would be sa+us and
+    // drop eu, the best-ranked region, which could still serve.
+    expected: { 'eu1.a': 6, 'sa1.a': 6 },
+    check: (d) => {
+      const region = d.explanation.spread.find((s) => s.by === 'region')!
+      expect(region).toMatchObject({ available: 4, selected: 2, satisfied: true, selection: 'fit' })
+      expect(region.groups!.map((g) => g.value)).toEqual(['eu', 'ap', 'sa', 'us'])
+      expect(verdict(d, 'us1.a')).toMatchObject({ verdict: 'not-selected', rule: 'spread' })
+    }
   },
   {
     name: 'spread by cluster with maxGroups keeps the best-ranked clusters (Duplicated)',
@@ -394,6 +417,30 @@ const cases: Case[] = [
       expect(d.policy).toBeUndefined()
       expect(d.degraded).toBeUndefined()
       expect(d.explanation.summary).toMatch(/not propagated/)
+    }
+  },
+  {
+    name: 'resourceSelector.namespace: a ClusterPropagationPolicy selecting namespace shop places a Deployment of shop',
+    clusters: three, workload: deployment('web', { namespace: 'shop' }),
+    policies: [
+      policy('shop-only', { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop' }], placement: { clusterAffinity: { clusterNames: ['us1.c'] } } }, { kind: 'ClusterPropagationPolicy' }),
+      policy('staging-only', { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'staging' }], priority: 10, placement: { clusterAffinity: { clusterNames: ['eu1.a'] } } }, { kind: 'ClusterPropagationPolicy' })
+    ],
+    expected: { 'us1.c': 3 },
+    check: (d) => {
+      expect(d.policy).toBe('ClusterPropagationPolicy/_/shop-only')
+      // The higher-priority policy is for another namespace: it is not even a candidate.
+      expect(d.explanation.policy.candidates.map((c) => c.name)).toEqual(['shop-only'])
+    }
+  },
+  {
+    name: 'resourceSelector.namespace: the same policy leaves a Deployment of another namespace unpropagated',
+    clusters: three, workload: deployment('web', { namespace: 'default' }),
+    policies: [policy('shop-only', { resourceSelectors: [{ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop' }], placement: {} }, { kind: 'ClusterPropagationPolicy' })],
+    expected: {},
+    check: (d) => {
+      expect(d.policy).toBeUndefined()
+      expect(d.degraded).toBeUndefined()
     }
   },
   {

@@ -6,19 +6,28 @@
  *    still take) replicas, so never more than were on c; adding one cluster moves exactly
  *    its new share. No rounding term: the divisor method never takes a seat from a
  *    survivor.
+ *  - Divided, Aggregated: the same, as clusters are filled in a fixed order.
  *  - Duplicated (with or without a cluster maxGroups): removing c moves at most the
  *    replicas that were on c.
+ *  - Region spread (maxGroups cutting) and fallback affinity terms: the same bound while
+ *    the regions chosen, or the term used, stay the same — and they must stay the same
+ *    while they can still hold the replicas. When they cannot, the placement switches
+ *    (Karmada's semantics) and the new regions or term are divided afresh: those cases
+ *    are excluded from the bound, explicitly, after checking that the switch was forced.
  */
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { ClusterRecord, PolicyRecord, Residency, WorkloadRecord } from '../../src/model/federation.ts'
 import { movedReplicas } from '../../src/schedule/movement.ts'
 import { placeInView, placeWorkload } from '../../src/schedule/place.ts'
+import type { PlacementDecision } from '../../src/schedule/types.ts'
 import { prepareClusterView } from '../../src/schedule/cluster-view.ts'
 import { preparePolicies } from '../../src/schedule/policies.ts'
 import { cluster, deployment, policy, selectDeployments } from './fixtures.ts'
 
 const RUNS = { numRuns: 150, seed: 20240607 }
+/** Nine policy shapes share this one: more runs, so each is covered. */
+const REMOVAL_RUNS = { numRuns: 600, seed: 20240607 }
 const REGIONS = ['eu', 'us', 'ap'] as const
 const SITES = ['s1', 's2', 's3', 's4'] as const
 
@@ -98,6 +107,10 @@ function fitOf (c: ClusterRecord, cpu: number): number {
   return c.nodeFree.reduce((s, n) => s + Math.floor(n.cpuMilli / (cpu * 1000)), 0)
 }
 
+function replicasOf (w: WorkloadRecord): number {
+  return w.manifest.spec!['replicas'] as number
+}
+
 function cpuOf (w: WorkloadRecord): number {
   const spec = w.manifest.spec as { template: { spec: { containers: Array<{ resources: { requests: { cpu: string } } }> } } }
   return Number(spec.template.spec.containers[0]!.resources.requests.cpu)
@@ -151,8 +164,11 @@ describe('placement properties', () => {
   })
 
   it('removing a cluster moves at most the replicas it held (exactly them when the rest has room)', () => {
-    const kinds = ['equal', 'static', 'dynamic', 'tolerant', 'duplicated', 'duplicatedTop2']
+    const kinds = ['equal', 'static', 'dynamic', 'tolerant', 'duplicated', 'duplicatedTop2', 'aggregated', 'regions', 'affinities']
+    const switching = new Set(['regions', 'affinities'])
     let exercised = 0
+    const bounded = new Map<string, number>()
+    let forced = 0
     fc.assert(fc.property(clustersArb, workloadArb, fc.constantFrom(...kinds), fc.nat(), (clusters, w, kind, pick) => {
       const p = policy('main', { resourceSelectors: selectDeployments, placement: placements[kind] })
       const before = place(w, [p], clusters)
@@ -160,7 +176,32 @@ describe('placement properties', () => {
       const gone = before.assignments[pick % before.assignments.length]!
       const after = place(w, [p], clusters, [gone.cluster])
       const moved = movedReplicas(before.assignments, after.assignments)
+      if (kind === 'affinities') {
+        // A term that can no longer place the workload hands over to the next one, which
+        // divides every replica afresh: Karmada's fallback, not churn. Only then may it switch.
+        const termOf = (d: PlacementDecision): number | undefined => d.explanation.terms.find((t) => t.outcome === 'used' || t.outcome === 'best-effort')?.index
+        const was = termOf(before)!
+        if (termOf(after) !== was) {
+          const old = after.explanation.terms[was]!
+          expect(old.outcome).toBe('infeasible')
+          expect(old.candidates === 0 || old.problems.length > 0).toBe(true)
+          forced++
+          return
+        }
+      }
+      if (kind === 'regions') {
+        // The chosen regions stay while they can hold the replicas; only a region left with
+        // no cluster, or regions left short of room, bring another one in, and the
+        // replicas are then divided over the new regions' clusters.
+        const chosen = (d: PlacementDecision): string[] => (d.explanation.spread[0]?.groups ?? []).filter((g) => g.selected).map((g) => g.value)
+        const was = chosen(before)
+        const room = new Map((after.explanation.spread[0]?.groups ?? []).map((g) => [g.value, g.capacity]))
+        const stillServes = was.every((v) => room.has(v)) && was.reduce((sum, v) => sum + room.get(v)!, 0) >= replicasOf(w)
+        if (stillServes) expect(chosen(after)).toEqual(was)
+        else if (JSON.stringify(chosen(after)) !== JSON.stringify(was)) { forced++; return }
+      }
       if (moved > 0) exercised++
+      if (switching.has(kind) || kind === 'aggregated') bounded.set(kind, (bounded.get(kind) ?? 0) + (moved > 0 ? 1 : 0))
       expect(moved).toBeLessThanOrEqual(gone.replicas)
       const isDivided = kind !== 'duplicated' && kind !== 'duplicatedTop2'
       if (isDivided && after.degraded === undefined && before.degraded === undefined) expect(moved).toBe(gone.replicas)
@@ -169,9 +210,72 @@ describe('placement properties', () => {
         const now = new Map(after.assignments.map((a) => [a.cluster, a.replicas]))
         for (const a of before.assignments) if (a.cluster !== gone.cluster) expect(now.get(a.cluster) ?? 0).toBeGreaterThanOrEqual(a.replicas)
       }
-    }), RUNS)
-    // Guard against a vacuous run: most generated cases must actually move replicas.
-    expect(exercised).toBeGreaterThan(RUNS.numRuns / 4)
+    }), REMOVAL_RUNS)
+    // Guard against a vacuous run: most generated cases must actually move replicas under the
+    // bound, each new shape among them, and the explicit exclusions must stay the exception.
+    expect(exercised).toBeGreaterThan(REMOVAL_RUNS.numRuns / 4)
+    for (const kind of ['aggregated', 'regions', 'affinities']) expect(bounded.get(kind) ?? 0).toBeGreaterThan(REMOVAL_RUNS.numRuns / 40)
+    expect(forced).toBeLessThan(exercised / 2)
+  })
+
+  it('region spread keeps its regions while they can hold the replicas, so a removal moves at most what the removed cluster held', () => {
+    // Many regions, many PreferNoSchedule taints and tight room: the shapes where a choice
+    // by member taints or by capacity order would swap a region that could still serve.
+    const regionClusters = fc.uniqueArray(fc.record({
+      site: fc.constantFrom(...SITES), name: fc.constantFrom('a', 'b', 'c', 'd', 'e', 'f'), region: fc.constantFrom('eu', 'us', 'ap', 'sa'),
+      fits: fc.integer({ min: 1, max: 30 }), prefer: fc.boolean()
+    }), { selector: (c) => `${c.site}.${c.name}`, minLength: 3, maxLength: 14 })
+      .map((list) => list.map((c) => cluster(`${c.site}.${c.name}`, { region: c.region, fits: c.fits, taints: c.prefer ? [{ key: 'busy', effect: 'PreferNoSchedule' }] : [] })))
+    const p = policy('main', { resourceSelectors: selectDeployments, placement: placements['regions'] })
+    let kept = 0
+    let cut = 0
+    fc.assert(fc.property(regionClusters, fc.integer({ min: 1, max: 60 }), fc.constantFrom('web', 'api', 'db'), fc.nat(), (clusters, replicas, name, pick) => {
+      const w = deployment(name, { replicas })
+      const before = place(w, [p], clusters)
+      if (before.assignments.length === 0) return
+      const gone = before.assignments[pick % before.assignments.length]!
+      const after = place(w, [p], clusters, [gone.cluster])
+      const chosen = (d: PlacementDecision): string[] => (d.explanation.spread[0]?.groups ?? []).filter((g) => g.selected).map((g) => g.value)
+      const was = chosen(before)
+      const room = new Map((after.explanation.spread[0]?.groups ?? []).map((g) => [g.value, g.capacity]))
+      if (!was.every((v) => room.has(v)) || was.reduce((sum, v) => sum + room.get(v)!, 0) < replicas) return
+      kept++
+      if (before.explanation.spread[0]?.selection !== 'all') cut++
+      expect(chosen(after)).toEqual(was)
+      expect(movedReplicas(before.assignments, after.assignments)).toBeLessThanOrEqual(gone.replicas)
+    }), { numRuns: 300, seed: 20240607 })
+    expect(kept).toBeGreaterThan(100)
+    expect(cut).toBeGreaterThan(50)
+  })
+
+  it('region spread takes the best-ranked regions, else the first ones in rank order that hold the replicas, else the roomiest', () => {
+    const regionClusters = fc.uniqueArray(fc.record({
+      site: fc.constantFrom(...SITES), name: fc.constantFrom('a', 'b', 'c', 'd'), region: fc.constantFrom('eu', 'us', 'ap', 'sa', 'af'), fits: fc.integer({ min: 1, max: 20 })
+    }), { selector: (c) => `${c.site}.${c.name}`, minLength: 2, maxLength: 14 })
+      .map((list) => list.map((c) => cluster(`${c.site}.${c.name}`, { region: c.region, fits: c.fits })))
+    /** Index sets of size k over n, in lexicographic order. */
+    const choices = (n: number, k: number): number[][] => k === 0 ? [[]] : n < k ? [] : [...choices(n - 1, k - 1).map((c) => [...c, n - 1]), ...choices(n - 1, k)].sort((a, b) => { for (let i = 0; i < k; i++) if (a[i] !== b[i]) return a[i]! - b[i]!; return 0 })
+    const seen = new Set<string>()
+    fc.assert(fc.property(regionClusters, fc.integer({ min: 1, max: 80 }), fc.constantFrom(2, 3), fc.constantFrom('web', 'api', 'db'), (clusters, replicas, max, name) => {
+      const p = policy('main', { resourceSelectors: selectDeployments, placement: { spreadConstraints: [{ spreadByField: 'region', maxGroups: max }], replicaScheduling: weighted.equal } })
+      const d = place(deployment(name, { replicas }), [p], clusters)
+      const spread = d.explanation.spread[0]!
+      const groups = spread.groups! // in rank order
+      if (groups.length <= max) { expect(spread.selection).toBe('all'); return }
+      const room = (c: number[]): number => c.reduce((sum, i) => sum + groups[i]!.capacity, 0)
+      const fitting = choices(groups.length, max).find((c) => room(c) >= replicas)
+      const expected = fitting ?? choices(groups.length, max).reduce((best, c) => room(c) > room(best) ? c : best)
+      const selected = groups.flatMap((g, i) => g.selected ? [i] : [])
+      seen.add(spread.selection)
+      if (fitting !== undefined) {
+        expect(selected).toEqual(fitting)
+        expect(spread.selection).toBe(fitting.every((i, j) => i === j) ? 'rank' : 'fit')
+      } else {
+        // Best effort: the most room (ties to the better rank, as the first best in this order).
+        expect(room(selected)).toBe(room(expected))
+      }
+    }), { numRuns: 300, seed: 20240607 })
+    expect([...seen].sort()).toEqual(['capacity', 'fit', 'rank'])
   })
 
   it('adding a cluster moves exactly its new share', () => {

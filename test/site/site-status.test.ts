@@ -48,6 +48,9 @@ describe('site status', () => {
     ['a failed peer', { liveness: new Map([['ap', record('failed', 0)]]) }, ['site ap is failed (no heartbeat)']],
     ['an own cluster not Ready (others\' are not this site\'s alarm)', { view: { clusters: [cluster('eu-1', 'eu', 'NotReady'), cluster('ap-1', 'ap', 'NotReady'), cluster('eu-2', 'eu', 'Ready')] } }, ['cluster eu-1 is NotReady']],
     ['corrupt records skipped at load', { corruptRecords: 2 }, ['2 corrupt record(s) skipped at load']],
+    ['a peer whose heartbeats are refused for clock skew, with the limit and what to do', { clockSkew: { refusing: ['us'], limitMs: 300_000 } },
+      ['heartbeats of site us refused: their wall time is more than 5 min from this site\'s clock (a clock off, or old heartbeats replayed); us is judged failed while this lasts — check NTP on both sites (failover.maxClockSkewMs)']],
+    ['no alarm while no peer is refused', { clockSkew: { refusing: [], limitMs: 90_500 } }, []],
     ['degraded workloads, as the controllers word them', { degraded: ['default/web: no cluster fits'] }, ['default/web: no cluster fits']],
     ['controller ticks failing, with what to do', { tickFailure: { count: 3, code: 'internal', message: 'local change was not materialised', hint: 'Re-initialise the site with a new key.' } },
       ['controller ticks failing (3 in a row; this site decides and writes nothing): internal: local change was not materialised — Re-initialise the site with a new key.']]

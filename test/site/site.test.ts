@@ -2,7 +2,10 @@ import * as A from '@automerge/automerge'
 import { describe, expect, it } from 'vitest'
 import { createMemoryStorage } from '../../sim/storage/memory-storage.ts'
 import { createSite, type Site, type SiteOptions } from '../../src/site/site.ts'
-import { appendEvent, listBindings, siteDocId, type SiteDoc } from '../../src/store/docs/index.ts'
+import { appendEvent, listBindings, listClusters, listEvents, listShares, putShare, siteDocId, type SiteDoc } from '../../src/store/docs/index.ts'
+import { createDashboardData } from '../../src/ui/dashboard-data.ts'
+import { createLatencyHistogram } from '../../src/ui/metrics/histogram.ts'
+import { siteMetricFamilies } from '../../src/ui/metrics/site-metrics.ts'
 import { silentLogger } from '../../src/ports/logger.ts'
 import { peerIdFromPublicKey } from '../../src/identity/peer-id.ts'
 import type { KubeObject } from '../../src/model/kube.ts'
@@ -27,7 +30,13 @@ interface Node {
   storage: Storage
 }
 
-async function federation (clock: ManualClock, fabric: ManualFabric, names = ['eu', 'ap', 'us'], withClusters = true, failover: Partial<SiteOptions['failover']> = {}): Promise<Node[]> {
+async function federation (
+  clock: ManualClock, fabric: ManualFabric, names = ['eu', 'ap', 'us'], withClusters = true, failover: Partial<SiteOptions['failover']> = {},
+  /** Per site, how far its wall clock is ahead of the others'. */
+  wallAheadMs: Record<string, number> = {},
+  /** The driver of each site's cluster. */
+  newDriver: () => InstantDriver = () => instantDriver('c1', clock)
+): Promise<Node[]> {
   const sites = names.map(testSite)
   const roster = rosterOf(sites).map((m) => ({ ...m, region: regions[m.siteId]! }))
   return await Promise.all(sites.map(async (s, i) => {
@@ -39,12 +48,29 @@ async function federation (clock: ManualClock, fabric: ManualFabric, names = ['e
         limits: { maxFrameBytes: 1 << 22, maxChangeBytes: 1 << 20, maxChangeOps: 100_000, changesPerSecond: 5000, maxPendingChanges: 10_000, maxConcurrentStreams: 16 },
         failover: { heartbeatMs: 1000, suspectMs: 3000, failMs: 6000, evictionTimeoutMs: 20_000, failback: 'after-stabilization', stabilizationMs: 5000, ...failover },
         clusters: !withClusters ? [] : [{ settings: { name: 'c1', mode: 'push', provider: 'test', region: regions[s.id]!, zone: `${regions[s.id]!}-a`, labels: {}, taints: [], failureThresholdMs: 3000 }, driver }],
-        clock, rng: counterRng(i + 11), storage, network: fabric.join(peer), logger: silentLogger
+        clock: wallAheadMs[s.id] === undefined ? clock : { ...clock, wallMs: () => clock.wallMs() + wallAheadMs[s.id]! },
+        rng: counterRng(i + 11), storage, network: fabric.join(peer), logger: silentLogger
       })
       return { site, driver, peer, restart: node, storage }
     }
-    return await node(instantDriver('c1', clock))
+    return await node(newDriver())
   }))
+}
+
+/**
+ * A cluster with room for `cpuMilli` of cpu whose node reports the requests of the
+ * replicas it runs as allocated (100m each, as `deployment` asks), as a real cluster does:
+ * running replicas fill it.
+ */
+function fillingDriver (clock: ManualClock, cpuMilli: number): InstantDriver {
+  const driver = instantDriver('c1', clock, { cpuMilli, memoryBytes: 64 * 2 ** 30, pods: 500, gpu: 0, vgpuCores: 0, vgpuMemoryMiB: 0 })
+  const observe = driver.observe.bind(driver)
+  driver.observe = () => {
+    const o = observe()
+    const used = deploymentReplicas(driver) * 100
+    return { ...o, nodes: o.nodes.map((n) => ({ ...n, allocated: { ...n.allocated, cpuMilli: used, memoryBytes: used * 64 * 2 ** 20 / 100 } })) }
+  }
+  return driver
 }
 
 const deploymentReplicas = (driver: InstantDriver): number =>
@@ -112,6 +138,56 @@ describe('site core', () => {
     for (const n of nodes) await n.site.stop()
   })
 
+  it('explains a running workload that fills its clusters with the clusters and replicas of its binding, at every site', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    // Room for 3 replicas per cluster: the 6 replicas fill both clusters.
+    const nodes = await federation(clock, fabric, ['eu', 'ap'], true, {}, {}, () => fillingDriver(clock, 300))
+    fabric.connect(nodes[0]!.peer, nodes[1]!.peer)
+    expect(await deploySpreadWeb(clock, fabric, nodes)).toEqual([3, 3])
+    const key = 'apps/Deployment/shop/web'
+    for (const n of nodes) {
+      const view = n.site.view()
+      // Full: the scheduler sees no free cpu in either cluster.
+      for (const c of view.clusters) expect(c.allocatable.cpuMilli - c.allocated.cpuMilli).toBe(0)
+      const binding = view.workloads.find((w) => w.key === key)!.bindings.find((b) => b.decidedBy === 'eu')!
+      const text = n.site.explain(key)!
+      const chosen = Object.fromEntries(text.split('\n').map((l) => /^(\S+)\s+\S+\s+chosen\s+(\d+)\s/.exec(l)).filter((m) => m !== null).map((m) => [m[1]!, Number(m[2])]))
+      expect(chosen, `explain at ${n.site.siteId}`).toEqual(Object.fromEntries(binding.placement.map((a) => [a.cluster, a.replicas])))
+      expect(chosen).toEqual({ 'ap.c1': 3, 'eu.c1': 3 })
+      expect(text).toContain('result       ap.c1=3, eu.c1=3')
+      expect(text).not.toContain('DEGRADED')
+      expect(text).not.toContain('placed now')
+    }
+    for (const n of nodes) await n.site.stop()
+  })
+
+  it('deletes its share status of a workload deleted at its origin, also one deleted while it was down', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const nodes = await federation(clock, fabric)
+    for (const a of nodes) for (const b of nodes) if (a.peer < b.peer) fabric.connect(a.peer, b.peer)
+    await deploySpreadWeb(clock, fabric, nodes)
+    const sharesOf = (n: Node): string[] => listShares(n.site.store.document<SiteDoc>(siteDocId(n.site.siteId))!).map((sh) => `${sh.workload}|${sh.cluster}`)
+    for (const n of nodes) expect(sharesOf(n)).toEqual([`apps/Deployment/shop/web|${n.site.siteId}.c1`])
+
+    await nodes[0]!.site.deleteObject({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'web' })
+    await run(clock, fabric, 3000)
+    for (const n of nodes) expect(sharesOf(n)).toEqual([])
+
+    // A share left in the document of a site that was down when its workload went.
+    const us = nodes[2]!
+    await us.site.store.change<SiteDoc>(siteDocId('us'), (d) => {
+      putShare(d, { workload: 'apps/Deployment/shop/gone', cluster: 'us.c1', desired: 2, ready: 2, available: 2, conditions: [], observedGeneration: 1 })
+    })
+    expect(sharesOf(us)).toEqual(['apps/Deployment/shop/gone|us.c1'])
+    await us.site.stop()
+    const back = await us.restart(instantDriver('c1', clock))
+    nodes[2] = back
+    await back.site.start()
+    await run(clock, fabric, 4000)
+    expect(sharesOf(back)).toEqual([])
+    for (const n of nodes) await n.site.stop()
+  })
+
   it('after a restart keeps its clusters\' last records until their drivers answer, so nobody sees an outage', async () => {
     const clock = manualClock(); const fabric = manualFabric()
     const [s] = [testSite('eu')]
@@ -147,7 +223,9 @@ describe('site core', () => {
     silent.reachable = false
     const third = await start(silent)
     await run(clock, fabric, 4000)
-    expect(health(third)).toBe('Unknown')
+    // Never reached since this start, for longer than the threshold: NotReady, saying so.
+    expect(health(third)).toBe('NotReady')
+    expect(third.view().clusters.find((c) => c.id === 'eu.c1')?.conditions[0]).toMatchObject({ reason: 'ClusterNeverReached', message: expect.stringMatching(/never reached since start/) as unknown as string })
     await third.stop()
   })
 
@@ -390,6 +468,104 @@ describe('site core', () => {
         expect(deploymentReplicas(driver)).toBe(2)
       }
       for (const n of [eu, last, us]) await n.site.stop()
+    }
+  })
+
+  it('records its cluster going NotReady and Ready again as events, each written in the change that writes the cluster record', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const [eu, ap] = await federation(clock, fabric, ['eu', 'ap']) as [Node, Node]
+    fabric.connect(eu.peer, ap.peer)
+    for (const n of [eu, ap]) await n.site.start()
+    await run(clock, fabric, 3000)
+    // Per change eu writes to its document: the cluster's health and the cluster events so far.
+    const changes: Array<{ health: string | undefined, events: string[] }> = []
+    eu.site.store.onChange((docId, _entries, origin) => {
+      if (origin !== 'local' || docId !== siteDocId('eu')) return
+      const doc = eu.site.store.document<SiteDoc>(docId)!
+      changes.push({ health: listClusters(doc).find((c) => c.id === 'eu.c1')?.health, events: listEvents(doc).filter((e) => e.kind.startsWith('cluster-')).map((e) => e.kind) })
+    })
+    const clusterEvents = (): Array<{ kind: string, subject: string, cause: string }> =>
+      eu.site.events().filter((e) => e.kind.startsWith('cluster-')).map(({ kind, subject, cause }) => ({ kind, subject, cause }))
+    expect(clusterEvents()).toEqual([])
+
+    eu.driver.reachable = false
+    await run(clock, fabric, 5000)
+    expect(clusterEvents()).toEqual([{ kind: 'cluster-not-ready', subject: 'eu.c1', cause: 'NotReady: the cluster API is not answering (NotReady after 3 s)' }])
+    const down = changes.findIndex((c) => c.events.length === 1)
+    expect(changes[down]?.health, 'the event went with the NotReady record').toBe('NotReady')
+    expect(changes.slice(0, down).every((c) => c.health === 'Ready')).toBe(true)
+    // The owner's event reaches the other sites like any other.
+    expect(ap.site.view().events.filter((e) => e.site === 'eu' && e.kind === 'cluster-not-ready').map((e) => e.subject)).toEqual(['eu.c1'])
+
+    // This test driver tells nobody it is back: the next idle tick (10 s) sees it.
+    eu.driver.reachable = true
+    await run(clock, fabric, 11_000)
+    const events = clusterEvents()
+    expect(events.map((e) => e.kind)).toEqual(['cluster-not-ready', 'cluster-ready'])
+    expect(events[1]?.cause).toMatch(/^Ready: 1 of 1 nodes Ready \(not Ready for \d+ s\)$/)
+    const up = changes.findIndex((c) => c.events.length === 2)
+    expect(changes[up]?.health, 'the event went with the Ready record').toBe('Ready')
+    expect(changes.slice(down, up).every((c) => c.health === 'NotReady')).toBe(true)
+    // Nothing more while it stays Ready.
+    await run(clock, fabric, 5000)
+    expect(clusterEvents()).toHaveLength(2)
+    for (const n of [eu, ap]) await n.site.stop()
+  })
+
+  it('reports each peer\'s sync age in its metrics and on /metrics: bounded while in sync, growing once cut off', async () => {
+    const clock = manualClock(); const fabric = manualFabric()
+    const [eu, ap] = await federation(clock, fabric, ['eu', 'ap'], false) as [Node, Node]
+    fabric.connect(eu.peer, ap.peer)
+    for (const n of [eu, ap]) await n.site.start()
+    const age = (): number | undefined => eu.site.metrics?.().peers.find((p) => p.siteId === 'ap')?.syncAgeSeconds
+    await run(clock, fabric, 3000)
+    expect(age()).toBeDefined()
+    // Idle and in sync: the digests an idle pair still exchanges (every 6 anti-entropy periods of 5 s, ±20 %) renew it.
+    let worst = 0
+    for (let i = 0; i < 60; i++) {
+      await run(clock, fabric, 1000)
+      worst = Math.max(worst, age() ?? Infinity)
+    }
+    expect(worst).toBeLessThanOrEqual(36 + 2)
+    // A write reconciles at once.
+    await ap.site.putObject(deployment('web', 1))
+    await run(clock, fabric, 1000)
+    expect(age()).toBeLessThanOrEqual(1.5)
+    const families = siteMetricFamilies({
+      site: eu.site, data: createDashboardData(eu.site), build: { version: 'test', node: process.version },
+      dashboard: { liveClients: 0, requests: createLatencyHistogram() }
+    })
+    expect(families.find((f) => f.name === 'flotilla_sync_age_seconds')?.samples).toEqual([{ labels: { site: 'eu', peer: 'ap' }, value: age() }])
+
+    fabric.cut(eu.peer, ap.peer)
+    const cutAt = clock.monotonicMs()
+    await run(clock, fabric, 45_000)
+    expect(age()).toBeGreaterThanOrEqual((clock.monotonicMs() - cutAt) / 1000)
+    for (const n of [eu, ap]) await n.site.stop()
+  })
+
+  it('judges a peer whose clock is further off than failover.maxClockSkewMs failed, raises an alarm and counts the refusals; a wider limit accepts it', async () => {
+    for (const maxClockSkewMs of [undefined, 15 * 60_000]) {
+      const clock = manualClock(); const fabric = manualFabric()
+      const [eu, ap] = await federation(clock, fabric, ['eu', 'ap'], false, maxClockSkewMs === undefined ? {} : { maxClockSkewMs }, { ap: 10 * 60_000 }) as [Node, Node]
+      fabric.connect(eu.peer, ap.peer)
+      for (const n of [eu, ap]) await n.site.start()
+      await run(clock, fabric, 10_000)
+      const liveness = eu.site.status().peers.find((p) => p.siteId === 'ap')?.liveness
+      const refused = eu.site.metrics?.().liveness?.refusedForSkew ?? []
+      const alarms = eu.site.status().alarms
+      if (maxClockSkewMs === undefined) {
+        expect(liveness).toBe('failed')
+        expect(refused).toEqual([{ siteId: 'ap', count: expect.any(Number) as unknown as number, lastSkewSeconds: 600 }])
+        expect(refused[0]!.count).toBeGreaterThanOrEqual(9)
+        expect(alarms).toContain('heartbeats of site ap refused: their wall time is more than 5 min from this site\'s clock (a clock off, or old heartbeats replayed); ap is judged failed while this lasts — check NTP on both sites (failover.maxClockSkewMs)')
+        expect(eu.site.events().filter((e) => e.subject === 'ap').map((e) => e.kind)).toEqual(['site-failed'])
+      } else {
+        expect(liveness).toBe('alive')
+        expect(refused).toEqual([])
+        expect(alarms).toEqual([])
+      }
+      for (const n of [eu, ap]) await n.site.stop()
     }
   })
 })

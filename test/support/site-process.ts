@@ -1,7 +1,8 @@
 /**
  * A site process for multi-process tests: runs one real site (libp2p over TCP, LevelDB)
  * from its config and takes commands as JSON lines on stdin, answering on stdout:
- * `put` (apply an object; answered once durable), `state` (heads and a view digest),
+ * `put` (apply an object; answered once durable, with the new heads and the encoded size
+ * of the signed change at the first), `state` (heads and a view digest),
  * `stats`, `block`/`unblock` (refuse peers at the connection gater, to partition),
  * `evidence`, `events`, `placements` (per workload: origin, bindings, share status and
  * this site's effective placement, as read without forcing a tick), `heartbeats` (the
@@ -17,6 +18,7 @@ import { loadSiteConfig } from '../../src/config/load.ts'
 import { createPinoLogger } from '../../src/log/pino-logger.ts'
 import { runSite } from '../../src/runtime/run-site.ts'
 import { canonicalJson } from '../../src/store/docs/canonical-json.ts'
+import { signedChangeLength } from '../../src/store/log/envelope.ts'
 
 const configPath = process.argv[2]!
 const config = await loadSiteConfig(configPath)
@@ -62,7 +64,10 @@ rl.on('line', (line) => {
       switch (cmd.op) {
         case 'put': {
           const r = await site.putObject(cmd.object as never)
-          reply(cmd.id, { ok: true, generation: r.object.metadata.generation, heads: site.store.heads(`site:${config.site.id}`), at: Date.now() })
+          const heads = site.store.heads(`site:${config.site.id}`)
+          // The encoded signed change at the first head: the size of what the put sends its peers.
+          const changeBytes = site.store.signedChanges(`site:${config.site.id}`, heads.slice(0, 1)).reduce((n, env) => n + signedChangeLength(env), 0)
+          reply(cmd.id, { ok: true, generation: r.object.metadata.generation, heads, changeBytes, at: Date.now() })
           break
         }
         case 'put-many': {

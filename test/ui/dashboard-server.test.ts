@@ -296,7 +296,7 @@ describe('the dashboard server', () => {
       expect(() => createDashboardServer({ site, listen: 'nonsense', logger: silentLogger })).toThrow(/dashboard.listen/)
       const port = new URL(url).port
       const twin = createDashboardServer({ site, listen: `127.0.0.1:${port}`, logger: silentLogger })
-      await expect(twin.start()).rejects.toMatchObject({ code: 'config-invalid' })
+      await expect(twin.start()).rejects.toMatchObject({ code: 'port-in-use', message: `port ${port} on 127.0.0.1 (dashboard) is not available: EADDRINUSE` })
     })
   })
 

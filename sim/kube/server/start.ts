@@ -87,6 +87,16 @@ function listenAdmin (model: ClusterModel, host: string, port: number): Promise<
   })
 }
 
+/**
+ * Rethrows a listen error: a busy port as `port-in-use` naming the port and its listener
+ * (`details.listener` says which, for callers that name their own flag in the hint).
+ */
+function listenFailed (e: unknown, host: string, port: number, listener: 'api' | 'admin', name: string): never {
+  if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e
+  throw new FlotillaError('port-in-use', `port ${port} on ${host} (kube emulator "${name}" ${listener === 'api' ? 'Kubernetes API' : 'admin'}) is not available: EADDRINUSE`,
+    'Another program holds the port: stop it, or pick another port (0 picks a free one).', { cause: e, details: { port, host, listener } })
+}
+
 export async function startKubeEmulator (options: KubeEmulatorOptions = {}): Promise<KubeEmulator> {
   const host = options.host ?? '127.0.0.1'
   // A real-time emulator is not replayed, so its uids are made unique across processes and runs.
@@ -101,8 +111,9 @@ export async function startKubeEmulator (options: KubeEmulatorOptions = {}): Pro
   })
   let admin: Server | undefined
   try {
-    const port = await api.listen(options.port ?? 0, host)
-    if (options.adminPort !== false) admin = await listenAdmin(model, host, options.adminPort ?? 0)
+    const port = await api.listen(options.port ?? 0, host).catch((e: unknown) => listenFailed(e, host, options.port ?? 0, 'api', model.name))
+    const adminPort = options.adminPort
+    if (adminPort !== false) admin = await listenAdmin(model, host, adminPort ?? 0).catch((e: unknown) => listenFailed(e, host, adminPort ?? 0, 'admin', model.name))
     const urlHost = host.includes(':') ? `[${host}]` : host
     const url = `${tls === undefined ? 'http' : 'https'}://${urlHost}:${port}`
     const kubeconfig = renderKubeconfig({

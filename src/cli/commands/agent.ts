@@ -12,6 +12,8 @@ import { FlotillaError } from '../../model/errors.ts'
 import { toHex } from '../../identity/keys.ts'
 import { createKeyFile, loadKeyFile } from '../../keystore/key-file.ts'
 import type { CliStreams } from '../output.ts'
+import { addOutputOption, type OutputFlags } from '../client/connection.ts'
+import { parseOutputFormat, printAs } from '../format/output-format.ts'
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 
@@ -72,7 +74,18 @@ function untilSignal (): Promise<string> {
   })
 }
 
-interface RunFlags {
+/** What `flotilla agent run` prints once it pulls (`-o json`: one line). */
+export interface AgentStarted {
+  kind: 'AgentStarted'
+  cluster: string
+  siteUrl: string
+  kubeconfig: string
+  context?: string
+  publicKey: string
+  pid: number
+}
+
+interface RunFlags extends OutputFlags {
   key: string
   siteUrl: string
   kubeconfig: string
@@ -87,18 +100,20 @@ interface RunFlags {
 export function registerAgentCommand (program: Command, streams: CliStreams): void {
   const agent = program.command('agent').description('pull-mode agent of a member cluster: pulls its assignments from the site, applies them, reports status')
 
-  agent.command('init')
+  const init = agent.command('init')
     .description('create the agent key and print the clusters[] entry for the site config')
     .requiredOption('--key <file>', 'where to write the agent key (mode 0600)')
     .requiredOption('--site <id>', 'the site that owns the cluster')
     .requiredOption('--cluster <name>', 'the cluster name at that site')
     .option('--force', 'replace an existing key (the site must then get the new public key)')
-    .action(async (flags: { key: string, site: string, cluster: string, force?: boolean }) => {
-      const r = await initAgent({ keyPath: flags.key, site: flags.site, cluster: flags.cluster, force: flags.force === true })
-      streams.out(`agent key written to ${r.keyPath}\n  public key: ${r.publicKey}\nadd to the site config of ${flags.site}:\n${r.clusterEntry}`)
-    })
+  addOutputOption(init)
+  init.action(async (flags: { key: string, site: string, cluster: string, force?: boolean } & OutputFlags) => {
+    const format = parseOutputFormat(flags.output)
+    const r = await initAgent({ keyPath: flags.key, site: flags.site, cluster: flags.cluster, force: flags.force === true })
+    printAs(streams, format, r, () => `agent key written to ${r.keyPath}\n  public key: ${r.publicKey}\nadd to the site config of ${flags.site}:\n${r.clusterEntry}`)
+  })
 
-  agent.command('run')
+  const run = agent.command('run')
     .description('run the agent until SIGINT/SIGTERM')
     .requiredOption('--key <file>', 'the agent key (from `flotilla agent init`)')
     .requiredOption('--site-url <url>', 'the site\'s agent endpoint base URL, e.g. https://site:6443')
@@ -109,7 +124,9 @@ export function registerAgentCommand (program: Command, streams: CliStreams): vo
     .option('--poll-wait-ms <ms>', 'how long the site may hold a poll', '20000')
     .option('--report-ms <ms>', 'heartbeat report period', '5000')
     .option('--log-level <level>', 'log level', 'info')
+  addOutputOption(run)
     .action(async (flags: RunFlags) => {
+      const format = parseOutputFormat(flags.output)
       const keyFile = await loadKeyFile(resolve(flags.key))
       if (keyFile.kind !== 'agent') {
         throw new FlotillaError('key-invalid', `${flags.key} is a ${keyFile.kind} key, not an agent key`, 'Create one with `flotilla agent init`; never give an agent the site\'s key.')
@@ -127,9 +144,17 @@ export function registerAgentCommand (program: Command, streams: CliStreams): vo
       const ca = flags.ca === undefined ? undefined : await readFile(resolve(flags.ca))
       const running = createAgent({ cluster, siteUrl: flags.siteUrl, keys: keyFile.keys, driver, clock, logger, pollWaitMs, reportMs, ...(ca === undefined ? {} : { ca }) })
       await running.start()
-      streams.out(`agent of cluster ${cluster} pulling from ${flags.siteUrl}\n  key: ${toHex(keyFile.keys.publicKey)}\n`)
-      const signal = await untilSignal()
+      // Listening before the start-up line is printed, so a signal right after it is never missed.
+      const signalled = untilSignal()
+      const started: AgentStarted = {
+        kind: 'AgentStarted', cluster, siteUrl: flags.siteUrl, kubeconfig: resolve(flags.kubeconfig), publicKey: toHex(keyFile.keys.publicKey), pid: process.pid
+      }
+      if (flags.context !== undefined) started.context = flags.context
+      printAs(streams, format, started, () => `agent of cluster ${cluster} pulling from ${flags.siteUrl}\n  key: ${started.publicKey}\n`, { jsonLine: true })
+      const signal = await signalled
       await running.stop()
-      streams.out(`agent stopped (${signal})\n`)
+      // With -o json, stdout stays the one document above; notes go to stderr.
+      const note = format === 'table' ? streams.out : streams.err
+      note(`agent stopped (${signal})\n`)
     })
 }

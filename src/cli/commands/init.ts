@@ -15,6 +15,9 @@ import { createKeyFile } from '../../keystore/key-file.ts'
 import { issuesOf } from '../../config/load.ts'
 import { createSitePki } from '../../pki/index.ts'
 import type { CliStreams } from '../output.ts'
+import { addOutputOption, type OutputFlags } from '../client/connection.ts'
+import { parseOutputFormat, printAs } from '../format/output-format.ts'
+import { parsePort } from '../format/flags.ts'
 
 export interface InitOptions {
   siteId: string
@@ -93,33 +96,33 @@ export async function initSite (options: InitOptions): Promise<InitResult> {
 }
 
 export function registerInitCommand (program: Command, streams: CliStreams): void {
-  program.command('init')
+  const cmd = program.command('init')
     .description('create a site: its ed25519 key (mode 0600) and a site config')
     .requiredOption('--site-id <id>', 'site id, a DNS label such as eu-west')
     .requiredOption('--region <region>', 'region of the site, e.g. eu-west')
     .option('--zone <zone>', 'zone of the site (default <region>-a)')
     .option('--dir <dir>', 'directory for the config, key and data (default .flotilla/<site-id>)')
     .option('--host <ip>', 'address to listen on', '127.0.0.1')
-    .option('--p2p-port <port>', 'libp2p TCP port', (v) => Number(v), 7001)
-    .option('--api-port <port>', 'Kubernetes API port', (v) => Number(v))
-    .option('--dashboard-port <port>', 'dashboard port', (v) => Number(v))
+    .option('--p2p-port <port>', 'libp2p TCP port', (v) => parsePort('p2p-port', v), 7001)
+    .option('--api-port <port>', 'Kubernetes API port (and the site\'s kubeconfigs)', (v) => parsePort('api-port', v))
+    .option('--dashboard-port <port>', 'dashboard port', (v) => parsePort('dashboard-port', v))
     .option('--force', 'replace an existing identity (peers will refuse the old one)')
-    .option('-o, --output <format>', 'text or json', 'text')
-    .action(async (opts: InitOptions & { output: string }) => {
-      const r = await initSite(opts)
-      if (opts.output === 'json') { streams.out(JSON.stringify(r, null, 2) + '\n'); return }
-      streams.out([
-        `created site ${opts.siteId}`,
-        `  config:     ${r.configPath}`,
-        `  key:        ${r.keyPath} (mode 0600; keep it secret)`,
-        `  peer id:    ${r.peerId}`,
-        ...(r.kubeconfigs === undefined ? [] : [`  kubeconfig: ${r.kubeconfigs.admin} (admin; viewer and auditor beside it)`]),
-        '',
-        'Give the other sites this roster entry and bootstrap address:',
-        `  roster:     - { siteId: ${r.rosterEntry.siteId}, publicKey: ${r.rosterEntry.publicKey}, region: ${r.rosterEntry.region} }`,
-        `  bootstrap:  ${r.p2pAddress}`,
-        '',
-        `Then run it: flotilla site -c ${r.configPath}`
-      ].join('\n') + '\n')
-    })
+  addOutputOption(cmd)
+  cmd.action(async (opts: InitOptions & OutputFlags) => {
+    const format = parseOutputFormat(opts.output)
+    const r = await initSite(opts)
+    printAs(streams, format, r, () => [
+      `created site ${opts.siteId}`,
+      `  config:     ${r.configPath}`,
+      `  key:        ${r.keyPath} (mode 0600; keep it secret)`,
+      `  peer id:    ${r.peerId}`,
+      ...(r.kubeconfigs === undefined ? [] : [`  kubeconfig: ${r.kubeconfigs.admin} (admin; viewer and auditor beside it)`]),
+      '',
+      'Give the other sites this roster entry and bootstrap address:',
+      `  roster:     - { siteId: ${r.rosterEntry.siteId}, publicKey: ${r.rosterEntry.publicKey}, region: ${r.rosterEntry.region} }`,
+      `  bootstrap:  ${r.p2pAddress}`,
+      '',
+      `Then run it: flotilla site -c ${r.configPath}`
+    ].join('\n') + '\n')
+  })
 }

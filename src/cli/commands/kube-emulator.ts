@@ -6,10 +6,26 @@
  */
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { FlotillaError } from '../../model/errors.ts'
+import { FlotillaError, isFlotillaError } from '../../model/errors.ts'
 import type { CliStreams } from '../output.ts'
+import { addOutputOption, type OutputFlags } from '../client/connection.ts'
+import { parseOutputFormat, printAs } from '../format/output-format.ts'
 
-interface KubeEmulatorFlags {
+/** What `flotilla kube-emulator` prints once it listens (`-o json`: one line). */
+export interface KubeEmulatorStarted {
+  kind: 'KubeEmulatorStarted'
+  name: string
+  url: string
+  kubeconfig: string
+  /** Base URL of the admin listener (fault knobs under /_emulator/), when enabled. */
+  adminUrl?: string
+  nodes: number
+  gpuNodes: number
+  readyDelayMs: number
+  pid: number
+}
+
+interface KubeEmulatorFlags extends OutputFlags {
   port: string
   host: string
   adminPort: string
@@ -56,7 +72,7 @@ function untilSignal (): Promise<string> {
 }
 
 export function registerKubeEmulatorCommand (program: Command, streams: CliStreams): void {
-  program.command('kube-emulator')
+  const cmd = program.command('kube-emulator')
     .description('run an emulated Kubernetes cluster (API, nodes, controllers) for demos and tests')
     .option('--port <port>', 'API port (0 picks a free one)', '0')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
@@ -77,9 +93,12 @@ export function registerKubeEmulatorCommand (program: Command, streams: CliStrea
     .option('--tls', 'serve HTTPS with a self-signed certificate (needs openssl)')
     .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM); needs --tls-key')
     .option('--tls-key <file>', 'private key (PEM) for --tls-cert')
+  addOutputOption(cmd)
     .action(async (flags: KubeEmulatorFlags) => {
+      const format = parseOutputFormat(flags.output)
       const nodeCount = count('nodes', flags.nodes, 0)
       const gpuNodes = count('gpu-nodes', flags.gpuNodes, 0)
+      const readyDelayMs = count('ready-delay-ms', flags.readyDelayMs, 0)
       if (gpuNodes > nodeCount) {
         throw new FlotillaError('input-invalid', `'--gpu-nodes' (${gpuNodes}) cannot exceed '--nodes' (${nodeCount})`, 'GPU nodes are a subset of the nodes; raise --nodes or lower --gpu-nodes.')
       }
@@ -109,7 +128,7 @@ export function registerKubeEmulatorCommand (program: Command, streams: CliStrea
           port: count('port', flags.port, 0),
           adminPort: count('admin-port', flags.adminPort, 0),
           nodes,
-          readyDelayMs: count('ready-delay-ms', flags.readyDelayMs, 0),
+          readyDelayMs,
           evictionDelayMs: count('eviction-delay-ms', flags.evictionDelayMs, 0),
           watchHistorySize: count('watch-history', flags.watchHistory, 1),
           bookmarkIntervalMs: count('bookmark-interval-ms', flags.bookmarkIntervalMs, 1),
@@ -118,20 +137,33 @@ export function registerKubeEmulatorCommand (program: Command, streams: CliStrea
           ...(tls === undefined ? {} : { tls })
         })
       } catch (e) {
+        if (isFlotillaError(e, 'port-in-use')) {
+          const flag = e.details?.['listener'] === 'admin' ? '--admin-port' : '--port'
+          throw new FlotillaError('port-in-use', e.message, `Another program holds the port: stop it, or pick another ${flag} (0 picks a free one).`, { cause: e, ...(e.details === undefined ? {} : { details: e.details }) })
+        }
         if (e instanceof FlotillaError) throw e
         const err = e as NodeJS.ErrnoException
-        if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+        if (err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
           throw new FlotillaError('input-invalid', `cannot listen on ${flags.host}:${flags.port} (${err.code})`, 'Pick another --port/--admin-port (0 picks a free one) or --host.', { cause: e })
         }
         throw e
       }
-      streams.out(`kube emulator "${flags.name}" listening on ${emulator.url}\n` +
+      // Listening before the start-up line is printed, so a signal right after it is never missed.
+      const signalled = untilSignal()
+      const started: KubeEmulatorStarted = {
+        kind: 'KubeEmulatorStarted', name: flags.name, url: emulator.url, kubeconfig: kubeconfigPath,
+        nodes: nodeCount, gpuNodes, readyDelayMs, pid: process.pid
+      }
+      if (emulator.adminUrl !== undefined) started.adminUrl = emulator.adminUrl
+      printAs(streams, format, started, () => `kube emulator "${flags.name}" listening on ${emulator.url}\n` +
         `  kubeconfig: ${kubeconfigPath}\n` +
         `  admin:      ${emulator.adminUrl ?? '(disabled)'}/_emulator/faults\n` +
-        `  nodes:      ${nodeCount} (${gpuNodes} with GPUs), ready delay ${flags.readyDelayMs} ms\n` +
-        `  try:        kubectl --kubeconfig ${kubeconfigPath} get nodes\n`)
-      const signal = await untilSignal()
+        `  nodes:      ${nodeCount} (${gpuNodes} with GPUs), ready delay ${readyDelayMs} ms\n` +
+        `  try:        kubectl --kubeconfig ${kubeconfigPath} get nodes\n`, { jsonLine: true })
+      const signal = await signalled
       await emulator.close()
-      streams.out(`kube emulator stopped (${signal})\n`)
+      // With -o json, stdout stays the one document above; notes go to stderr.
+      const note = format === 'table' ? streams.out : streams.err
+      note(`kube emulator stopped (${signal})\n`)
     })
 }

@@ -8,28 +8,67 @@ import type { Command } from 'commander'
 import { loadSiteConfig } from '../../config/load.ts'
 import { createPinoLogger } from '../../log/pino-logger.ts'
 import type { CliStreams } from '../output.ts'
+import { addOutputOption, type OutputFlags } from '../client/connection.ts'
+import { parseOutputFormat, printAs } from '../format/output-format.ts'
+
+/** What `flotilla site` prints once the site is up (`-o json`: one line). */
+export interface SiteStarted {
+  kind: 'SiteStarted'
+  site: string
+  region: string
+  peerId: string
+  p2p: string[]
+  api?: string
+  dashboard?: string
+  pid: number
+}
+
+/** Resolves with the name of the first SIGINT or SIGTERM. */
+function untilSignal (): Promise<string> {
+  return new Promise((done) => {
+    const on = (sig: string): void => {
+      process.off('SIGINT', onInt)
+      process.off('SIGTERM', onTerm)
+      done(sig)
+    }
+    const onInt = (): void => on('SIGINT')
+    const onTerm = (): void => on('SIGTERM')
+    process.once('SIGINT', onInt)
+    process.once('SIGTERM', onTerm)
+  })
+}
 
 export function registerSiteCommand (program: Command, streams: CliStreams): void {
-  program.command('site')
+  const cmd = program.command('site')
     .description('run one site from its config until interrupted')
     .requiredOption('-c, --config <file>', 'site config (YAML or JSON)')
     .option('--log-level <level>', 'override log.level of the config')
-    .action(async (opts: { config: string, logLevel?: string }) => {
-      const config = await loadSiteConfig(opts.config)
-      const level = (opts.logLevel ?? config.log.level) as 'info'
-      const logger = createPinoLogger({ level, name: `flotilla:${config.site.id}` })
-      const { runSite } = await import('../../runtime/run-site.ts')
-      const running = await runSite({ config, logger })
-      streams.out(`site ${config.site.id} running (peer ${running.site.peerId})\n`)
-      for (const a of running.p2pAddresses) streams.out(`  p2p: ${a}\n`)
-      if (running.apiUrl !== undefined) streams.out(`  api: ${running.apiUrl}\n`)
-      if (running.dashboardUrl !== undefined) streams.out(`  dashboard: ${running.dashboardUrl}\n`)
-      await new Promise<void>((resolve) => {
-        const stop = (): void => { resolve() }
-        process.once('SIGINT', stop)
-        process.once('SIGTERM', stop)
-      })
-      streams.out(`stopping site ${config.site.id}\n`)
-      await running.stop()
-    })
+  addOutputOption(cmd)
+  cmd.action(async (opts: { config: string, logLevel?: string } & OutputFlags) => {
+    const format = parseOutputFormat(opts.output)
+    const config = await loadSiteConfig(opts.config)
+    const level = (opts.logLevel ?? config.log.level) as 'info'
+    const logger = createPinoLogger({ level, name: `flotilla:${config.site.id}` })
+    const { runSite } = await import('../../runtime/run-site.ts')
+    const running = await runSite({ config, logger })
+    // Listening before the start-up line is printed, so a signal right after it is never missed.
+    const signalled = untilSignal()
+    const started: SiteStarted = {
+      kind: 'SiteStarted', site: config.site.id, region: config.site.region, peerId: running.site.peerId, p2p: running.p2pAddresses, pid: process.pid
+    }
+    if (running.apiUrl !== undefined) started.api = running.apiUrl
+    if (running.dashboardUrl !== undefined) started.dashboard = running.dashboardUrl
+    printAs(streams, format, started, () => [
+      `site ${started.site} running (peer ${started.peerId})`,
+      ...started.p2p.map((a) => `  p2p: ${a}`),
+      ...(started.api === undefined ? [] : [`  api: ${started.api}`]),
+      ...(started.dashboard === undefined ? [] : [`  dashboard: ${started.dashboard}`])
+    ].join('\n') + '\n', { jsonLine: true })
+    const signal = await signalled
+    // With -o json, stdout stays the one document above; notes go to stderr.
+    const note = format === 'table' ? streams.out : streams.err
+    note(`stopping site ${config.site.id} (${signal})\n`)
+    await running.stop()
+    note(`site ${config.site.id} stopped\n`)
+  })
 }

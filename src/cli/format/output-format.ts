@@ -1,6 +1,6 @@
 /**
- * The `-o table|json|yaml` choice every read command offers, and printing a document in
- * it: JSON and YAML print the data exactly as the command got it (for scripts), a table
+ * The `-o table|json|yaml` choice every command offers, and printing a document in it:
+ * JSON and YAML print the data exactly as the command got it (for scripts), a table
  * prints what the command renders for people.
  */
 import { stringify } from 'yaml'
@@ -17,10 +17,18 @@ export function parseOutputFormat (value: string): OutputFormat {
     'Use -o table (default) for people, -o json or -o yaml for scripts.')
 }
 
+export interface PrintOptions {
+  /**
+   * JSON on a single line: what a long-running command prints once it is up (a script
+   * reads one line and goes on), or a run's result that logs keep as one line.
+   */
+  jsonLine?: boolean
+}
+
 /** Prints `data` as JSON or YAML, or calls `table` for the human form. */
-export function printAs (streams: CliStreams, format: OutputFormat, data: unknown, table: () => string): void {
+export function printAs (streams: CliStreams, format: OutputFormat, data: unknown, table: () => string, options: PrintOptions = {}): void {
   switch (format) {
-    case 'json': streams.out(JSON.stringify(data, null, 2) + '\n'); return
+    case 'json': streams.out((options.jsonLine === true ? JSON.stringify(data) : JSON.stringify(data, null, 2)) + '\n'); return
     case 'yaml': streams.out(stringify(data)); return
     default: streams.out(table())
   }

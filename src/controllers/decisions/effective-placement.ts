@@ -174,6 +174,22 @@ export function ownRoom (w: WorkloadRecord, pv: PlacementView, lists: ReadonlyAr
   return room
 }
 
+/** The placement of `w` in the observer's view, with the clusters unavailable or stabilizing under its fail-back window blocked. */
+export function placeFresh (ctx: PlacementContext, w: WorkloadRecord): PlacementDecision {
+  return placeInView(placementViewOf(ctx, w).view, ctx.policiesFor(w.origin), w)
+}
+
+/** The same, with the room `w`'s own replicas hold on the usable clusters of `lists` given back (`ownRoom`). */
+export function placeWithOwnRoom (ctx: PlacementContext, w: WorkloadRecord, lists: ReadonlyArray<readonly ClusterAssignment[]>): PlacementDecision {
+  const pv = placementViewOf(ctx, w)
+  return placeInView(withRoomGivenBack(pv.view, ownRoom(w, pv, lists)), ctx.policiesFor(w.origin), w)
+}
+
+function placementViewOf (ctx: PlacementContext, w: WorkloadRecord): PlacementView {
+  const spec = selectPolicy(ctx.policiesFor(w.origin), w.manifest).policy?.spec
+  return ctx.viewFor(failbackRule(spec, ctx.settings).windowMs)
+}
+
 /** A recomputation replaces a placement only if it places something and is either feasible or runs more replicas. */
 export function improves (r: PlacementDecision, running: number): boolean {
   if (r.assignments.length === 0) return false
@@ -227,7 +243,7 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
   const outside = residencyCheck(ctx, w, spec)
   const stateless = w.stateless && isStatelessObject(w.manifest)
   let recomputed: PlacementDecision | undefined
-  const recompute = (): PlacementDecision => (recomputed ??= placeInView(pv.view, ctx.policiesFor(w.origin), w))
+  const recompute = (): PlacementDecision => (recomputed ??= placeFresh(ctx, w))
   const common = { workload: w.key, generation: w.generation, failback }
   const prev = input.previous?.workload === w.key ? input.previous : restoredDecision(input.acted, w, input.originBinding, failback)
 
@@ -266,8 +282,7 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
   const displaced = displacedOf(ctx, pv, failback.windowMs, base.assignments)
   // Moving work off the base: the replicas it runs on clusters that stay keep their room.
   let moved: PlacementDecision | undefined
-  const recomputeMove = (): PlacementDecision => (moved ??= placeInView(
-    withRoomGivenBack(pv.view, ownRoom(w, pv, [base.assignments, prev?.assignments ?? []])), ctx.policiesFor(w.origin), w))
+  const recomputeMove = (): PlacementDecision => (moved ??= placeWithOwnRoom(ctx, w, [base.assignments, prev?.assignments ?? []]))
   const withBase = { base, displaced, ...(ob.policy !== undefined ? { policy: ob.policy } : {}) }
 
   if (ob.generation !== w.generation) {

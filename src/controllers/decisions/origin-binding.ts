@@ -15,11 +15,11 @@
  */
 import type { Binding, ClusterAssignment, ClusterId, ShareStatus, WorkloadRecord } from '../../model/federation.ts'
 import { isStatelessObject } from '../../model/kube.ts'
-import { placeInView, selectPolicy, withRoomGivenBack, type PlacementDecision } from '../../schedule/index.ts'
+import { selectPolicy, type PlacementDecision } from '../../schedule/index.ts'
 import { sameAssignments, sortAssignments } from './assignments.ts'
 import { stabilizedSince, stableFor } from './availability.ts'
 import { failbackRule, type PlacementContext } from './context.ts'
-import { degradedText, effectivePlacement, improves, ownRoom, runningOf } from './effective-placement.ts'
+import { degradedText, effectivePlacement, improves, placeWithOwnRoom, runningOf } from './effective-placement.ts'
 
 export type OriginTrigger = 'no-binding' | 'generation' | 'policy' | 'failover' | 'failback' | 'degraded'
 
@@ -68,6 +68,20 @@ function avoidedField (list: Iterable<ClusterId>): { avoided?: ClusterId[] } {
   return sorted.length === 0 ? {} : { avoided: sorted }
 }
 
+/**
+ * The scheduler's decision whenever the origin places `w` (anew, or again): the view
+ * with the room the workload's Ready replicas of this generation hold given back. Only
+ * replicas that surely hold room give it back: Ready ones (a Pending replica holds
+ * none), of this generation (room is sized by this generation's requests). Not the
+ * binding's own figures: a binding kept for a generation that could not be placed names
+ * the old generation's replicas. `explain` runs the same function.
+ */
+export function originPlacement (ctx: PlacementContext, w: WorkloadRecord, shares: readonly ShareStatus[]): PlacementDecision {
+  const held: ClusterAssignment[] = shares.filter((sh) => sh.workload === w.key && sh.ready > 0 && sh.observedGeneration === w.generation)
+    .map((sh) => ({ cluster: sh.cluster, replicas: sh.ready }))
+  return placeWithOwnRoom(ctx, w, [held])
+}
+
 /** What the origin of `workload` should hold as its binding this tick. */
 export function originBinding (input: OriginBindingInput): OriginBindingDecision {
   const { context: ctx, workload: w, current } = input
@@ -75,14 +89,8 @@ export function originBinding (input: OriginBindingInput): OriginBindingDecision
   const selected = selectPolicy(set, w.manifest).policy
   const failback = failbackRule(selected?.spec, ctx.settings)
   const pv = ctx.viewFor(failback.windowMs)
-  // Only replicas that surely hold room give it back: Ready ones (a Pending replica holds
-  // none), of this generation (room is sized by this generation's requests). Not the
-  // binding's own figures: a binding kept for a generation that could not be placed
-  // names the old generation's replicas.
-  const held: ClusterAssignment[] = (input.shares ?? []).filter((sh) => sh.workload === w.key && sh.ready > 0 && sh.observedGeneration === w.generation)
-    .map((sh) => ({ cluster: sh.cluster, replicas: sh.ready }))
-  let roomy: ReturnType<typeof withRoomGivenBack> | undefined
-  const place = (): PlacementDecision => placeInView(roomy ??= withRoomGivenBack(pv.view, ownRoom(w, pv, [held])), set, w)
+  let placed: PlacementDecision | undefined
+  const place = (): PlacementDecision => (placed ??= originPlacement(ctx, w, input.shares ?? []))
   // Clusters a failover moved off stay owed a fail-back through later rewrites, until
   // they have been stable for the window (or fail-back is Never).
   const stillAvoided = (): ClusterId[] => {

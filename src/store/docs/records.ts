@@ -11,7 +11,7 @@ import type {
 import type { PolicyKind } from '../../model/policy.ts'
 import { bool, count, decodeRecord, json, num, oneOf, optional, str, type RecordCodec } from './fields.ts'
 import {
-  checkConditions, checkKubeObject, checkPlacement, checkResidency, checkResources, checkResourcesList, checkStringList,
+  checkConditions, checkKubeObject, checkNodeFreeList, checkPlacement, checkResidency, checkResources, checkStringList,
   checkStringMap, checkTaints, expectCount, expectNumber, expectObject, expectOneOf, expectString, malformed, optionalString
 } from './validate.ts'
 
@@ -53,7 +53,7 @@ export const clusterCodec: RecordCodec<ClusterRecord> = {
   capacity: json(checkResources),
   allocatable: json(checkResources),
   allocated: json(checkResources),
-  nodeFree: json(checkResourcesList),
+  nodeFree: json(checkNodeFreeList),
   nodes: json((v, path) => {
     const o = expectObject(v, path)
     expectCount(o['total'], `${path}.total`)

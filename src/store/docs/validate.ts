@@ -6,7 +6,7 @@
  * on every record of every document the view reads.
  */
 import { FlotillaError } from '../../model/errors.ts'
-import type { ClusterAssignment, Residency } from '../../model/federation.ts'
+import type { ClusterAssignment, NodeFree, Residency } from '../../model/federation.ts'
 import type { Condition, KubeObject } from '../../model/kube.ts'
 import type { Taint } from '../../model/policy.ts'
 import { RESOURCE_KEYS, type Resources } from '../../model/resources.ts'
@@ -88,10 +88,15 @@ export function checkResources (v: unknown, path: string): Resources {
   return o as unknown as Resources
 }
 
-export function checkResourcesList (v: unknown, path: string): Resources[] {
+/** A cluster's node shapes; `count` is absent in records written before it existed (one node each). */
+export function checkNodeFreeList (v: unknown, path: string): NodeFree[] {
   const a = expectArray(v, path)
-  a.forEach((x, i) => checkResources(x, `${path}[${i}]`))
-  return a as Resources[]
+  a.forEach((x, i) => {
+    const o = checkResources(x, `${path}[${i}]`) as unknown as Record<string, unknown>
+    const count = o['count']
+    if (count !== undefined && (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1)) throw malformed(`${path}[${i}].count`, 'a positive integer', count)
+  })
+  return a as NodeFree[]
 }
 
 const CONDITION_STATUS = ['True', 'False', 'Unknown'] as const

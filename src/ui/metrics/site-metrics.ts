@@ -57,7 +57,7 @@ export function siteMetricFamilies (input: MetricsInput): MetricFamily[] {
     family('flotilla_view_workloads', 'gauge', 'Workloads in the global view (and this site\'s local-only ones), by phase.',
       ROW_PHASES.map((phase) => ({ labels: { ...self, phase }, value: index.counts.byPhase[phase] }))),
     family('flotilla_view_anomalies', 'gauge', 'Records the view ignored (malformed, misplaced, foreign).', [{ labels: self, value: view.anomalies.length }]),
-    family('flotilla_alarms', 'gauge', 'Alarms this site raises now (failed peers, clusters not ready, corrupt records, degraded workloads, controller ticks failing).', [{ labels: self, value: status.alarms.length }]),
+    family('flotilla_alarms', 'gauge', 'Alarms this site raises now (failed peers, peers whose heartbeats are refused for clock skew, clusters not ready, corrupt records, degraded workloads, controller ticks failing).', [{ labels: self, value: status.alarms.length }]),
     family('flotilla_peers', 'gauge', 'Peer sites in the roster, by whether a connection is open.', [
       { labels: { ...self, state: 'connected' }, value: status.peers.filter((p) => p.connected).length },
       { labels: { ...self, state: 'disconnected' }, value: status.peers.filter((p) => !p.connected).length }
@@ -92,6 +92,10 @@ export function siteMetricFamilies (input: MetricsInput): MetricFamily[] {
         { labels: { ...self, outcome: 'timed-out' }, value: m.replication.sessions.timedOut }
       ]),
       family('flotilla_placements_total', 'counter', 'Placement decisions (bindings) this site wrote.', [{ labels: self, value: m.controllers.placements }]),
+      family('flotilla_heartbeats_refused_total', 'counter', 'Signed heartbeats of each peer site refused by the failure detector, by reason (clock-skew: wall time further from this site\'s clock than failover.maxClockSkewMs).',
+        (m.liveness?.refusedForSkew ?? []).map((k) => ({ labels: { ...self, peer: k.siteId, reason: 'clock-skew' }, value: k.count }))),
+      family('flotilla_peer_clock_skew_seconds', 'gauge', 'Wall time of the last heartbeat of each peer site refused for clock skew, minus this site\'s clock.',
+        (m.liveness?.refusedForSkew ?? []).map((k) => ({ labels: { ...self, peer: k.siteId }, value: k.lastSkewSeconds }))),
       family('flotilla_controller_ticks_total', 'counter', 'Controller ticks run.', [{ labels: self, value: m.controllers.ticks }])
     )
   }

@@ -2,13 +2,16 @@
  * The timeline of failures, partitions and migrations, and the Byzantine evidence list.
  * Both merge what the view holds of every site (their replicated event logs and evidence)
  * with what this site has written itself but may not have folded into its view yet, keep
- * one copy of each (by writing site and id), and list the newest first.
+ * one copy of each (by writing site and id), and list the newest first. Partitions are
+ * derived from each observer's `site-failed` events (src/liveness/partition-spans.ts) and
+ * listed as `partition` events of that observer, marked `derived`.
  */
 import type { EventKind, EvidenceRecord, FederationEvent } from '../../model/federation.ts'
 import type { GlobalView } from '../../model/view.ts'
 import { compareStrings } from '../../schedule/order.ts'
 import type { EventsJson, EvidenceJson, TimelineEvent } from '../dashboard-types.ts'
 import { intParam, listParam, textParam } from './query-params.ts'
+import { partitionSpans } from '../../liveness/partition-spans.ts'
 
 export const EVENT_KINDS: readonly EventKind[] = [
   'site-suspected', 'site-failed', 'site-recovered', 'cluster-not-ready', 'cluster-ready',
@@ -19,7 +22,10 @@ function newestFirst (a: TimelineEvent, b: TimelineEvent): number {
   return b.at - a.at || compareStrings(a.site, b.site) || (b.seq ?? 0) - (a.seq ?? 0) || compareStrings(b.id, a.id)
 }
 
-/** Every event the view and this site's own log hold, once each, newest first. */
+/**
+ * Every event the view and this site's own log hold, once each, and the partitions they
+ * show, newest first. A partition's peer count is the view's sites less the observer.
+ */
 export function mergeEvents (view: GlobalView, own: readonly FederationEvent[]): TimelineEvent[] {
   const seen = new Set<string>()
   const out: TimelineEvent[] = []
@@ -28,6 +34,13 @@ export function mergeEvents (view: GlobalView, own: readonly FederationEvent[]):
     out.push(e)
   }
   for (const e of own) if (!seen.has(`${e.site}\n${e.id}`)) out.push({ ...e, localOnly: true })
+  const peers = Math.max(0, view.sites.length - 1)
+  for (const p of partitionSpans(out, peers > 0 ? { peersOf: () => peers } : {})) {
+    out.push({
+      id: `${p.observer}#partition@${p.from}`, kind: 'partition', at: p.from, site: p.observer, subject: p.peers.join(', '), cause: p.cause,
+      derived: { peers: p.peers, ...(p.until === undefined ? {} : { until: p.until }) }
+    })
+  }
   return out.sort(newestFirst)
 }
 
@@ -48,7 +61,7 @@ export function queryEvents (events: readonly TimelineEvent[], q: URLSearchParam
   const wanted = kinds === undefined ? undefined : new Set<string>(kinds)
   const matched = wanted === undefined && site === undefined
     ? events
-    : events.filter((e) => (wanted === undefined || wanted.has(e.kind)) && (site === undefined || e.site === site || e.subject === site))
+    : events.filter((e) => (wanted === undefined || wanted.has(e.kind)) && (site === undefined || e.site === site || e.subject === site || e.derived?.peers.includes(site) === true))
   return { total: matched.length, offset, limit, items: matched.slice(offset, offset + limit) }
 }
 

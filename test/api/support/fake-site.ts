@@ -1,7 +1,7 @@
 /**
  * An in-memory `SiteHandle` for the API tests and benchmark: it holds a `GlobalView`,
- * takes writes through the site's real (pure) intake — so validation, residency,
- * generation and server metadata behave as at a real site — keeps local-only workloads
+ * takes writes through the site's real (pure) intake and policy checks — so validation,
+ * residency, generation and server metadata behave as at a real site — keeps local-only workloads
  * apart with only a redacted stub in the view, refuses objects another site originated
  * (`origin-mismatch`), and bumps the view version and tells listeners on every change.
  * Tests play the other sites and the controllers by editing the view directly.
@@ -15,6 +15,7 @@ import { desiredReplicas, workloadKey, type KubeObject } from '../../../src/mode
 import { zeroResources, type Resources } from '../../../src/model/resources.ts'
 import type { GlobalView, SiteView, WorkloadView } from '../../../src/model/view.ts'
 import { intakeObject } from '../../../src/site/object-intake.ts'
+import { intakeForWrite } from '../../../src/site/object-writes.ts'
 import type {
   EffectivePlacement, LocalWorkloadRecord, ObjectRef, PeerStatus, PutResult, SiteHandle, SiteStatus
 } from '../../../src/site/site-handle.ts'
@@ -145,7 +146,7 @@ export function createFakeSite (options: FakeSiteOptions): FakeSite {
       const existing = findRecord(key)
       if (existing !== undefined && existing.origin !== siteId) throw originMismatch(obj.kind, key, existing.origin)
       const previousLocal = existing === undefined ? local.get(key) : undefined
-      const intake = intakeObject({ obj, site: siteId, previous: existing ?? previousLocal, nowWall: now(), uid: randomUUID() })
+      const intake = intakeForWrite({ obj, site: siteId, previous: existing ?? previousLocal, nowWall: now(), uid: randomUUID() })
       const residency = intake.type === 'workload' ? intake.record.residency : { kind: 'global' as const }
       const result: PutResult = { object: intake.type === 'workload' ? intake.record.manifest : intake.record.object, created: existing === undefined && previousLocal === undefined, changed: intake.changed, residency }
       if (opts.dryRun === true || !intake.changed) return result

@@ -4,11 +4,10 @@
  * configuration and never hang.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { join } from 'node:path'
+import { KUBECTL } from '../../support/kubectl-path.ts'
 
-export const KUBECTL = '/usr/bin/kubectl'
-export const hasKubectl = existsSync(KUBECTL)
+export { hasKubectl, KUBECTL } from '../../support/kubectl-path.ts'
 
 export interface Run { code: number, stdout: string, stderr: string }
 

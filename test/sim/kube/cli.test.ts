@@ -39,8 +39,8 @@ describe('flotilla kube-emulator command line', () => {
     const port = (busy.address() as AddressInfo).port
     try {
       const r = await flotilla('kube-emulator', '--port', String(port), '--kubeconfig', '/tmp/unused-kubeconfig')
-      expect(r.code).toBe(2)
-      expect(r.stderr).toMatch(new RegExp(`^error\\[input-invalid\\]: cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)`))
+      expect(r.code).toBe(1)
+      expect(r.stderr).toMatch(new RegExp(`^error\\[port-in-use\\]: port ${port} on 127\\.0\\.0\\.1 \\(kube emulator "emulated" Kubernetes API\\) is not available: EADDRINUSE\\n {2}hint: .*another --port`))
     } finally {
       busy.close()
     }

@@ -4,14 +4,13 @@
  * delete, a bounded `get -w`, the unreachable knob, and a clean SIGTERM shutdown.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { KubeConfig, CoreV1Api } from '@kubernetes/client-node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hasKubectl, KUBECTL } from '../../support/kubectl-path.ts'
 
-const KUBECTL = '/usr/bin/kubectl'
-const hasKubectl = existsSync(KUBECTL)
 const bin = join(import.meta.dirname, '../../../bin/flotilla.js')
 
 const MANIFEST = `apiVersion: apps/v1

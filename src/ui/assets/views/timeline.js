@@ -2,7 +2,9 @@
 /**
  * The timeline of what happened in the federation, newest first: sites suspected,
  * failed and recovered, partitions, migrations and failbacks (with the workloads they
- * moved), clusters going not ready, evidence. Older events load on demand.
+ * moved), clusters going not ready and ready, evidence. Older events load on demand. A
+ * partition is derived by the server from one observer's site-failed events (`derived`),
+ * and says so.
  */
 import { getJson } from '../lib/api.js'
 import { byId, h, replace } from '../lib/dom.js'
@@ -28,7 +30,9 @@ function item (e) {
       h('span', { class: `badge kind-${CATEGORY[e.kind] ?? 'muted'}` }, e.kind),
       h('strong', null, ` ${e.subject}`),
       h('time', { class: 'muted small', datetime: new Date(e.at).toISOString(), title: timestamp(e.at) }, ` ${ago(e.at)}`)),
-    h('div', { class: 'small' }, e.cause, h('span', { class: 'muted' }, ` — reported by ${e.site}${e.localOnly === true ? ' (not replicated yet)' : ''}`)),
+    h('div', { class: 'small' }, e.cause, h('span', { class: 'muted' }, e.derived === undefined
+      ? ` — reported by ${e.site}${e.localOnly === true ? ' (not replicated yet)' : ''}`
+      : ` — as ${e.site} saw it (derived from its site-failed events)`)),
     moved.length === 0 ? null : h('details', { class: 'small' },
       h('summary', null, `moved ${count(moved.length)} workload${moved.length === 1 ? '' : 's'}`),
       h('ul', { class: 'plain mono' }, moved.slice(0, 50).map((/** @type {any} */ m) => h('li', null, `${m.workload}: ${m.from.join(', ') || '—'} → ${m.to.join(', ') || '—'}`)),
