@@ -14,6 +14,7 @@ import { planFaults, type ScheduledFault } from './faults/plan.ts'
 import { createMonitor, type MonitorStats, type ReportSeries } from './invariants/monitor.ts'
 import type { InvariantResult } from './invariants/types.ts'
 import { createHeapWatch, heapExhausted, heapReserveFor, reserveAutomergeHeap } from './runner/automerge-heap.ts'
+import { createJsHeapWatch, jsHeapExhausted, type JsHeapFull, type JsHeapWatchOptions } from './runner/js-heap.ts'
 import { resolveScenario, type ScenarioInput, type ScenarioOptions } from './runner/options.ts'
 import type { LogSink } from './runner/sim-logger.ts'
 import type { TimelineEntry } from './runner/timeline.ts'
@@ -96,6 +97,8 @@ export interface RunHooks {
   maxWallMs?: number
   /** Stop when Automerge's heap reaches this size (default `HEAP_STOP_BYTES`; tests lower it). */
   heapStopBytes?: number
+  /** When to stop for V8's own heap (default: at 85 % of its limit; tests pass their own statistics). */
+  jsHeap?: JsHeapWatchOptions
 }
 
 export async function runScenario (input: ScenarioInput, hooks: RunHooks = {}): Promise<RunResult> {
@@ -112,6 +115,7 @@ async function execute (options: ScenarioOptions, hooks: RunHooks): Promise<RunR
   const startedAt = performance.now()
   reserveAutomergeHeap(heapReserveFor(options.sites))
   const watchHeap = createHeapWatch(hooks.heapStopBytes !== undefined ? { stopAtBytes: hooks.heapStopBytes } : {})
+  const watchJsHeap = createJsHeapWatch(hooks.jsHeap)
   const world = createWorld(options)
   const byzantine = installByzantine(world)
   const generator = createWorkloadGenerator(world)
@@ -131,15 +135,19 @@ async function execute (options: ScenarioOptions, hooks: RunHooks): Promise<RunR
   let outOfWallBudget = false
   /** Automerge's heap size once it reached the stop size (the run ends there). */
   let heapFull: number | undefined
+  /** V8's heap use and limit once the use reached its stop share (the run ends there). */
+  let jsHeapFull: JsHeapFull | undefined
   const internalErrors = world.internalErrors
   try {
     while (engine.nowMs() < options.durationMs && !stop && internalErrors.length === 0) {
       const budget = hooks.maxWallMs
       events += await engine.runUntil(Math.min(options.durationMs, engine.nowMs() + CHUNK_MS), () => {
         heapFull = watchHeap()
-        return heapFull !== undefined || (budget !== undefined && performance.now() - startedAt > budget)
+        jsHeapFull = watchJsHeap()
+        return heapFull !== undefined || jsHeapFull !== undefined || (budget !== undefined && performance.now() - startedAt > budget)
       })
       if (heapFull !== undefined) { internalErrors.push(heapExhausted(heapFull, engine.nowMs(), options.sites)); break }
+      if (jsHeapFull !== undefined) { internalErrors.push(jsHeapExhausted(jsHeapFull, engine.nowMs(), options.sites)); break }
       if (hooks.maxWallMs !== undefined && performance.now() - startedAt > hooks.maxWallMs && engine.nowMs() < options.durationMs) { outOfWallBudget = true; break }
     }
     if (!stop && !outOfWallBudget && internalErrors.length === 0) await monitor.finish()

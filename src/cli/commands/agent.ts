@@ -14,6 +14,7 @@ import { createKeyFile, loadKeyFile } from '../../keystore/key-file.ts'
 import type { CliStreams } from '../output.ts'
 import { addOutputOption, type OutputFlags } from '../client/connection.ts'
 import { parseOutputFormat, printAs } from '../format/output-format.ts'
+import { untilSignal } from '../until-signal.ts'
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 
@@ -58,20 +59,6 @@ export async function initAgent (options: AgentInitOptions): Promise<AgentInitRe
     publicKey,
     clusterEntry: `clusters:\n  - name: ${cluster}\n    mode: pull\n    agentKey: ${publicKey}\n`
   }
-}
-
-function untilSignal (): Promise<string> {
-  return new Promise((done) => {
-    const on = (sig: string): void => {
-      process.off('SIGINT', onInt)
-      process.off('SIGTERM', onTerm)
-      done(sig)
-    }
-    const onInt = (): void => on('SIGINT')
-    const onTerm = (): void => on('SIGTERM')
-    process.once('SIGINT', onInt)
-    process.once('SIGTERM', onTerm)
-  })
 }
 
 /** What `flotilla agent run` prints once it pulls (`-o json`: one line). */

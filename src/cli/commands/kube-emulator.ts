@@ -10,6 +10,7 @@ import { FlotillaError, isFlotillaError } from '../../model/errors.ts'
 import type { CliStreams } from '../output.ts'
 import { addOutputOption, type OutputFlags } from '../client/connection.ts'
 import { parseOutputFormat, printAs } from '../format/output-format.ts'
+import { untilSignal } from '../until-signal.ts'
 
 /** What `flotilla kube-emulator` prints once it listens (`-o json`: one line). */
 export interface KubeEmulatorStarted {
@@ -54,21 +55,6 @@ function count (flag: string, value: string, min: number): number {
       `Pass a whole number, e.g. --${flag} ${Math.max(min, 1)}.`)
   }
   return n
-}
-
-/** Waits for SIGINT or SIGTERM. */
-function untilSignal (): Promise<string> {
-  return new Promise((done) => {
-    const on = (sig: string): void => {
-      process.off('SIGINT', onInt)
-      process.off('SIGTERM', onTerm)
-      done(sig)
-    }
-    const onInt = (): void => on('SIGINT')
-    const onTerm = (): void => on('SIGTERM')
-    process.once('SIGINT', onInt)
-    process.once('SIGTERM', onTerm)
-  })
 }
 
 export function registerKubeEmulatorCommand (program: Command, streams: CliStreams): void {

@@ -10,6 +10,7 @@ import { createPinoLogger } from '../../log/pino-logger.ts'
 import type { CliStreams } from '../output.ts'
 import { addOutputOption, type OutputFlags } from '../client/connection.ts'
 import { parseOutputFormat, printAs } from '../format/output-format.ts'
+import { untilSignal } from '../until-signal.ts'
 
 /** What `flotilla site` prints once the site is up (`-o json`: one line). */
 export interface SiteStarted {
@@ -21,21 +22,6 @@ export interface SiteStarted {
   api?: string
   dashboard?: string
   pid: number
-}
-
-/** Resolves with the name of the first SIGINT or SIGTERM. */
-function untilSignal (): Promise<string> {
-  return new Promise((done) => {
-    const on = (sig: string): void => {
-      process.off('SIGINT', onInt)
-      process.off('SIGTERM', onTerm)
-      done(sig)
-    }
-    const onInt = (): void => on('SIGINT')
-    const onTerm = (): void => on('SIGTERM')
-    process.once('SIGINT', onInt)
-    process.once('SIGTERM', onTerm)
-  })
 }
 
 export function registerSiteCommand (program: Command, streams: CliStreams): void {
