@@ -327,6 +327,19 @@ export function effectivePlacement (input: EffectivePlacementInput): EffectivePl
       // of 3). The origin places the workload again on the room they all hold.
       return stayOn(prev, `the origin ${w.origin} is back but its binding is still degraded (${ob.degraded}): staying on ${formatAssignments(prev.assignments)} until it writes a new one`)
     }
+    if (ob.degraded !== undefined && stateless && prev !== undefined && runningOf(ctx, prev.assignments) > running &&
+        prev.assignments.every((a) => ctx.byId.has(a.cluster) && !pv.blocked.has(a.cluster)) && outside(prev.assignments) === undefined) {
+      // A binding the origin could not place in full, on another base than the one this
+      // site acted on (a new generation, written while the clusters running it were still
+      // stabilizing in the origin's view): taking it would remove running replicas before
+      // anything replaces them (regional-partition seed 4305: 3 ready fell to 0 when the
+      // origin updated a workload during its fail-back window and bound it nowhere). Stay
+      // on what runs until the origin writes a binding that runs as many.
+      return {
+        ...common, ...withBase, assignments: prev.assignments, mode: 'kept', degraded: ob.degraded,
+        reason: `the origin binding by ${base.decidedBy} for generation ${base.generation} is degraded (${ob.degraded}) and runs ${running} of the ${runningOf(ctx, prev.assignments)} replicas this site acted on: keeping ${formatAssignments(prev.assignments)}`
+      }
+    }
     return asBase(`origin binding by ${base.decidedBy} for generation ${base.generation}: ${formatAssignments(base.assignments)}`)
   }
 

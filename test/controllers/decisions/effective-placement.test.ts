@@ -164,6 +164,27 @@ describe('effectivePlacement: the origin binding', () => {
     })
   })
 
+  it('keeps what it runs when the origin binds a new generation nowhere, until the origin writes a binding that runs as many (simulator regional-partition seed 4305: 3 ready to 0)', () => {
+    // The origin updated the workload while the clusters running it were still stabilizing
+    // in its own view after a partition, and could bind the new generation nowhere.
+    const w1 = deployment('web', { replicas: 3 })
+    const w2: WorkloadRecord = { ...w1, generation: 2 }
+    const t = { clusters: fleet(), policies: [dividedPolicy] }
+    const running = decide(t, w1, bindingOf(w1, { 'us1.a': 2, 'us2.a': 1 }))
+    expect(running.mode).toBe('origin')
+    const nowhere = bindingOf(w2, {}, { degraded: 'no-feasible-cluster: every candidate is stabilizing after a failure' })
+    const kept = decide(t, w2, nowhere, running)
+    expect(kept).toMatchObject({ mode: 'kept', generation: 2, assignments: running.assignments, degraded: nowhere.degraded })
+    expect(kept.reason).toContain('runs 0 of the 3 replicas this site acted on')
+    // Held through later ticks, then the origin's placement once it runs as many.
+    expect(decide(t, w2, nowhere, kept).assignments).toEqual(running.assignments)
+    const placed = bindingOf(w2, { 'us1.a': 3 })
+    expect(decide(t, w2, placed, kept)).toMatchObject({ mode: 'origin', assignments: placed.placement })
+    // A degraded binding that runs at least as many is taken as written.
+    const short = bindingOf(w2, { 'eu2.a': 3 }, { degraded: 'insufficient-capacity: a spread constraint is short of groups' })
+    expect(decide(t, w2, short, kept)).toMatchObject({ mode: 'origin', assignments: short.placement })
+  })
+
   it('keeps a failover that runs no more than the degraded binding, through the stabilisation window and after, until the origin writes anew', () => {
     // Found by the simulator (regional-partition seed 75): each side of a partition ran 2 of
     // 3 replicas; after the heal the binding (2 on us1.a) and the failover (2 on eu1.b)
