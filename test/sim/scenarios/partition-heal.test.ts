@@ -38,6 +38,17 @@ describe('scenarios', () => {
     for (const inv of r.invariants) expect(inv.violations, inv.name).toEqual([])
   }, 120_000)
 
+  // A regression found by the simulator: an origin updated a workload right after a
+  // regional partition healed, while the clusters running it were still stabilizing in its
+  // view, and bound the new generation nowhere; the sites running it followed that empty
+  // binding and stopped their replicas: 3 ready to 0 until the origin's window ended.
+  it('keeps a workload running when its origin updates it during its fail-back window and can bind it nowhere', async () => {
+    const r = await runScenario(scenarioFromFlags({ scenario: 'regional-partition', seed: '4305' }))
+    expect(r.internalErrors).toEqual([])
+    expect(r.timeline.some((e) => e.kind === 'workload' && e.detail === 'update apps/Deployment/team-s4/web-5')).toBe(true)
+    for (const inv of r.invariants) expect(inv.violations, inv.name).toEqual([])
+  }, 120_000)
+
   // A regression found by the simulator: a survivor ran the only replicas of a workload
   // whose origin, cut off, had bound it nowhere (degraded). The survivor's site was lost
   // and came back; its previous decision was gone with its process, so it followed the
