@@ -16,7 +16,7 @@ import type {
   ClusterAssignment, ClusterRecord, EvidenceRecord, FederationEvent, RedactedStub, WorkloadRecord
 } from '../model/federation.ts'
 import { parseWorkloadKey } from '../model/kube.ts'
-import { partitionSpans } from '../liveness/partition-spans.ts'
+import { partitionEvents } from '../liveness/partition-spans.ts'
 import type { Resources } from '../model/resources.ts'
 import type { ViewAnomaly } from '../model/view.ts'
 import type { EffectivePlacement, PeerStatus, SiteHandle, SiteStatus } from '../site/site-handle.ts'
@@ -225,10 +225,7 @@ function eventsBody (site: SiteHandle, q: URLSearchParams, now: number): EventLi
   const limit = nonNegativeInteger(q, 'limit')
   const recorded: FederationEvent[] = scope === 'site' ? site.events() : site.view().events
   // Partitions are derived from each observer's failures at read time (partition-spans.ts), never recorded.
-  const peers = Math.max(0, site.view().sites.length - 1)
-  const all = [...recorded, ...partitionSpans(recorded, peers > 0 ? { peersOf: () => peers } : {}).map((p): FederationEvent => ({
-    id: `${p.observer}#partition@${p.from}`, kind: 'partition', at: p.from, site: p.observer, subject: p.peers.join(', '), cause: p.cause
-  }))]
+  const all = [...recorded, ...partitionEvents(recorded, Math.max(0, site.view().sites.length - 1)).map((p) => p.event)]
   // Newest last, as a log reads; same-time events keep their writer's order.
   let items = [...all].sort((a, b) => a.at - b.at || (a.site < b.site ? -1 : a.site > b.site ? 1 : 0) || (a.seq ?? 0) - (b.seq ?? 0))
   if (since !== undefined) items = items.filter((e) => e.at >= since)

@@ -8,7 +8,7 @@
  * can tell a partition from an outage the peers share (a region going dark); the cause
  * says so.
  */
-import type { EventKind } from '../model/federation.ts'
+import type { EventKind, FederationEvent } from '../model/federation.ts'
 import { secondsText } from './failure-detector.ts'
 
 /** The fields of a federation event this reads. */
@@ -80,4 +80,19 @@ function span (observer: string, from: number, failedAt: ReadonlyMap<string, num
   const end = until === undefined ? 'not all back yet' : `all back after ${secondsText(until - from)}`
   const cause = `cut off from ${peers.join(', ')} — ${share} failed within ${secondsText(windowMs)} (a partition, or an outage they share); ${end}`
   return { observer, peers, from, ...(until === undefined ? {} : { until }), ...(of === undefined ? {} : { of }), cause }
+}
+
+/** A derived partition as an event a log reader shows (`span` for readers that show more). */
+export interface PartitionEvent { event: FederationEvent & { kind: 'partition' }, span: PartitionSpan }
+
+/**
+ * The partitions in `events`, each as one `partition` event at its first failure (the
+ * dashboard timeline and `flotilla events` both show them so). `peers` is the roster size
+ * less the observer, when known.
+ */
+export function partitionEvents (events: readonly LivenessEvent[], peers: number): PartitionEvent[] {
+  return partitionSpans(events, peers > 0 ? { peersOf: () => peers } : {}).map((span) => ({
+    event: { id: `${span.observer}#partition@${span.from}`, kind: 'partition', at: span.from, site: span.observer, subject: span.peers.join(', '), cause: span.cause },
+    span
+  }))
 }

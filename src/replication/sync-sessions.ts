@@ -1,5 +1,6 @@
 /**
- * Reconciliation sessions, both roles, in the manner of Kleppmann and Howard's Byzantine
+ * Reconciliation sessions, the initiator's role and the frame dispatch (the responder's role
+ * is responder-sessions.ts), in the manner of Kleppmann and Howard's Byzantine
  * eventual consistency algorithm. The initiator sends its heads, the heads it remembers
  * from its last reconciliation with that peer, and a Bloom filter of what it added since;
  * the responder answers with its own heads and filter and the changes the filter lacks
@@ -17,25 +18,16 @@ import type { PeerId } from '../ports/network.ts'
 import type { Rng } from '../ports/rng.ts'
 import type { EvidenceKind } from '../model/federation.ts'
 import type { DocumentStore, IngestReport } from '../store/document-store.ts'
-import type { LogEntry } from '../store/log/change-log.ts'
 import type { SignedChange } from '../store/log/envelope.ts'
-import { readChangeHeaderFast } from '../store/log/change-header.ts'
-import { bloomCapacity, buildBloom, type BloomFilter } from './bloom.ts'
+import { buildBloom, type BloomFilter } from './bloom.ts'
 import { createDocFlights } from './doc-flights.ts'
 import type { DirectFrame } from './messages.ts'
 import { createAnswerWait } from './answer-wait.ts'
 import { setPatientTimer } from './patient-timer.ts'
+import { createResponderSessions, lacking } from './responder-sessions.ts'
 
 /** Session counters, shared with the replicator's statistics. */
 export interface SessionCounters { started: number, completed: number, timedOut: number, roundTrips: number }
-
-/** Responder sessions remembered per peer after they closed, for their late frames. */
-const MAX_CLOSED_PER_PEER = 64
-
-/** The change's hash when its header reads without Automerge's decoder (honest changes do), else undefined. */
-function changeHash (c: SignedChange): string | undefined {
-  try { return readChangeHeaderFast(c.change)?.hash } catch { return undefined }
-}
 
 export interface SyncSessionsOptions {
   store: DocumentStore
@@ -120,22 +112,6 @@ interface InitiatorSession {
   ingesting: number
 }
 
-interface ResponderSession {
-  peer: PeerId
-  docId: string
-  peerHeads: string[]
-  timer: Timer
-  openedAt: number
-  /** Our filter of what we held beyond `since` at the open: the initiator sends only what it lacks. */
-  bloom: BloomFilter
-  /** Whether we held all of `since`: only then do the two sides compare the same sets. */
-  sinceKnown: boolean
-  /** What the initiator's filter declared it holds beyond `since`: the most it may send us. */
-  declared: number
-  /** Of those, how many it may still send. */
-  budget: number
-}
-
 export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
   const { store, clock, rng, counters, sessionTimeoutMs, maxSessionMs } = o
   /** Per peer and document, the heads both held at the end of the last reconciliation. */
@@ -147,9 +123,6 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
   const flights = createDocFlights()
   /** Sessions we gave up on: their late frames are still answers we asked for (session → peer, expiry). */
   const abandoned = new Map<number, { peer: PeerId, until: number }>()
-  const responding = new Map<string, ResponderSession>()
-  /** Per peer, responder sessions closed lately (session → until when): their late frames are taken as pushes. */
-  const closedLately = new Map<PeerId, Map<number, number>>()
   /** Requests (opens and needs) sent per peer so far: a responder answers them in this order. */
   const requestsTo = new Map<PeerId, number>()
   const answerWait = createAnswerWait({ initialMs: sessionTimeoutMs / 4, minMs: Math.min(o.minAnswerWaitMs, sessionTimeoutMs), maxMs: sessionTimeoutMs })
@@ -183,19 +156,12 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     return out
   }
 
-  /** Entries of `mine` absent from `bloom`, with everything in `mine` built on them. */
-  function lacking (mine: readonly LogEntry[], bloom: BloomFilter): SignedChange[] {
-    const missing = new Set<string>()
-    for (const e of mine) {
-      if (!bloom.has(e.hash) || e.deps.some((d) => missing.has(d))) missing.add(e.hash)
-    }
-    return mine.filter((e) => missing.has(e.hash)).map((e) => e.env)
-  }
-
   function sendChanges (peer: PeerId, session: number, docId: string, changes: readonly SignedChange[], toResponder: boolean): void {
     const chunks = chunked(changes)
     chunks.forEach((chunk, i) => { o.sendBulk(peer, { type: 'changes', session, docId, changes: chunk, more: i < chunks.length - 1, toResponder }) })
   }
+
+  const responder = createResponderSessions({ ...o, chunked, onCompleted: rememberCommon })
 
   // ---- initiator side ----
 
@@ -389,58 +355,11 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     o.send(session.peer, { type: 'need', session: session.id, docId: session.docId, hashes: [...needs].sort() })
   }
 
-  // ---- responder side ----
-
-  function onSyncOpen (peer: PeerId, frame: Extract<DirectFrame, { type: 'sync-open' }>): void {
-    if (!o.isKnownDocument(frame.docId)) {
-      o.send(peer, { type: 'error', code: 'wrong-document', message: `no document "${frame.docId}" in this federation` })
-      return
-    }
-    const key = sessionKey(peer, String(frame.session))
-    const again = responding.get(key)
-    // The same open twice (a duplicated frame, or sent again) is served again in the slot
-    // it holds; taking another leaked one per duplicate until the peer was refused for good.
-    // Refused, not served: the initiator's session times out and anti-entropy retries it.
-    if (again !== undefined) again.timer.cancel()
-    else if (!o.openResponder(peer)) return
-    const log = store.log(frame.docId)
-    const sinceKnown = frame.since.every((h) => log?.isComplete(h) === true)
-    const mine = log?.addedSince(frame.since) ?? []
-    const bloom = buildBloom(mine.map((e) => e.hash), mine.length, rng.nextUint32())
-    const declared = bloomCapacity(frame.bloom)
-    const session: ResponderSession = {
-      peer, docId: frame.docId, peerHeads: frame.heads, openedAt: clock.monotonicMs(), bloom, sinceKnown, declared, budget: declared,
-      timer: setPatientTimer(clock, sessionTimeoutMs, () => { closeResponder(peer, frame.session, 'timeout') })
-    }
-    responding.set(key, session)
-    const chunks = chunked(lacking(mine, frame.bloom))
-    o.sendBulk(peer, { type: 'sync-reply', session: frame.session, docId: frame.docId, heads: store.heads(frame.docId), sinceKnown, bloom, changes: chunks[0]!, more: chunks.length > 1 })
-    for (let i = 1; i < chunks.length; i++) o.sendBulk(peer, { type: 'changes', session: frame.session, docId: frame.docId, changes: chunks[i]!, more: i < chunks.length - 1, toResponder: false })
-  }
-
-  /**
-   * A session the peer broke the rules of (`refused`) is not remembered: its later frames
-   * are refused like those of a session never opened.
-   */
-  function closeResponder (peer: PeerId, session: number, outcome: 'completed' | 'timeout' | 'refused'): void {
-    const key = sessionKey(peer, String(session))
-    const r = responding.get(key)
-    if (r === undefined) return
-    r.timer.cancel()
-    responding.delete(key)
-    o.closeResponder(peer)
-    if (outcome !== 'refused') rememberClosed(peer, session)
-    if (outcome === 'completed') {
-      rememberCommon(peer, r.docId, r.peerHeads)
-      o.onReconciled?.(peer)
-    }
-  }
-
   // ---- frames ----
 
   async function onChanges (peer: PeerId, frame: Extract<DirectFrame, { type: 'changes' }>): Promise<void> {
     if (!o.isKnownDocument(frame.docId)) { o.penalise(peer, 'unauthorized-writer', `changes for unknown document ${frame.docId}`); return }
-    if (frame.toResponder) { await onChangesForResponder(peer, frame); return }
+    if (frame.toResponder) { await responder.onChanges(peer, frame); return }
     const mine = initiated.get(frame.session)
     if (mine !== undefined && mine.peer === peer && mine.docId === frame.docId) {
       touch(mine)
@@ -454,67 +373,6 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     if (frame.session === 0 && result !== undefined && (store.log(frame.docId)?.missingDeps().length ?? 0) > 0) start(peer, frame.docId)
   }
 
-  /**
-   * Changes an initiator sends us, its responder: what our filter told it we lack, so in
-   * effect what we asked for, and not rate-limited like pushes (a site that fell behind
-   * catches up through them). That is why they are held to the session: one the peer
-   * opened with us on that document and has not finished, no more changes than its own
-   * filter declared it holds, and none that our filter told it we hold and we do (those
-   * spend its replay budget, as replayed pushes do). Frames of a session closed lately
-   * (it timed out before a slow peer's changes came, or a frame was duplicated) are taken
-   * as pushes; frames of a session the peer never opened, or broke these rules in, are
-   * refused as a flood.
-   */
-  async function onChangesForResponder (peer: PeerId, frame: Extract<DirectFrame, { type: 'changes' }>): Promise<void> {
-    const r = responding.get(sessionKey(peer, String(frame.session)))
-    if (r === undefined || r.docId !== frame.docId) {
-      if (r === undefined && wasClosedLately(peer, frame.session)) { await o.ingest(peer, frame.changes, false); return }
-      o.noteFlood(peer, `changes for sync session ${frame.session} on ${frame.docId}, which is not open at this site`)
-      return
-    }
-    if (o.refusesReplays(peer)) { closeResponder(peer, frame.session, 'refused'); return }
-    if (frame.changes.length > r.budget) {
-      closeResponder(peer, frame.session, 'refused')
-      o.noteFlood(peer, `more changes in sync session ${frame.session} on ${frame.docId} than the ${r.declared} its filter declared`)
-      return
-    }
-    r.budget -= frame.changes.length
-    rearm(r, frame.session)
-    const log = store.log(frame.docId)
-    const fresh: SignedChange[] = []
-    let replayed = 0
-    for (const c of frame.changes) {
-      const hash = c.docId === frame.docId ? changeHash(c) : undefined
-      // Held, but gained after our filter was built (a push, another peer's session): no fault of theirs.
-      if (hash !== undefined && r.sinceKnown && r.bloom.has(hash) && log?.has(hash) === true) replayed++
-      else fresh.push(c)
-    }
-    if (replayed > 0) o.spendReplays(peer, replayed)
-    await o.ingest(peer, fresh, true)
-    if (!frame.more) closeResponder(peer, frame.session, 'completed')
-  }
-
-  /** A responder session lives a time-out past the initiator's last frame, up to a session's lifetime. */
-  function rearm (r: ResponderSession, session: number): void {
-    r.timer.cancel()
-    const left = r.openedAt + maxSessionMs - clock.monotonicMs()
-    r.timer = setPatientTimer(clock, Math.max(0, Math.min(sessionTimeoutMs, left)), () => { closeResponder(r.peer, session, 'timeout') })
-  }
-
-  function rememberClosed (peer: PeerId, session: number): void {
-    let closed = closedLately.get(peer)
-    if (closed === undefined) closedLately.set(peer, closed = new Map())
-    const now = clock.monotonicMs()
-    // Oldest first: a peer that opens sessions by the thousand evicts only its own.
-    for (const [id, until] of closed) if (until < now || closed.size >= MAX_CLOSED_PER_PEER) closed.delete(id); else break
-    closed.set(session, now + maxSessionMs + sessionTimeoutMs)
-  }
-
-  function wasClosedLately (peer: PeerId, session: number): boolean {
-    const until = closedLately.get(peer)?.get(session)
-    return until !== undefined && until >= clock.monotonicMs()
-  }
-
   return {
     start,
     chunked,
@@ -523,7 +381,7 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
       if (frame.type === 'sync-reply' || (frame.type === 'changes' && !frame.toResponder && frame.session !== 0)) noteAnswer(peer, frame)
       switch (frame.type) {
         case 'sync-open':
-          onSyncOpen(peer, frame)
+          responder.onSyncOpen(peer, frame)
           return
         case 'sync-reply': {
           const session = initiated.get(frame.session)
@@ -550,25 +408,18 @@ export function createSyncSessions (o: SyncSessionsOptions): SyncSessions {
     peerDown (peer) {
       flights.forget(peer)
       requestsTo.delete(peer)
-      closedLately.delete(peer)
+      responder.peerDown(peer)
       answerWait.forget(peer)
       for (const s of [...initiated.values()]) if (s.peer === peer) finish(s, 'aborted')
       for (const key of [...reopened]) if (key.startsWith(`${peer}|`)) reopened.delete(key)
-      for (const [key, r] of [...responding]) {
-        if (r.peer !== peer) continue
-        r.timer.cancel()
-        responding.delete(key)
-        o.closeResponder(peer)
-      }
     },
 
     stop () {
       for (const s of [...initiated.values()]) finish(s, 'aborted')
-      for (const r of responding.values()) r.timer.cancel()
-      responding.clear()
+      responder.stop()
     },
 
     waiting: () => flights.waiting(),
-    open: () => initiated.size + responding.size
+    open: () => initiated.size + responder.open()
   }
 }

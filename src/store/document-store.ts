@@ -25,7 +25,7 @@ import type { Logger } from '../ports/logger.ts'
 import type { Rng } from '../ports/rng.ts'
 import type { Storage, StorageOp } from '../ports/storage.ts'
 import { toHex, type Signer, type Verify } from '../identity/keys.ts'
-import { readChangeHeader, readChangeHeaderFast, type ChangeHeader } from './log/change-header.ts'
+import { peekChangeHeader, readChangeHeader } from './log/change-header.ts'
 import { createDocumentLog, type AddOutcome, type DocumentLog, type EquivocationEvidence, type LogEntry } from './log/change-log.ts'
 import { decodeSignedChange, encodeSignedChange, signChange, type SignedChange } from './log/envelope.ts'
 import { decodeRecord, decodeSnapshot, encodeChangeRecord, encodeRecord, encodeSnapshot, logKey, logPrefix, metaKey, snapshotKey } from './log/records.ts'
@@ -33,6 +33,7 @@ import { verifySignedChange, type VerifyLimits, type WritePolicy } from './log/v
 import { createDocumentValue, type DocumentValue } from './document-value.ts'
 import { createGroupCommit } from './group-commit.ts'
 import { createSnapshotCadence } from './snapshot-cadence.ts'
+import { createRefusedChanges, logWithout, unappliable } from './refused-changes.ts'
 
 export { FEDERATION_DOC_ID, siteDocId } from './docs/schema.ts'
 
@@ -124,8 +125,6 @@ export const DEFAULT_SNAPSHOT_EVERY = 2000
 
 export const DEFAULT_SNAPSHOT_QUIET_MS = 1000
 
-/** Refused change hashes a store remembers (oldest forgotten first): a replayed one is then refused unread. */
-const MAX_REFUSED_REMEMBERED = 4096
 
 export async function openDocumentStore (options: DocumentStoreOptions): Promise<DocumentStore> {
   const { storage, clock, signer, verify, writePolicy, limits, logger } = options
@@ -142,8 +141,8 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
   const evidenceListeners = new Set<(e: EquivocationEvidence) => void>()
   const corrupt: CorruptRecord[] = []
   const logOptions = { maxPending: Infinity }
-  /** Hashes of signed changes Automerge refused (see `applyChecked`): refused again on sight. */
-  const refused = new Set<string>()
+  /** Signed changes Automerge refused (see `applyChecked`): refused again on sight. */
+  const refused = createRefusedChanges()
   let queue: Promise<unknown> = Promise.resolve()
   let failure: FlotillaError | undefined
   let closed = false
@@ -192,41 +191,11 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     docs.set(docId, value)
   }
 
-  /*
-   * A change can carry a valid signature from an authorised writer and still be bytes
-   * Automerge refuses: verification reads the header only (a full decode costs more than
-   * the signature check, on every change a site receives), so a bad column passes it.
-   * Applying is the check. A refused change leaves the log (what was built on it waits for
-   * a dependency that never comes), its hash is remembered, the caller deletes its record
+  /**
+   * Applying is the check that a validly signed change is one (refused-changes.ts). A
+   * refused change leaves the log, its hash is remembered, the caller deletes its record
    * and reports it as malformed: signed, it is evidence against its author. One stored
    * before this check existed, or whose delete a crash cut short, is found again at load.
-   */
-
-  /** Of `entries`, those Automerge refuses on their own (run only once an apply failed). */
-  function unappliable (entries: readonly LogEntry[]): LogEntry[] {
-    return entries.filter((e) => {
-      try {
-        A.decodeChange(e.env.change)
-        A.applyChanges(A.init(), [e.env.change])
-        return false
-      } catch { return true }
-    })
-  }
-
-  /** Takes refused changes out of the document's log (a new log of the rest). */
-  function purge (docId: DocId, bad: readonly LogEntry[]): void {
-    const badHashes = new Set(bad.map((b) => b.hash))
-    for (const h of badHashes) {
-      if (refused.size >= MAX_REFUSED_REMEMBERED) refused.delete(refused.values().next().value as string)
-      refused.add(h)
-    }
-    const old = logFor(docId)
-    const log = createDocumentLog(docId, logOptions)
-    log.add([...old.hashes()].filter((h) => !badHashes.has(h)).map((h) => old.get(h)!))
-    logs.set(docId, log)
-  }
-
-  /**
    * Runs `apply` (which applies `candidates`; without them it rebuilds the document and
    * the whole log is suspect). When Automerge refuses a change, purges the refused ones,
    * rebuilds from the rest and returns them; a failure no single change explains is
@@ -243,7 +212,9 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
         if (bad.length === 0) throw e
         logger.error({ docId, changes: bad.map((b) => b.hash), signers: [...new Set(bad.map((b) => b.signer))], err: (e as Error).message },
           'Automerge refused validly signed changes: taken out of the log and reported as malformed')
-        purge(docId, bad)
+        const hashes = new Set(bad.map((b) => b.hash))
+        refused.remember(hashes)
+        logs.set(docId, logWithout(logFor(docId), hashes, logOptions))
         purged.push(...bad)
         candidates = undefined
         apply = () => { rebuild(docId) }
@@ -404,24 +375,21 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
     const report: IngestReport = { accepted: 0, duplicates: 0, rejected: [], dropped: [], evidence: [] }
     const byDoc = new Map<DocId, LogEntry[]>()
     for (const env of envelopes) {
-      const known = fastHeader(env)
+      const known = peekChangeHeader(env.change)
       if (known !== undefined && logs.get(env.docId)?.has(known.hash) === true) { report.duplicates++; continue }
       try {
-        if (known !== undefined && refused.has(known.hash)) {
-          throw new FlotillaError('malformed', `change ${known.hash} to "${env.docId}" was refused before: Automerge cannot decode it`, 'Its author signed bytes that are not an Automerge change; it is recorded as evidence.')
-        }
+        // Known from its fast header, a refused change is not verified again.
+        const before = known === undefined ? undefined : refused.check(known.hash, env.docId)
+        if (before !== undefined) throw before
         const verified = verifySignedChange(env, verify, writePolicy, limits, known)
-        if (refused.has(verified.header.hash)) {
-          throw new FlotillaError('malformed', `change ${verified.header.hash} to "${env.docId}" was refused before: Automerge cannot decode it`, 'Its author signed bytes that are not an Automerge change; it is recorded as evidence.')
-        }
+        const after = known === undefined ? refused.check(verified.header.hash, env.docId) : undefined
+        if (after !== undefined) throw after
         let list = byDoc.get(env.docId)
         if (list === undefined) byDoc.set(env.docId, list = [])
         list.push(entryOf(env, verified.header, verified.signerHex))
       } catch (e) {
         if (!(e instanceof FlotillaError)) throw e
-        const rejection: Rejection = { code: e.code, docId: env.docId, message: e.message, signer: toHex(env.signer) }
-        if (env.change.length <= 4096) rejection.bytes = encodeSignedChange(env)
-        report.rejected.push(rejection)
+        report.rejected.push(rejectionOf(e.code, env.docId, e.message, toHex(env.signer), env))
       }
     }
     const outcomes = [...byDoc].sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0).map(([docId, entries]) => {
@@ -443,9 +411,7 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
         for (const e of outcome.added) {
           if (!purged.has(e.hash)) continue
           report.accepted--
-          const rejection: Rejection = { code: 'malformed', docId, signer: e.signer, message: `change ${e.hash} to "${docId}" is validly signed but Automerge cannot decode it` }
-          if (e.env.change.length <= 4096) rejection.bytes = encodeSignedChange(e.env)
-          report.rejected.push(rejection)
+          report.rejected.push(rejectionOf('malformed', docId, `change ${e.hash} to "${docId}" is validly signed but Automerge cannot decode it`, e.signer, e.env))
         }
       }
     }
@@ -608,12 +574,15 @@ export async function openDocumentStore (options: DocumentStoreOptions): Promise
   }
 }
 
-/** The header read without Automerge's decoder, if the change allows it (parsed once per change). */
-function fastHeader (env: SignedChange): ChangeHeader | undefined {
-  try { return readChangeHeaderFast(env.change) } catch { return undefined }
-}
 
 /** The error code a skipped record is reported under (`corrupt-record` for a failure without one). */
 function codeOf (e: unknown): string {
   return e instanceof FlotillaError ? e.code : 'corrupt-record'
+}
+
+/** A rejection for the report, with the envelope's bytes kept as evidence when small. */
+function rejectionOf (code: string, docId: string, message: string, signer: string, env: SignedChange): Rejection {
+  const rejection: Rejection = { code, docId, message, signer }
+  if (env.change.length <= 4096) rejection.bytes = encodeSignedChange(env)
+  return rejection
 }

@@ -99,6 +99,15 @@ function countRleRows (c: Cursor): number {
   return rows
 }
 
+/**
+ * The header from the fast path, when it reads: undefined for a change that needs the full
+ * decoder and for bytes that are no change (the caller verifies those the slow way, or not
+ * at all). What the hot paths use to look a change up before paying for verification.
+ */
+export function peekChangeHeader (bytes: Uint8Array): ChangeHeader | undefined {
+  try { return readChangeHeaderFast(bytes) } catch { return undefined }
+}
+
 /** The fast path alone: undefined when the change needs the full decoder. Exported for tests. */
 export function readChangeHeaderFast (bytes: Uint8Array): ChangeHeader | undefined {
   if (bytes.length < 10) return undefined

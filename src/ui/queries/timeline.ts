@@ -11,7 +11,7 @@ import type { GlobalView } from '../../model/view.ts'
 import { compareStrings } from '../../schedule/order.ts'
 import type { EventsJson, EvidenceJson, TimelineEvent } from '../dashboard-types.ts'
 import { intParam, listParam, textParam } from './query-params.ts'
-import { partitionSpans } from '../../liveness/partition-spans.ts'
+import { partitionEvents } from '../../liveness/partition-spans.ts'
 
 export const EVENT_KINDS: readonly EventKind[] = [
   'site-suspected', 'site-failed', 'site-recovered', 'cluster-not-ready', 'cluster-ready',
@@ -34,12 +34,8 @@ export function mergeEvents (view: GlobalView, own: readonly FederationEvent[]):
     out.push(e)
   }
   for (const e of own) if (!seen.has(`${e.site}\n${e.id}`)) out.push({ ...e, localOnly: true })
-  const peers = Math.max(0, view.sites.length - 1)
-  for (const p of partitionSpans(out, peers > 0 ? { peersOf: () => peers } : {})) {
-    out.push({
-      id: `${p.observer}#partition@${p.from}`, kind: 'partition', at: p.from, site: p.observer, subject: p.peers.join(', '), cause: p.cause,
-      derived: { peers: p.peers, ...(p.until === undefined ? {} : { until: p.until }) }
-    })
+  for (const { event, span } of partitionEvents(out, Math.max(0, view.sites.length - 1))) {
+    out.push({ ...event, derived: { peers: span.peers, ...(span.until === undefined ? {} : { until: span.until }) } })
   }
   return out.sort(newestFirst)
 }
